@@ -1,0 +1,3 @@
+import { main } from '../installer/main.js';
+
+await main(process.argv);

@@ -1,0 +1,3 @@
+import { main } from '../worker/ctx-cli.js';
+
+await main(process.argv);

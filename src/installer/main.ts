@@ -1,0 +1,13 @@
+// `cfy_manager`: the operator's command. Each group registers itself; this file is only the list.
+import { Command } from 'commander';
+import { registerLabCommands } from '../lab/commands.js';
+import { registerServeCommand } from './serve-command.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('cfy_manager').description(
+    'Install and run a Stratus (Cloudify-compatible) manager',
+  );
+  registerServeCommand(program);
+  registerLabCommands(program);
+  await program.parseAsync(argv);
+}
