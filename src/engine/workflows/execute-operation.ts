@@ -1,0 +1,73 @@
+// execute_operation (§3.5): per filtered instance event → op → event; optional install-like order.
+import { WorkflowParameterError } from '../failures.js';
+import type { Fragment } from '../graph.js';
+import type { PlanNodeInstance } from '../plan-types.js';
+import type { WorkflowContext } from './context.js';
+
+export interface ExecuteOperationArgs {
+  operation: string;
+  operation_kwargs: Record<string, unknown>;
+  allow_kwargs_override: boolean | null;
+  run_by_dependency_order: boolean;
+  selected: PlanNodeInstance[];
+  /** start/stop use lifecycle ops that types.yaml always declares: a missing one is a no-op there */
+  missingIsNop?: boolean;
+  prefix?: string;
+}
+
+/** Adds the operations and returns the per-instance fragments. */
+export function addExecuteOperation(ctx: WorkflowContext, a: ExecuteOperationArgs): Map<string, Fragment> {
+  const out = new Map<string, Fragment>();
+  for (const inst of a.selected) {
+    const node = ctx.node(inst);
+    const op = node.operations?.[a.operation];
+    if (!op) {
+      if (a.missingIsNop) continue;
+      throw new WorkflowParameterError(`${a.operation} operation of node instance ${inst.id} does not exist`);
+    }
+    const declared = op.inputs ?? {};
+    if (!a.allow_kwargs_override) {
+      for (const k of Object.keys(a.operation_kwargs)) {
+        if (k in declared) {
+          throw new WorkflowParameterError(
+            `Duplicate definition of ${k} in operation properties and in kwargs. To allow redefinition, ` +
+              'pass "allow_kwargs_override" to "execute_operation"',
+          );
+        }
+      }
+    }
+    const sub = `${a.prefix ?? ''}${inst.id}`;
+    const inputs = { ...declared, ...a.operation_kwargs };
+    const task = ctx.remote(inst, a.operation, op, sub, { inputs });
+    out.set(
+      inst.id,
+      ctx.b.sequence([
+        ctx.event(inst, `Starting operation ${a.operation}`, sub),
+        task,
+        ctx.event(inst, `Finished operation ${a.operation}`, sub),
+      ]),
+    );
+  }
+  if (a.run_by_dependency_order) {
+    for (const inst of a.selected) {
+      const mine = out.get(inst.id);
+      if (!mine) continue;
+      for (const rel of inst.relationships ?? []) {
+        const t = out.get(rel.target_id);
+        if (t) ctx.b.depend(mine, t);
+      }
+    }
+  }
+  return out;
+}
+
+export function buildExecuteOperation(ctx: WorkflowContext): void {
+  const p = ctx.params;
+  addExecuteOperation(ctx, {
+    operation: p.operation as string,
+    operation_kwargs: p.operation_kwargs as Record<string, unknown>,
+    allow_kwargs_override: (p.allow_kwargs_override as boolean | null) ?? null,
+    run_by_dependency_order: p.run_by_dependency_order as boolean,
+    selected: ctx.filterInstances(p),
+  });
+}

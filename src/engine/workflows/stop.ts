@@ -1,0 +1,15 @@
+// stop = execute_operation of cloudify.interfaces.lifecycle.stop, kwargs override allowed.
+import { LIFECYCLE, type WorkflowContext } from './context.js';
+import { addExecuteOperation } from './execute-operation.js';
+
+export function buildStop(ctx: WorkflowContext, parms = ctx.params.operation_parms, prefix = '') {
+  return addExecuteOperation(ctx, {
+    operation: `${LIFECYCLE}.stop`,
+    operation_kwargs: (parms as Record<string, unknown>) ?? {},
+    allow_kwargs_override: true,
+    run_by_dependency_order: ctx.params.run_by_dependency_order === true,
+    selected: ctx.filterInstances(ctx.params),
+    missingIsNop: true,
+    prefix,
+  });
+}
