@@ -66,7 +66,12 @@ export function registerLabCommands(program: Command): void {
     .argument('<node>')
     .argument('<cmd...>', 'the command, after --')
     .passThroughOptions()
-    .action(action((l, node: string, cmd: string[]) => l.execInteractive(node, cmd)));
+    .action(
+      // passThroughOptions keeps a leading `--` among the operands
+      action((l, node: string, cmd: string[]) =>
+        l.execInteractive(node, cmd[0] === '--' ? cmd.slice(1) : cmd),
+      ),
+    );
   lab
     .command('shell')
     .description('open a login shell inside a node')
