@@ -1,0 +1,265 @@
+// Import resolution and merging into one document (the reference's elements/imports.py rules).
+import { DslError, logicError } from './errors.js';
+import {
+  type BlueprintImportResolver,
+  candidateLocations,
+  type ImportResolver,
+  type PluginImportResolver,
+  type UrlRule,
+  withVersionSuffix,
+} from './resolver.js';
+import { isDict, typeName } from './schema.js';
+import { applyNamespace, NS_DELIM } from './namespace.js';
+import { loadYaml } from './yaml-load.js';
+import { parseVersion, type DslVersion, versionAtLeast } from './version.js';
+
+export interface LoadOptions {
+  resolver: ImportResolver;
+  plugins?: PluginImportResolver;
+  blueprints?: BlueprintImportResolver;
+  rules: UrlRule[];
+  fallback: boolean;
+  resourcesBasePath?: string | null;
+  validateVersion: boolean;
+}
+
+export interface MergedBlueprint {
+  doc: Record<string, any>;
+  version: DslVersion;
+  importedBlueprints: string[];
+  namespacesMapping: Record<string, string>;
+  /** Top-level keys of the main file (version gating looks at these). */
+  mainKeys: string[];
+}
+
+// Sections that only the main file may hold before 1_3.
+const MAIN_ONLY_BEFORE_1_3 = [
+  'inputs',
+  'outputs',
+  'node_templates',
+  'capabilities',
+  'labels',
+  'blueprint_labels',
+  'resource_tags',
+];
+const FIRST_WINS = new Set(['workflows', 'labels', 'blueprint_labels', 'resource_tags']);
+const IGNORED = new Set(['tosca_definitions_version', 'imports', 'dsl_definitions']);
+
+/** Loads the main file and everything it imports, merged into one document. */
+export function loadAndMerge(
+  mainText: string,
+  mainLocation: string | null,
+  opts: LoadOptions,
+): MergedBlueprint {
+  const main = asDoc(loadYaml(mainText, mainLocation ?? 'main blueprint'), mainLocation);
+  const version = parseVersion(main.tosca_definitions_version, true)!;
+  const merged: Record<string, any> = {};
+  const origin = new Map<string, boolean>(); // section.name -> came from the cloudify basic types file
+  const importedBlueprints: string[] = [];
+  const namespacesMapping: Record<string, string> = {};
+  const seen = new Set<string>();
+  // Breadth-first over the import graph; an already imported file is skipped, so cycles terminate.
+  const queue: {
+    data: Record<string, any>;
+    location: string | null;
+    ns: string | undefined;
+    isMain: boolean;
+  }[] = [{ data: main, location: mainLocation, ns: undefined, isMain: true }];
+  if (mainLocation !== null) seen.add(`${mainLocation}|`);
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    const imports = file.data.imports;
+    if (imports !== undefined && imports !== null) {
+      if (!Array.isArray(imports)) {
+        throw new DslError(1, `Expected 'list' type but found '${typeName(imports)}' type (path: imports)`);
+      }
+      const names = imports.map((i) =>
+        typeof i === 'string' ? i : isDict(i) ? Object.keys(i)[0] : String(i),
+      );
+      if (new Set(names).size !== names.length) {
+        throw new DslError(2, `Duplicate imports: ${names.join(', ')}`, 'DSLParsingFormatException');
+      }
+      for (const imp of imports) {
+        const loaded = loadImport(
+          imp,
+          file.location,
+          file.ns,
+          version,
+          opts,
+          importedBlueprints,
+          namespacesMapping,
+        );
+        if (loaded === undefined) continue;
+        const key = `${loaded.location}|${loaded.ns ?? ''}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        queue.push({ ...loaded, isMain: false });
+      }
+    }
+    mergeFile(merged, file.data, file.isMain, version, origin, file.ns);
+  }
+  if (merged.description === undefined && main.description !== undefined)
+    merged.description = main.description;
+  return { doc: merged, version, importedBlueprints, namespacesMapping, mainKeys: Object.keys(main) };
+}
+
+function asDoc(data: unknown, where: string | null): Record<string, any> {
+  if (data === null || data === undefined) return {};
+  if (!isDict(data)) {
+    throw new DslError(
+      -1,
+      `Failed to parse DSL: ${where ?? 'blueprint'} is not a YAML mapping`,
+      'DSLParsingFormatException',
+    );
+  }
+  return data;
+}
+
+function loadImport(
+  imp: unknown,
+  importer: string | null,
+  parentNs: string | undefined,
+  version: DslVersion,
+  opts: LoadOptions,
+  importedBlueprints: string[],
+  nsMap: Record<string, string>,
+): { data: Record<string, any>; location: string; ns: string | undefined } | undefined {
+  let spec: string;
+  let props: Record<string, unknown> = {};
+  if (typeof imp === 'string') spec = imp;
+  else if (isDict(imp) && Object.keys(imp).length === 1) {
+    spec = Object.keys(imp)[0];
+    const p = imp[spec];
+    if (!isDict(p))
+      throw new DslError(1, `Expected 'dict' type but found '${typeName(p)}' type (path: imports.${spec})`);
+    props = p;
+  } else throw new DslError(1, `Expected 'string' type but found '${typeName(imp)}' type (path: imports)`);
+  let ns: string | undefined;
+  let target = spec;
+  const d = spec.indexOf(NS_DELIM);
+  if (d > 0 && !/^[a-z]+:\/\//.test(spec.slice(0, d))) {
+    ns = spec.slice(0, d);
+    target = spec.slice(d + NS_DELIM.length);
+  }
+  const fullNs = ns === undefined ? parentNs : parentNs === undefined ? ns : `${parentNs}${NS_DELIM}${ns}`;
+  let text: string | undefined;
+  let location: string;
+  if (target.startsWith('blueprint:')) {
+    const id = target.slice('blueprint:'.length);
+    if (ns === undefined)
+      throw logicError(213, `Blueprint import '${spec}' must be namespaced (use 'ns--blueprint:${id}')`);
+    const bp = opts.blueprints?.read(id);
+    if (!bp) throw logicError(13, `Could not import '${spec}': no uploaded blueprint '${id}'`);
+    text = bp.text;
+    location = bp.location ?? `blueprint:${id}`;
+    importedBlueprints.push(id);
+    nsMap[fullNs!] = id;
+  } else if (target.startsWith('plugin:')) {
+    const [name, query] = target.slice('plugin:'.length).split('?');
+    const v = query ? (new URLSearchParams(query).get('version') ?? undefined) : undefined;
+    text = opts.plugins?.read(name, v, props);
+    if (text === undefined)
+      throw logicError(13, `Could not import '${spec}': plugin '${name}' is not uploaded`);
+    location = `plugin:${name}`;
+  } else {
+    const tried: string[] = [];
+    location = '';
+    for (const cand of candidateLocations(target, importer, opts)) {
+      for (const loc of withVersionSuffix(cand, version.number)) {
+        tried.push(loc);
+        text = opts.resolver.read(loc);
+        if (text !== undefined) {
+          location = loc;
+          break;
+        }
+      }
+      if (text !== undefined) break;
+    }
+    if (text === undefined) {
+      throw logicError(
+        13,
+        `Failed on import - Unable to open import url ${target} (tried: ${tried.join(', ')})`,
+      );
+    }
+  }
+  let data = asDoc(loadYaml(text, location), location);
+  const v = data.tosca_definitions_version;
+  if (v !== undefined && v !== null && opts.validateVersion) {
+    const iv = parseVersion(v, false);
+    if (iv && !versionAtLeast(version, iv.number)) {
+      throw logicError(
+        28,
+        `An import uses a newer DSL version (${iv.raw}) than the main blueprint (${version.raw})`,
+      );
+    }
+  }
+  if (fullNs !== undefined) {
+    if (isBasicTypes(data))
+      throw logicError(214, `Cloudify basic types '${spec}' cannot be imported with a namespace`);
+    data = applyNamespace(data, fullNs);
+  }
+  return { data, location, ns: fullNs };
+}
+
+const isBasicTypes = (data: Record<string, any>): boolean =>
+  (isDict(data.metadata) && data.metadata.cloudify_types === true) ||
+  (isDict(data.node_types) && 'cloudify.nodes.Root' in data.node_types);
+
+function mergeFile(
+  merged: Record<string, any>,
+  data: Record<string, any>,
+  isMain: boolean,
+  version: DslVersion,
+  origin: Map<string, boolean>,
+  ns: string | undefined,
+): void {
+  const basic = isBasicTypes(data);
+  for (const [section, value] of Object.entries(data)) {
+    if (IGNORED.has(section)) continue;
+    if (!isMain && (section === 'description' || section === 'metadata')) continue;
+    if (isMain || !isDict(value) || !isDict(merged[section] ?? {})) {
+      if (!isMain && merged[section] !== undefined && !isDict(value)) continue;
+      if (!isMain && MAIN_ONLY_BEFORE_1_3.includes(section) && !versionAtLeast(version, [1, 3])) {
+        throw logicError(3, `Import failed: non-mergeable field: '${section}'`);
+      }
+      if (isMain) {
+        merged[section] = value;
+        if (isDict(value)) for (const k of Object.keys(value)) origin.set(`${section}.${k}`, basic);
+      } else if (merged[section] === undefined) merged[section] = value;
+      continue;
+    }
+    if (MAIN_ONLY_BEFORE_1_3.includes(section) && !versionAtLeast(version, [1, 3])) {
+      throw logicError(3, `Import failed: non-mergeable field: '${section}'`);
+    }
+    const target = (merged[section] ??= {});
+    for (const [name, def] of Object.entries(value)) {
+      const key = `${section}.${name}`;
+      if (!(name in target)) {
+        target[name] = def;
+        origin.set(key, basic);
+        continue;
+      }
+      if (FIRST_WINS.has(section)) continue;
+      if (basic && origin.get(key)) continue;
+      if (section === 'node_templates' && mergeNodeTemplate(target, name, def)) continue;
+      if (section === 'inputs' && ns !== undefined) continue;
+      throw logicError(4, `Failed on import: Could not merge '${name}' of '${section}' due to conflict`);
+    }
+  }
+}
+
+// A second definition of a node template may only add relationships to a stub (or complete a stub).
+function mergeNodeTemplate(target: Record<string, any>, name: string, def: unknown): boolean {
+  const cur = target[name];
+  if (!isDict(cur) || !isDict(def)) return false;
+  const onlyRels = (d: Record<string, any>) => Object.keys(d).every((k) => k === 'relationships');
+  if (onlyRels(def)) {
+    cur.relationships = [...(cur.relationships ?? []), ...(def.relationships ?? [])];
+    return true;
+  }
+  if (onlyRels(cur)) {
+    target[name] = { ...def, relationships: [...(def.relationships ?? []), ...(cur.relationships ?? [])] };
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,281 @@
+// Node templates: properties, interfaces, relationships, instance counts, host_id and plugin lists.
+import { logicError } from './errors.js';
+import { walkFunctions } from './functions.js';
+import {
+  flattenOperations,
+  mergeTemplateInterfaces,
+  mergeTypeInterfaces,
+  type PluginsCtx,
+} from './operations.js';
+import { isDict } from './schema.js';
+import {
+  checkSchemaTypes,
+  type Defs,
+  mergedProperties,
+  mergeProperties,
+  type MergeContext,
+  typeHierarchy,
+} from './types.js';
+import { type DslVersion, versionAtLeast } from './version.js';
+
+export const HOST_TYPE = 'cloudify.nodes.Compute';
+export const CONTAINED_IN = 'cloudify.relationships.contained_in';
+
+export interface NodesInput {
+  templates: Record<string, Record<string, any>>;
+  nodeTypes: Defs;
+  relTypes: Defs;
+  plugins: Record<string, Record<string, any>>;
+  merge: MergeContext;
+  version: DslVersion;
+  resourceExists: (p: string) => boolean;
+}
+
+export function buildNodes(inp: NodesInput): Record<string, any>[] {
+  const { templates, nodeTypes, relTypes } = inp;
+  const ctx = (code: number): PluginsCtx => ({
+    plugins: inp.plugins,
+    resourceExists: inp.resourceExists,
+    missingCode: code,
+  });
+  const relCache = new Map<string, { hierarchy: string[]; props: any; src: any; tgt: any }>();
+  const relType = (name: string) => {
+    let r = relCache.get(name);
+    if (!r) {
+      const hierarchy = typeHierarchy(relTypes, name, 'relationship');
+      const defs = hierarchy.map((t) => relTypes[t]);
+      const props = mergedProperties(relTypes, hierarchy);
+      checkSchemaTypes(props, inp.merge.dataTypes, `relationships.${name}.properties`);
+      r = {
+        hierarchy,
+        props,
+        src: mergeTypeInterfaces(defs.map((d) => d.source_interfaces)),
+        tgt: mergeTypeInterfaces(defs.map((d) => d.target_interfaces)),
+      };
+      relCache.set(name, r);
+    }
+    return r;
+  };
+  const nodes: Record<string, any>[] = [];
+  for (const [name, t] of Object.entries(templates)) {
+    if (!(t.type in nodeTypes))
+      throw logicError(7, `Could not locate node type: '${t.type}' (node_templates.${name})`);
+    const hierarchy = typeHierarchy(nodeTypes, t.type, 'node_type');
+    const schema = mergedProperties(nodeTypes, hierarchy);
+    const props = mergeProperties(schema, t.properties ?? {}, inp.merge, `node_templates.${name}`);
+    if ('use_external_resource' in (t.properties ?? {}) && isDict(t.properties.use_external_resource)) {
+      throw logicError(219, `use_external_resource of node '${name}' may not be an intrinsic function`);
+    }
+    const typeIfaces = mergeTypeInterfaces(hierarchy.map((h) => nodeTypes[h].interfaces));
+    const interfaces = mergeTemplateInterfaces(typeIfaces, t.interfaces, `node_templates.${name}.interfaces`);
+    const relationships = (t.relationships ?? []).map((r: Record<string, any>, i: number) => {
+      if (!(r.type in relTypes))
+        throw logicError(26, `Relationship type '${r.type}' of node '${name}' is not defined`);
+      if (r.target === name) throw logicError(23, `Relationship of node '${name}' targets the node itself`);
+      if (!(r.target in templates))
+        throw logicError(25, `Relationship target '${r.target}' of node '${name}' does not exist`);
+      const rt = relType(r.type);
+      const where = `node_templates.${name}.relationships.${i}`;
+      const src = mergeTemplateInterfaces(rt.src, r.source_interfaces, `${where}.source_interfaces`);
+      const tgt = mergeTemplateInterfaces(rt.tgt, r.target_interfaces, `${where}.target_interfaces`);
+      return {
+        type: r.type,
+        target_id: r.target,
+        properties: mergeProperties(rt.props, r.properties ?? {}, inp.merge, where),
+        type_hierarchy: rt.hierarchy,
+        source_interfaces: src,
+        target_interfaces: tgt,
+        source_operations: flattenOperations(src, ctx(19), `${where}.source_interfaces`),
+        target_operations: flattenOperations(tgt, ctx(19), `${where}.target_interfaces`),
+      };
+    });
+    const contained = relationships.filter((r: any) => r.type_hierarchy.includes(CONTAINED_IN));
+    if (contained.length > 1)
+      throw logicError(112, `Node '${name}' has more than one contained_in relationship`);
+    for (const r of relationships) {
+      if (r.type_hierarchy.includes('cloudify.relationships.depends_on_lifecycle_operation')) {
+        const op = r.properties.operation;
+        if (typeof op !== 'string')
+          throw logicError(215, `depends_on_lifecycle_operation of '${name}' needs properties.operation`);
+      }
+    }
+    nodes.push({
+      name,
+      id: name,
+      type: t.type,
+      type_hierarchy: hierarchy,
+      properties: props,
+      interfaces,
+      operations: flattenOperations(interfaces, ctx(10), `node_templates.${name}.interfaces`),
+      relationships,
+      ...instanceCounts(name, t, inp.version),
+    });
+  }
+  assignHosts(nodes);
+  assignPlugins(nodes, inp.plugins);
+  return nodes;
+}
+
+function instanceCounts(name: string, t: Record<string, any>, version: DslVersion) {
+  const scalableGiven = isDict(t.capabilities) && t.capabilities.scalable !== undefined;
+  if (t.capabilities !== undefined && !versionAtLeast(version, [1, 3])) {
+    throw logicError(
+      102,
+      `capabilities not supported in version ${version.raw}, it was added in cloudify_dsl_1_3`,
+    );
+  }
+  if (scalableGiven && t.instances !== undefined) {
+    throw logicError(
+      209,
+      `Node '${name}' defines both instances.deploy and capabilities.scalable (instances.deploy is deprecated)`,
+    );
+  }
+  const given = (scalableGiven ? t.capabilities.scalable.properties : undefined) ?? {};
+  const deploy = t.instances?.deploy;
+  const props = scalableProperties(
+    { ...(deploy !== undefined ? { default_instances: deploy } : {}), ...given },
+    `node_templates.${name}.capabilities.scalable.properties`,
+  );
+  return {
+    instances: deploy !== undefined ? { deploy } : {},
+    capabilities: { scalable: { properties: props } },
+  };
+}
+
+/** Completes and validates scalable properties (elements/scalable.py). */
+export function scalableProperties(given: Record<string, any>, where: string): Record<string, any> {
+  for (const k of Object.keys(given)) {
+    if (
+      ![
+        'default_instances',
+        'min_instances',
+        'max_instances',
+        'current_instances',
+        'planned_instances',
+      ].includes(k)
+    ) {
+      throw logicError(1, `'${k}' is not a scalable property (${where})`);
+    }
+  }
+  const p: Record<string, any> = { min_instances: 0, max_instances: -1, default_instances: 1, ...given };
+  const fn = (v: unknown) => isDict(v);
+  for (const k of ['default_instances', 'min_instances', 'max_instances'] as const) {
+    const v = (p as any)[k];
+    if (fn(v)) continue;
+    if (k === 'max_instances' && typeof v === 'string') {
+      if (v !== 'UNBOUNDED')
+        throw logicError(208, `The only valid string for max_instances is UNBOUNDED. (${where})`);
+      p.max_instances = -1;
+      continue;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v))
+      throw logicError(210, `${k} should be a valid intrinsic function or a value. (${where})`);
+  }
+  const d = p.default_instances;
+  const mn = p.min_instances;
+  const mx = p.max_instances as number;
+  if (typeof d === 'number' && d < 0)
+    throw logicError(207, `default_instances should be a non negative value. (${where})`);
+  if (typeof mn === 'number' && mn < 0)
+    throw logicError(207, `min_instances should be a non negative value. (${where})`);
+  if (typeof mx === 'number' && mx !== -1 && mx < 1)
+    throw logicError(207, `max_instances should be a positive value. (${where})`);
+  if (typeof d === 'number' && typeof mn === 'number' && d < mn) {
+    throw logicError(207, `default_instances (${d}) cannot be smaller than min_instances (${mn}) (${where})`);
+  }
+  if (typeof d === 'number' && typeof mx === 'number' && mx !== -1 && d > mx) {
+    throw logicError(207, `default_instances (${d}) cannot be greater than max_instances (${mx}) (${where})`);
+  }
+  return {
+    min_instances: mn,
+    max_instances: mx,
+    default_instances: d,
+    current_instances: p.current_instances ?? d,
+    planned_instances: p.planned_instances ?? d,
+  };
+}
+
+function assignHosts(nodes: Record<string, any>[]): void {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const hostOf = (n: Record<string, any>, seen: Set<string>): string | undefined => {
+    if (n.type_hierarchy.includes(HOST_TYPE)) return n.name;
+    if (seen.has(n.name)) throw logicError(100, `Containment cycle through node '${n.name}'`);
+    seen.add(n.name);
+    const c = n.relationships.find((r: any) => r.type_hierarchy.includes(CONTAINED_IN));
+    return c ? hostOf(byName.get(c.target_id)!, seen) : undefined;
+  };
+  for (const n of nodes) {
+    const h = hostOf(n, new Set());
+    if (h !== undefined) n.host_id = h;
+  }
+}
+
+const pluginRecord = (name: string, p: Record<string, any>) => ({
+  source: p.source ?? null,
+  executor: p.executor,
+  install: p.install ?? true,
+  install_arguments: p.install_arguments ?? null,
+  package_name: p.package_name ?? null,
+  package_version: p.package_version ?? null,
+  supported_platform: p.supported_platform ?? null,
+  distribution: p.distribution ?? null,
+  distribution_version: p.distribution_version ?? null,
+  distribution_release: p.distribution_release ?? null,
+  properties_description: p.properties_description ?? null,
+  properties: p.properties ?? {},
+  name,
+});
+export { pluginRecord };
+
+// Which plugin runs where: a node's own and its outgoing source ops run on its host (or centrally),
+// target ops run on the target's host.
+function assignPlugins(nodes: Record<string, any>[], plugins: Record<string, Record<string, any>>): void {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const used = new Map<string, Map<string, Set<string>>>(); // node -> plugin -> executors
+  const note = (node: string, ops: Record<string, any>) => {
+    const m = used.get(node) ?? new Map();
+    used.set(node, m);
+    for (const op of Object.values(ops)) {
+      if (!op?.plugin) continue;
+      const s = m.get(op.plugin) ?? new Set();
+      s.add(op.executor ?? plugins[op.plugin]?.executor);
+      m.set(op.plugin, s);
+    }
+  };
+  for (const n of nodes) {
+    note(n.name, n.operations);
+    for (const r of n.relationships) {
+      note(n.name, r.source_operations);
+      note(r.target_id, r.target_operations);
+    }
+  }
+  for (const n of nodes) {
+    const m = used.get(n.name) ?? new Map();
+    n.plugins = [...m.keys()].map((p) => pluginRecord(p, plugins[p]));
+    n.deployment_plugins_to_install = [...m.entries()]
+      .filter(([, ex]) => ex.has('central_deployment_agent'))
+      .map(([p]) => pluginRecord(p, plugins[p]));
+    const hostAgent = [...m.entries()].filter(([, ex]) => ex.has('host_agent')).map(([p]) => p);
+    if (hostAgent.length > 0 && n.host_id === undefined) {
+      throw logicError(
+        24,
+        `Node '${n.name}' uses host_agent plugins (${hostAgent.join(', ')}) but is not contained in a host`,
+      );
+    }
+  }
+  for (const n of nodes) {
+    if (n.host_id !== n.name) {
+      n.plugins_to_install = n.host_id === undefined ? undefined : n.plugins_to_install;
+      continue;
+    }
+    const names = new Set<string>();
+    for (const other of nodes) {
+      if (other.host_id !== n.name) continue;
+      for (const [p, ex] of used.get(other.name) ?? []) if (ex.has('host_agent')) names.add(p);
+    }
+    n.plugins_to_install = [...names].map((p) => pluginRecord(p, plugins[p]));
+  }
+  for (const n of nodes) if (n.plugins_to_install === undefined) delete n.plugins_to_install;
+  void byName;
+  void walkFunctions;
+}

@@ -1,0 +1,105 @@
+// Safe YAML loading: YAML 1.1 semantics like PyYAML (the reference loader), with hard limits so that
+// alias bombs, huge files and deep nesting end in a DslError instead of exhausting memory or the stack.
+import { isAlias, isMap, isPair, isScalar, isSeq, type Node, parseDocument } from 'yaml';
+import { DslError } from './errors.js';
+
+export const YAML_LIMITS = {
+  /** Largest accepted file, in characters. */
+  maxChars: 20 * 1024 * 1024,
+  /** Deepest accepted collection nesting. */
+  maxDepth: 256,
+  /** Alias expansions allowed per document (yaml's own guard against billion-laughs). */
+  maxAliasCount: 1000,
+};
+
+const illegalYaml = (detail: string): DslError =>
+  new DslError(-1, `Failed to parse DSL: Illegal yaml; ${detail}`, 'DSLParsingFormatException');
+
+/** Parse one YAML text into plain JSON-like data. `where` names the file in error messages. */
+export function loadYaml(text: string, where = '<blueprint>'): unknown {
+  if (text.length > YAML_LIMITS.maxChars) {
+    throw illegalYaml(
+      `${where} is ${text.length} characters, more than the limit of ${YAML_LIMITS.maxChars}`,
+    );
+  }
+  // The reference loader accepts ASCII only (error 108).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is the point
+  const bad = /[^\x00-\x7f]/.exec(text);
+  if (bad) {
+    const line = text.slice(0, bad.index).split('\n').length;
+    throw new DslError(
+      108,
+      `illegal characters in ${where} line ${line}. Only valid ascii chars are supported.`,
+      'DSLParsingInputTypeException',
+    );
+  }
+  // Cheap pre-scan: flow collections nest by brackets; stop pathological depth before the parser recurses.
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) {
+      if (++depth > YAML_LIMITS.maxDepth)
+        throw illegalYaml(`${where}: nesting deeper than ${YAML_LIMITS.maxDepth}`);
+    } else if (c === 93 || c === 125) depth = Math.max(0, depth - 1);
+    else if (c === 10) depth = depth > 0 ? depth : 0;
+  }
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, {
+      version: '1.1',
+      merge: true,
+      uniqueKeys: true,
+      prettyErrors: false,
+      // Keep timestamps as strings: plans are JSON.
+      customTags: (tags) =>
+        tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+    });
+  } catch (e) {
+    throw illegalYaml(`${where}: ${(e as Error).message}`);
+  }
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    if (err.code === 'DUPLICATE_KEY') {
+      throw new DslError(
+        -1,
+        `Failed to parse DSL: duplicate key in ${where}: ${err.message}`,
+        'DSLParsingFormatException',
+      );
+    }
+    throw illegalYaml(`${where}: ${err.message}`);
+  }
+  checkNode(doc.contents as Node | null, 0, where);
+  try {
+    return doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+  } catch (e) {
+    throw illegalYaml(`${where}: ${(e as Error).message}`);
+  }
+}
+
+// Walk the syntax tree (aliases not followed) to bound depth and reject non-string mapping keys.
+function checkNode(node: Node | null, depth: number, where: string): void {
+  if (node === null || isScalar(node) || isAlias(node)) return;
+  if (depth > YAML_LIMITS.maxDepth)
+    throw illegalYaml(`${where}: nesting deeper than ${YAML_LIMITS.maxDepth}`);
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const key = pair.key as Node | null;
+      if (isAlias(key)) continue;
+      if (!isScalar(key) || (typeof key.value !== 'string' && !isMergeKey(key))) {
+        const shown = isScalar(key) ? JSON.stringify(key.value) : 'a collection';
+        throw new DslError(
+          1,
+          `${where}: mapping keys must be strings, found ${shown}`,
+          'DSLParsingFormatException',
+        );
+      }
+      checkNode(pair.value as Node | null, depth + 1, where);
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items) checkNode(item as Node | null, depth + 1, where);
+  }
+}
+
+const isMergeKey = (key: { value: unknown; source?: string }): boolean =>
+  typeof key.value === 'symbol' || key.source === '<<';
