@@ -1,0 +1,157 @@
+// buildApp wires the REST API v3.1: infrastructure first (parsers, errors, OpenAPI), then the open
+// routes, then the authenticated context that holds every other route. Tests call it and inject().
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
+import type { Logger } from 'pino';
+import { sqlState } from '../store/port.js';
+import { hasPermission } from './auth/permissions.js';
+import type { ManagerContext } from './context.js';
+import { badParameters, CloudifyError, forbidden } from './errors.js';
+import { registerBlueprintRoutes } from './routes/blueprints.js';
+import { registerClusterRoutes } from './routes/cluster.js';
+import { registerDeploymentRoutes } from './routes/deployments.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerExecutionRoutes } from './routes/executions.js';
+import { registerLicenseRoutes } from './routes/license.js';
+import { registerNodeRoutes } from './routes/nodes.js';
+import { registerPublicRoutes } from './routes/public.js';
+import { registerSecretRoutes } from './routes/secrets.js';
+import { registerStatusRoutes, registerVersionRoute } from './routes/status.js';
+import { registerTenantRoutes } from './routes/tenants.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+import { registerUserRoutes } from './routes/users.js';
+import { ErrorBody } from './schemas.js';
+
+export const API = '/api/v3.1';
+
+export async function buildApp(
+  ctx: ManagerContext,
+  logger: Logger | false = false,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: (logger || undefined) as FastifyBaseLogger | undefined,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.blueprintMaxSizeMb * 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+  app.decorateRequest('auth', null as never);
+  installBodyParsers(app);
+  installErrorHandling(app);
+  await app.register(multipart, {
+    limits: { fileSize: ctx.config.blueprintMaxSizeMb * 1024 * 1024, files: 1, fields: 20 },
+  });
+  await app.register(swagger, {
+    openapi: { info: { title: 'Stratus REST API (Cloudify v3.1 compatible)', version: '3.1' } },
+  });
+  app.addSchema(ErrorBody);
+
+  await app.register(async (open) => registerPublicRoutes(open, ctx));
+  await app.register(async (secured) => {
+    secured.addHook('preHandler', async (req) => {
+      req.auth = await ctx.authenticator.authenticate(req.headers);
+      const { permission, tenant } = req.routeOptions.config;
+      if (tenant && !req.auth.tenant) throw forbidden('Authorization failed: tenant not provided');
+      if (permission && !hasPermission(req.auth.roles, permission)) {
+        throw forbidden(
+          `User \`${req.auth.user.username}\` is not permitted to perform the action ${permission} in the tenant \`${req.auth.tenant?.name ?? ''}\``,
+        );
+      }
+    });
+    for (const register of [
+      registerStatusRoutes,
+      registerTokenRoutes,
+      registerUserRoutes,
+      registerTenantRoutes,
+      registerBlueprintRoutes,
+      registerDeploymentRoutes,
+      registerExecutionRoutes,
+      registerNodeRoutes,
+      registerEventRoutes,
+      registerSecretRoutes,
+      registerLicenseRoutes,
+      registerClusterRoutes,
+    ]) {
+      await secured.register(async (scope) => register(scope, ctx), { prefix: API });
+    }
+    // The version is also served without the API prefix, as Cloudify does.
+    await secured.register(async (scope) => registerVersionRoute(scope));
+  });
+  app.get(`${API}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+function installBodyParsers(app: FastifyInstance): void {
+  // The Python client sends `Content-type: application/json` on every request, bodies or not, and on
+  // the raw license upload; so an empty body is "no body" and raw routes get the bytes.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    if (req.routeOptions.config.rawBody) return done(null, body);
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString('utf8')));
+    } catch (e) {
+      done(badParameters(`Malformed JSON in the request body: ${(e as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body: Buffer, done) => done(null, body));
+}
+
+function installErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .code(404)
+      .send({
+        message: `Requested URL ${req.url} was not found`,
+        error_code: 'not_found_error',
+        server_traceback: null,
+      });
+  });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const send = (status: number, code: string, message: string, traceback: string | null = null) =>
+      reply.code(status).send({ message, error_code: code, server_traceback: traceback });
+    if (err instanceof CloudifyError) return send(err.status, err.errorCode, err.message);
+    if (err.validation)
+      return send(
+        400,
+        'bad_parameters_error',
+        `${err.validationContext ?? 'request'} ${err.message}`.replace(/^(\w+) \1/, '$1'),
+      );
+    switch (err.code) {
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return send(415, 'unsupported_content_type_error', 'Content type must be application/json');
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      case 'FST_REQ_FILE_TOO_LARGE':
+        return send(413, 'payload_too_large_error', `The request body is over the limit: ${err.message}`);
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return send(400, 'bad_parameters_error', `Malformed JSON in the request body: ${err.message}`);
+      case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      case 'FST_PARTS_LIMIT':
+      case 'FST_FILES_LIMIT':
+      case 'FST_FIELDS_LIMIT':
+        return send(400, 'bad_parameters_error', err.message);
+    }
+    if (sqlState(err) === '23505')
+      return send(409, 'conflict_error', `A resource with this id already exists: ${err.message}`);
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return send(
+        err.statusCode,
+        err.statusCode === 404 ? 'not_found_error' : 'bad_parameters_error',
+        err.message,
+      );
+    }
+    req.log.error({ err }, 'unhandled error');
+    return send(
+      500,
+      'internal_server_error',
+      `Internal error occurred in manager REST server - ${err.message}`,
+      err.stack ?? null,
+    );
+  });
+}

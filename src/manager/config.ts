@@ -1,0 +1,59 @@
+// Manager settings with their defaults in one place. The serve command fills them from flags and env.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ManagerConfig {
+  /** Where the embedded database and the file server's resources live. @default ~/.stratus/data */
+  dataDir: string;
+  /** Server driver URL; unset means the embedded database. */
+  dbUrl?: string;
+  /** RabbitMQ URL; unset means the in-process bus. */
+  amqpUrl?: string;
+  host: string;
+  port: number;
+  /** The bootstrap admin's password; generated and printed once when unset on a new database. */
+  adminPassword?: string;
+  /** Failed logins before the account locks. @default 4 (Cloudify's failed_logins_before_account_lock) */
+  failedLoginsBeforeLock: number;
+  /** Minutes an account stays locked. @default 15 */
+  accountLockMinutes: number;
+  /** Default `_size` of lists. @default 1000 */
+  defaultPageSize: number;
+  /** Largest `_size` a list accepts. @default 10000 */
+  maxPageSize: number;
+  /** Largest blueprint upload (archive or YAML), in MB. @default 50 (Cloudify's blueprint_folder_max_size_mb) */
+  blueprintMaxSizeMb: number;
+  /** Most files an extracted blueprint may hold. @default 10000 (Cloudify's blueprint_folder_max_files) */
+  blueprintMaxFiles: number;
+  /** 32-byte key (hex or base64) that encrypts secrets at rest; derived from the data dir key file when unset. */
+  secretsKey?: string;
+  /** This manager's identity in the `managers` table. */
+  hostname: string;
+  privateIp: string;
+  publicIp: string;
+}
+
+export function defaultConfig(overrides: Partial<ManagerConfig> = {}): ManagerConfig {
+  return {
+    dataDir: join(homedir(), '.stratus', 'data'),
+    host: '127.0.0.1',
+    port: 8080,
+    failedLoginsBeforeLock: 4,
+    accountLockMinutes: 15,
+    defaultPageSize: 1000,
+    maxPageSize: 10000,
+    blueprintMaxSizeMb: 50,
+    blueprintMaxFiles: 10000,
+    hostname: 'localhost',
+    privateIp: '127.0.0.1',
+    publicIp: '127.0.0.1',
+    ...overrides,
+  };
+}
+
+export const VERSION = {
+  version: '5.1',
+  edition: 'community',
+  distribution: 'stratus',
+  distro_release: 'debian-12',
+};

@@ -1,0 +1,58 @@
+// What every route module receives: the store, the settings, and the ports to the rest of the system.
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../store/port.js';
+import type { AuthContext, Authenticator } from './auth/authenticate.js';
+import type { ManagerConfig } from './config.js';
+import { forbidden } from './errors.js';
+import type { Scope } from './list-query.js';
+
+/** Hands a new execution to whoever runs workflows (the in-process worker or RabbitMQ). */
+export interface ExecutionDispatcher {
+  dispatch(executionId: string): Promise<void>;
+}
+
+/** Parses an extracted blueprint into a plan; until the DSL is wired it is absent and upload only stores. */
+export type BlueprintParser = (blueprintDir: string, mainFile: string) => Promise<Record<string, unknown>>;
+
+export interface ManagerContext {
+  db: Db;
+  config: ManagerConfig;
+  authenticator: Authenticator;
+  /** Root of the file server (uploaded-blueprints/, blueprints/, …). */
+  resourcesDir: string;
+  dispatcher?: ExecutionDispatcher;
+  parseBlueprint?: BlueprintParser;
+  /** Extra /status entries (worker, broker), each probed per request. */
+  serviceProbes?: (() => Promise<
+    Record<string, { status: 'Active' | 'Inactive'; is_remote: boolean; extra_info: Record<string, unknown> }>
+  >)[];
+  /** Encrypts and decrypts secret values at rest. */
+  secrets: { encrypt(plain: string): string; decrypt(stored: string): string };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+  interface FastifyContextConfig {
+    /** Permission name checked after authentication (rest-api.md §2.4). */
+    permission?: string;
+    /** The route works on tenant resources: a Tenant header is required. */
+    tenant?: boolean;
+    /** Hand the body over as raw bytes whatever its content type (license upload). */
+    rawBody?: boolean;
+  }
+}
+
+export function isAdmin(req: FastifyRequest): boolean {
+  return req.auth.roles.includes('sys_admin');
+}
+
+export function scopeOf(req: FastifyRequest): Scope {
+  return { tenantId: req.auth.tenant?.id, userId: req.auth.user.id, isAdmin: isAdmin(req) };
+}
+
+export function tenantOf(req: FastifyRequest): { id: number; name: string } {
+  if (!req.auth.tenant) throw forbidden('Authorization failed: tenant not provided');
+  return req.auth.tenant;
+}

@@ -1,0 +1,180 @@
+// Cloudify's list conventions (rest-api.md §3.1–3.2) for any resource: `_offset`, `_size`, `_sort`,
+// `_include`, and every other non-underscore query argument as a filter (repeated = OR).
+import type { Db } from '../store/port.js';
+import type { ManagerConfig } from './config.js';
+import { badParameters, noSuchIncludeField } from './errors.js';
+
+export interface FieldDef {
+  /** SQL expression producing the field (table alias `t`). */
+  sql: string;
+  /** Usable as a filter (compared as text). @default true for scalar fields */
+  filter?: boolean;
+  /** Usable with `_sort`. @default same as filter */
+  sort?: boolean;
+}
+
+export interface ResourceDef {
+  /** Name in messages, e.g. "Deployment". */
+  kind: string;
+  /** FROM clause with joins; the main table is aliased `t`. */
+  from: string;
+  fields: Record<string, FieldDef>;
+  /** Scope rows to the request tenant (plus global rows) and hide others' private rows. */
+  tenantScoped: boolean;
+  /** Unique id order that makes paging stable. @default t._storage_id */
+  orderBy?: string;
+}
+
+export interface Scope {
+  tenantId?: number;
+  userId: number;
+  isAdmin: boolean;
+}
+
+export interface ListOptions {
+  query: Record<string, unknown>;
+  scope: Scope;
+  /** Extra SQL conditions and their parameters, appended with AND. */
+  where?: { sql: string; params: unknown[] }[];
+  defaultSize?: number;
+  /** Query arguments the route handles itself (not filters). */
+  reserved?: string[];
+}
+
+export interface ListResult<T> {
+  items: T[];
+  metadata: { pagination: { total: number; size: number; offset: number }; filtered: null };
+}
+
+const asList = (v: unknown): string[] =>
+  (Array.isArray(v) ? v : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function nonNegativeInt(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  const s = String(Array.isArray(v) ? v[0] : v);
+  if (!/^\d+$/.test(s)) throw badParameters(`${name} must be a non-negative integer, got "${s}"`);
+  return Number(s);
+}
+
+/** The scoping condition shared by lists and single-row lookups. */
+export function scopeSql(def: ResourceDef, scope: Scope, params: unknown[]): string[] {
+  if (!def.tenantScoped) return [];
+  params.push(scope.tenantId ?? -1);
+  const conds = [`(t._tenant_id = $${params.length} OR t.visibility = 'global')`];
+  if (!scope.isAdmin) {
+    params.push(scope.userId);
+    conds.push(`(t.visibility <> 'private' OR t._creator_id = $${params.length})`);
+  }
+  return conds;
+}
+
+export function selectList(def: ResourceDef, include?: string[]): string {
+  const names = include ?? Object.keys(def.fields);
+  return names.map((n) => `${def.fields[n].sql} AS "${n}"`).join(', ');
+}
+
+export function parseInclude(def: ResourceDef, v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  const names = asList(v);
+  const unknown = names.filter((n) => !(n in def.fields));
+  if (unknown.length) {
+    throw noSuchIncludeField(
+      `Include field(s) ${unknown.join(', ')} do not exist. Allowed fields are: ${Object.keys(def.fields).join(', ')}`,
+    );
+  }
+  return names;
+}
+
+export async function listResources<T = Record<string, unknown>>(
+  db: Db,
+  config: ManagerConfig,
+  def: ResourceDef,
+  opts: ListOptions,
+): Promise<ListResult<T>> {
+  const q = opts.query;
+  const offset = nonNegativeInt('_offset', q._offset, 0);
+  const size = nonNegativeInt('_size', q._size, opts.defaultSize ?? config.defaultPageSize);
+  if (size > config.maxPageSize) {
+    throw badParameters(
+      `_size ${size} is over the limit of ${config.maxPageSize}: ask for at most ${config.maxPageSize} items a page and use _offset for more`,
+    );
+  }
+  const include = parseInclude(def, q._include);
+  const params: unknown[] = [];
+  const where = scopeSql(def, opts.scope, params);
+  for (const w of opts.where ?? []) {
+    where.push(w.sql.replace(/\$(\d+)/g, (_, n) => `$${Number(n) + params.length}`));
+    params.push(...w.params);
+  }
+  const reserved = new Set(opts.reserved ?? []);
+  const filterKeys = Object.keys(q).filter((k) => !k.startsWith('_') && !reserved.has(k));
+  const badFilters = filterKeys.filter((k) => !def.fields[k] || def.fields[k].filter === false);
+  if (badFilters.length) {
+    throw badParameters(
+      `Filter keys '${JSON.stringify(badFilters)}' do not exist. Allowed keys are: ${filterable(def).join(', ')}`,
+    );
+  }
+  for (const k of filterKeys) {
+    const values = (Array.isArray(q[k]) ? (q[k] as unknown[]) : [q[k]]).map((v) =>
+      normaliseFilterValue(String(v)),
+    );
+    const placeholders = values.map((v) => {
+      params.push(v);
+      return `$${params.length}`;
+    });
+    where.push(`(${def.fields[k].sql})::text IN (${placeholders.join(', ')})`);
+  }
+  if (typeof q._search === 'string') {
+    params.push(`%${q._search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    where.push(`t.id ILIKE $${params.length}`);
+  }
+  const order = parseSort(def, q._sort);
+  const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  params.push(size, offset);
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT ${selectList(def, include)}, count(*) OVER ()::int AS "__total" FROM ${def.from} ${whereSql}
+     ORDER BY ${[...order, def.orderBy ?? 't._storage_id'].join(', ')} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  let total = rows.length ? Number(rows[0].__total) : 0;
+  if (rows.length === 0 && offset > 0) {
+    const [c] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${def.from} ${whereSql}`,
+      params.slice(0, -2),
+    );
+    total = c.n;
+  }
+  for (const r of rows) delete r.__total;
+  return { items: rows as T[], metadata: { pagination: { total, size, offset }, filtered: null } };
+}
+
+function filterable(def: ResourceDef): string[] {
+  return Object.keys(def.fields).filter((k) => def.fields[k].filter !== false);
+}
+
+// The Python client sends booleans as True/False.
+function normaliseFilterValue(v: string): string {
+  return v === 'True' ? 'true' : v === 'False' ? 'false' : v;
+}
+
+function parseSort(def: ResourceDef, v: unknown): string[] {
+  if (v === undefined) return [];
+  const keys = asList(v);
+  const out: string[] = [];
+  const bad: string[] = [];
+  for (const k of keys) {
+    const m = /^([+-]?)@?(\w+)$/.exec(k);
+    const f = m && def.fields[m[2]];
+    if (!m || !f || (f.sort ?? f.filter) === false) bad.push(k);
+    else out.push(`${f.sql} ${m[1] === '-' ? 'DESC' : 'ASC'}`);
+  }
+  if (bad.length) {
+    throw badParameters(
+      `Sort keys '${JSON.stringify(bad)}' do not exist. Allowed keys are: ${filterable(def).join(', ')}`,
+    );
+  }
+  return out;
+}
