@@ -104,13 +104,11 @@ function installBodyParsers(app: FastifyInstance): void {
 
 function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
-    reply
-      .code(404)
-      .send({
-        message: `Requested URL ${req.url} was not found`,
-        error_code: 'not_found_error',
-        server_traceback: null,
-      });
+    reply.code(404).send({
+      message: `Requested URL ${req.url} was not found`,
+      error_code: 'not_found_error',
+      server_traceback: null,
+    });
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const send = (status: number, code: string, message: string, traceback: string | null = null) =>
