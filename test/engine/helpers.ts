@@ -217,9 +217,13 @@ export function run(
   feed({ type: opts.first ?? (initial.resumed ? 'resume' : 'start') });
   let replies = 0;
   while (log.state.phase !== 'ended') {
-    if (opts.stopAfter !== undefined && replies >= opts.stopAfter) break;
+    if (opts.stopAfter !== undefined && replies >= opts.stopAfter) {
+      // the worker dies while the oldest in-flight op is running
+      if (inflight[0]) feed({ type: 'operationStarted', operationId: inflight[0].id });
+      break;
+    }
     opts.before?.(log);
-    if (log.state.phase === 'ended') break;
+    if ((log.state.phase as string) === 'ended') break;
     const op = inflight.shift();
     if (op) {
       const l = label(op);
