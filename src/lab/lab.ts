@@ -23,7 +23,7 @@ import { bootNode, ensureHostMountpoints, killNode, prepareNodeFs, stopNode } fr
 import { compileOptions, type LabOptions } from './options.js';
 import { isAlive } from './procs.js';
 import { run, runOk } from './run.js';
-import { type LabState, type NodeState, readState, stateFile, writeState } from './state.js';
+import { type LabState, type NodeState, readState, stateFile, updateNode, writeState } from './state.js';
 import { type LabNode, loadTopology } from './topology.js';
 import { within } from './within.js';
 
@@ -302,11 +302,11 @@ export class Lab {
 
   async start(name: string): Promise<string> {
     requireRoot();
-    const { state, ns } = this.node(name);
+    const { ns } = this.node(name);
     if (isAlive(ns.init)) return `${name} is already running`;
     await killNode(undefined, netnsInode(ns.netns)); // stragglers from an earlier life
     Object.assign(ns, await bootNode(this.stateDir, name, ns.netns));
-    writeState(this.stateDir, state);
+    updateNode(this.stateDir, name, { init: ns.init, holder: ns.holder });
     return `${name} started (init pid ${ns.init!.pid})`;
   }
 

@@ -48,6 +48,15 @@ export function readState(stateDir: string): LabState | undefined {
 export function writeState(stateDir: string, state: LabState): void {
   mkdirSync(stateDir, { recursive: true });
   const f = stateFile(stateDir);
-  writeFileSync(`${f}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(`${f}.tmp`, f);
+  const tmp = `${f}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, f);
+}
+
+/** Re-read, change one node's record, write: keeps concurrent `start`s of different nodes from losing each other. */
+export function updateNode(stateDir: string, node: string, patch: Partial<NodeState>): void {
+  const s = readState(stateDir);
+  if (!s?.nodes[node]) return;
+  Object.assign(s.nodes[node]!, patch);
+  writeState(stateDir, s);
 }
