@@ -194,9 +194,8 @@ function loadImport(
     }
   }
   if (fullNs !== undefined) {
-    if (isBasicTypes(data))
-      throw logicError(214, `Cloudify basic types '${spec}' cannot be imported with a namespace`);
-    data = applyNamespace(data, fullNs);
+    // The basic types file keeps its names even when imported under a namespace.
+    if (!isBasicTypes(data)) data = applyNamespace(data, fullNs);
   }
   return { data, location, ns: fullNs };
 }
@@ -219,17 +218,21 @@ function mergeFile(
     if (!isMain && (section === 'description' || section === 'metadata')) continue;
     if (isMain || !isDict(value) || !isDict(merged[section] ?? {})) {
       if (!isMain && merged[section] !== undefined && !isDict(value)) continue;
-      if (!isMain && MAIN_ONLY_BEFORE_1_3.includes(section) && !versionAtLeast(version, [1, 3])) {
-        throw logicError(3, `Import failed: non-mergeable field: '${section}'`);
-      }
       if (isMain) {
         merged[section] = value;
         if (isDict(value)) for (const k of Object.keys(value)) origin.set(`${section}.${k}`, basic);
       } else if (merged[section] === undefined) merged[section] = value;
       continue;
     }
-    if (MAIN_ONLY_BEFORE_1_3.includes(section) && !versionAtLeast(version, [1, 3])) {
-      throw logicError(3, `Import failed: non-mergeable field: '${section}'`);
+    if (
+      MAIN_ONLY_BEFORE_1_3.includes(section) &&
+      merged[section] !== undefined &&
+      !versionAtLeast(version, [1, 3])
+    ) {
+      throw logicError(
+        3,
+        `Import failed: non-mergeable field: '${section}'. It can be imported multiple times only from cloudify_dsl_1_3`,
+      );
     }
     const target = (merged[section] ??= {});
     for (const [name, def] of Object.entries(value)) {

@@ -23,13 +23,17 @@ const NAMED_SECTIONS = [
 
 export function applyNamespace(data: Record<string, any>, ns: string): Record<string, any> {
   const own = new Set<string>();
-  for (const s of NAMED_SECTIONS) if (isDict(data[s])) for (const k of Object.keys(data[s])) own.add(k);
+  for (const s of NAMED_SECTIONS) {
+    if (isDict(data[s])) for (const k of Object.keys(data[s])) if (!k.startsWith('cloudify.')) own.add(k);
+  }
   const p = (name: unknown): any =>
     typeof name === 'string' && own.has(name) ? `${ns}${NS_DELIM}${name}` : name;
   const out: Record<string, any> = { ...data };
   for (const s of NAMED_SECTIONS) {
     if (!isDict(data[s])) continue;
-    out[s] = Object.fromEntries(Object.entries(data[s]).map(([k, v]) => [`${ns}${NS_DELIM}${k}`, v]));
+    out[s] = Object.fromEntries(
+      Object.entries(data[s]).map(([k, v]) => [own.has(k) ? `${ns}${NS_DELIM}${k}` : k, v]),
+    );
   }
   const fixTypeDefs = (sec: string) => {
     if (!isDict(out[sec])) return;

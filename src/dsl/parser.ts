@@ -16,8 +16,15 @@ import {
   type UrlRule,
 } from './resolver.js';
 import { isDict, validate } from './schema.js';
-import { checkSchemaTypes, type Defs, mergedProperties, type PropSchema, typeHierarchy } from './types.js';
-import { versionAtLeast } from './version.js';
+import {
+  checkSchemaTypes,
+  type Defs,
+  OBJECT_TYPES,
+  mergedProperties,
+  type PropSchema,
+  typeHierarchy,
+} from './types.js';
+import { type DslVersion, versionAtLeast } from './version.js';
 
 export interface ParseOptions {
   /** Path of the main file as the resolver knows it (e.g. `blueprint.yaml`), or null when unknown. */
@@ -42,13 +49,8 @@ export type Plan = Record<string, any>;
 const SECTION_MIN_VERSION: Record<string, [number, number]> = {
   description: [1, 2],
   dsl_definitions: [1, 2],
-  data_types: [1, 2],
   policies: [1, 3],
-  capabilities: [1, 3],
   resource_tags: [1, 3],
-  labels: [1, 3],
-  blueprint_labels: [1, 3],
-  deployment_settings: [1, 3],
 };
 
 export function parseBlueprint(opts: ParseOptions): Plan {
@@ -89,6 +91,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     }
   }
   const sec = (k: string): Record<string, any> => (isDict(doc[k]) ? doc[k] : {});
+  if (validateVersion) checkFieldVersions(doc, version);
   const plugins = sec('plugins');
   for (const [name, p] of Object.entries(plugins)) {
     if (!['central_deployment_agent', 'host_agent'].includes(p.executor)) {
@@ -267,4 +270,59 @@ function requirements(plan: Plan): Record<string, any> {
     }
   });
   return { parent_capabilities: [...parents].map((p) => [p]), secrets: [...secrets] };
+}
+
+const gate = (what: string, version: DslVersion, min: [number, number]) => {
+  if (!versionAtLeast(version, min)) {
+    throw logicError(
+      102,
+      `${what} not supported in version ${version.raw}, it was added in cloudify_dsl_${min[0]}_${min[1]}`,
+    );
+  }
+};
+
+// Fields added after 1_0 inside sections (elements/*.py validate_version calls).
+function checkFieldVersions(doc: Record<string, any>, version: DslVersion): void {
+  const each = (k: string) => (isDict(doc[k]) ? Object.entries(doc[k] as Record<string, any>) : []);
+  for (const [, p] of each('plugins')) {
+    if (!isDict(p)) continue;
+    if (p.properties !== undefined) gate('properties', version, [1, 5]);
+    if (p.install_arguments !== undefined) gate('install_arguments', version, [1, 1]);
+    for (const f of [
+      'package_name',
+      'package_version',
+      'supported_platform',
+      'distribution',
+      'distribution_version',
+      'distribution_release',
+    ]) {
+      if (p[f] !== undefined) gate(f, version, [1, 2]);
+    }
+  }
+  const typeGate = (t: unknown) => {
+    if (typeof t !== 'string' || !OBJECT_TYPES.has(t)) return;
+    gate(`type '${t}'`, version, t === 'operation_name' ? [1, 5] : [1, 4]);
+  };
+  for (const sec of ['node_types', 'data_types', 'relationships']) {
+    for (const [, t] of each(sec))
+      if (isDict(t) && isDict(t.properties))
+        for (const d of Object.values(t.properties)) if (isDict(d)) typeGate(d.type);
+  }
+  const inputLike = (defs: [string, any][]) => {
+    for (const [, d] of defs) {
+      if (!isDict(d)) continue;
+      typeGate(d.type);
+      for (const f of ['display_label', 'hidden']) if (d[f] !== undefined) gate(f, version, [1, 3]);
+      if (d.item_type !== undefined) gate('item_type', version, [1, 4]);
+      for (const c of Array.isArray(d.constraints) ? d.constraints : []) {
+        if (isDict(c) && Object.keys(c).length > 1) gate('error_message', version, [1, 5]);
+      }
+    }
+  };
+  inputLike(each('inputs'));
+  for (const [, w] of each('workflows')) {
+    if (!isDict(w)) continue;
+    if (w.availability_rules !== undefined) gate('availability_rules', version, [1, 4]);
+    if (isDict(w.parameters)) inputLike(Object.entries(w.parameters));
+  }
 }

@@ -152,6 +152,7 @@ export function checkValue(v: unknown, type: string | undefined, ctx: MergeConte
 export function primitiveOk(type: string, v: unknown): boolean {
   switch (type) {
     case 'string':
+      return true; // the reference accepts any value for `string`
     case 'textarea':
     case 'regex':
       return typeof v === 'string';

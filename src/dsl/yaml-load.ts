@@ -51,8 +51,26 @@ export function loadYaml(text: string, where = '<blueprint>'): unknown {
       uniqueKeys: true,
       prettyErrors: false,
       // Keep timestamps as strings: plans are JSON.
-      customTags: (tags) =>
-        tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+      // Keep timestamps as strings (plans are JSON) and use PyYAML's booleans (y/n are strings there).
+      customTags: (tags) => [
+        ...tags.filter(
+          (t) =>
+            typeof t === 'string' ||
+            (t.tag !== 'tag:yaml.org,2002:timestamp' && t.tag !== 'tag:yaml.org,2002:bool'),
+        ),
+        {
+          tag: 'tag:yaml.org,2002:bool',
+          default: true,
+          test: /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
+          resolve: () => true,
+        },
+        {
+          tag: 'tag:yaml.org,2002:bool',
+          default: true,
+          test: /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
+          resolve: () => false,
+        },
+      ],
     });
   } catch (e) {
     throw illegalYaml(`${where}: ${(e as Error).message}`);

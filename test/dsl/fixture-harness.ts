@@ -73,13 +73,8 @@ export function summarize(plan: Json): Json {
     };
   }
   const plugins = new Set<string>();
-  for (const k of [
-    'deployment_plugins_to_install',
-    'workflow_plugins_to_install',
-    'host_agent_plugins_to_install',
-  ]) {
-    for (const p of plan[k] ?? []) plugins.add(p.name);
-  }
+  for (const n of plan.nodes) for (const p of n.plugins ?? []) plugins.add(p.name);
+  for (const p of plan.workflow_plugins_to_install ?? []) plugins.add(p.name);
   const sg: Json = {};
   for (const [g, d] of Object.entries<Json>(plan.scaling_groups ?? {}))
     sg[g] = { ...d, members: byName(d.members) };
