@@ -146,3 +146,27 @@ describe('install order (§3.2–3.3)', () => {
     assert.deepEqual(l.nodeStates.get('host_1'), ['started']);
   });
 });
+
+describe('depends_on_lifecycle_operation (§3.3)', () => {
+  it('lets the source start once the target operation is done', () => {
+    const plan = fixturePlan();
+    const app = plan.nodes[2];
+    app.relationships = [
+      {
+        type: 'cloudify.relationships.depends_on_lifecycle_operation',
+        target_id: 'db',
+        type_hierarchy: [
+          'cloudify.relationships.depends_on',
+          'cloudify.relationships.depends_on_lifecycle_operation',
+        ],
+        properties: { operation: 'create' },
+      },
+    ];
+    for (const r of plan.node_instances[4].relationships!)
+      r.type = 'cloudify.relationships.depends_on_lifecycle_operation';
+    const l = run(start(graphFor('install', {}, plan)));
+    assert.equal(l.state.status, 'terminated');
+    assert.ok(before(l.trace, 'db_1.create', 'app_1.create'));
+    assert.ok(l.trace.indexOf('dispatch:app_1.create') < l.trace.indexOf('done:db_1.start'));
+  });
+});
