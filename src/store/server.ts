@@ -78,7 +78,7 @@ function wrap(sql: Sql, root: postgres.Sql): Db {
 }
 
 export async function openServer(o: ServerDbOptions): Promise<Db> {
-  const options: Partial<postgres.Options<{}>> = {
+  const options: Partial<postgres.Options<Record<string, never>>> = {
     host: o.hosts.map((h) => h.host) as unknown as string,
     port: o.hosts.map((h) => h.port) as unknown as number,
     user: o.user,
@@ -90,7 +90,7 @@ export async function openServer(o: ServerDbOptions): Promise<Db> {
     connect_timeout: 10,
     onnotice: () => {},
   };
-  const root = postgres(options as postgres.Options<{}>);
+  const root = postgres(options as postgres.Options<Record<string, never>>);
   await root`select 1`;
   return wrap(root, root);
 }
