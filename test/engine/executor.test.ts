@@ -187,3 +187,24 @@ describe('resume (§3.7)', () => {
     for (const d of forced.dispatched) assert.ok(!ranBefore.has(d), `${d} ran twice`);
   });
 });
+
+describe('resume of a rescheduled op', () => {
+  it('dispatches it again at once and keeps its retry count', async () => {
+    const { restoreExecutionState } = await import('../../src/engine/index.js');
+    const { stored } = await import('./helpers.js');
+    const g = graphFor('install');
+    const first = run(start(g), {
+      decide: (lb) =>
+        lb === 'host_1.create' ? { recoverable: true, causeType: 'RecoverableError', message: 'x' } : 'ok',
+      stopAfter: 2,
+    });
+    const snap = stored(g, first);
+    const op = snap.operations.find((o) => label(o) === 'host_1.create')!;
+    assert.equal(op.state, 'rescheduled');
+    assert.equal(op.parameters.current_retries, 1);
+    const second = run(restoreExecutionState(ref, snap, { mode: 'resume' }));
+    assert.equal(second.state.status, 'terminated');
+    const d = second.commands.find((c) => c.kind === 'dispatchOperation' && c.operation.id === op.id);
+    assert.equal(d?.kind === 'dispatchOperation' && d.currentRetries, 1);
+  });
+});
