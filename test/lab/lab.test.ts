@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Lab } from '../../src/lab/lab.js';
 import { netnsInode } from '../../src/lab/net.js';
 import { isAlive, pidsInNetns } from '../../src/lab/procs.js';
+import { writeState } from '../../src/lab/state.js';
 import { startTestLab, type TestLab } from '../../src/lab/testing.js';
 import { within } from '../../src/lab/within.js';
 
@@ -158,7 +159,18 @@ describe('a 4-node lab', { skip, timeout: 120_000 }, () => {
   test('up over a half-torn-down lab is refused; down still cleans up', async () => {
     await lab.kill('lb');
     spawnSync('ip', ['netns', 'del', lab.node('lb').ns.netns]);
-    await assert.rejects(lab.up(), /half torn down: netns .*-lb missing/);
+    await assert.rejects(lab.up(), /half torn down: netns \S+-lb\b.* missing/);
+  });
+
+  test('an up that crashed half way is continued by the next up', async () => {
+    // The state of an up that died after recording its plan but before creating lb's netns.
+    writeState(lab.stateDir, { ...lab.requireState(), phase: 'creating' });
+    assert.match(await lab.up(), /4 nodes .* 1 started/);
+    assert.equal((await lab.exec('lb', ['hostname'])).stdout, 'lb\n');
+    await lab.exec('db1', ['sh', '-c', 'setsid -f python3 -m http.server 8000 >/dev/null 2>&1']);
+    const probe = async () => (await lab.exec('lb', ['python3', '-c', connect('db1', 1)])).code;
+    await within(5_000, probe, (c) => c === 0, 'db1 reachable from the re-created lb');
+    inodes[3] = netnsInode(lab.node('lb').ns.netns)!;
   });
 
   test('down removes every namespace, link, mount and process it created, and nothing else', async () => {
