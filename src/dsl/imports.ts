@@ -1,4 +1,5 @@
 // Import resolution and merging into one document (the reference's elements/imports.py rules).
+import { BUILTIN_TYPES_YAML } from './builtin-types.js';
 import { DslError, logicError } from './errors.js';
 import {
   type BlueprintImportResolver,
@@ -182,7 +183,7 @@ function loadImport(
       );
     }
   }
-  let data = asDoc(loadYaml(text, location), location);
+  let data = text === BUILTIN_TYPES_YAML ? builtinDoc() : asDoc(loadYaml(text, location), location);
   const v = data.tosca_definitions_version;
   if (v !== undefined && v !== null && opts.validateVersion) {
     const iv = parseVersion(v, false);
@@ -221,7 +222,7 @@ function mergeFile(
       if (isMain) {
         merged[section] = value;
         if (isDict(value)) for (const k of Object.keys(value)) origin.set(`${section}.${k}`, basic);
-      } else if (merged[section] === undefined) merged[section] = value;
+      } else if (merged[section] === undefined) merged[section] = isDict(value) ? { ...value } : value;
       continue;
     }
     if (
@@ -265,4 +266,11 @@ function mergeNodeTemplate(target: Record<string, any>, name: string, def: unkno
     return true;
   }
   return false;
+}
+
+// The bundled types are imported by nearly every blueprint: parse them once, hand out copies.
+let builtinCache: Record<string, any> | undefined;
+function builtinDoc(): Record<string, any> {
+  builtinCache ??= asDoc(loadYaml(BUILTIN_TYPES_YAML, 'builtin:types.yaml'), 'builtin:types.yaml');
+  return builtinCache; // read-only: merging copies each section before adding to it
 }

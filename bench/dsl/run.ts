@@ -1,0 +1,94 @@
+// DSL benchmark: one 1,000-node blueprint planned to 10,000 instances, and 1,000 small blueprints
+// parsed in a row. Prints the figures and rewrites the `## DSL` section of docs/benchmarks.md.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ImportResolver, parseBlueprint, prepareDeploymentPlan } from '../../src/dsl/index.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const HEADER =
+  'tosca_definitions_version: cloudify_dsl_1_3\nimports:\n  - http://www.getcloudify.org/spec/cloudify/5.1/types.yaml\n';
+
+function bigBlueprint(): string {
+  // 100 hosts × 10 instances; 900 software nodes contained in them → 10,000 instances in total.
+  const lines = [HEADER, 'node_templates:'];
+  for (let h = 0; h < 100; h++) {
+    lines.push(
+      `  host${h}:`,
+      '    type: cloudify.nodes.Compute',
+      '    capabilities:',
+      '      scalable:',
+      '        properties:',
+      '          default_instances: 10',
+    );
+  }
+  for (let a = 0; a < 900; a++) {
+    lines.push(
+      `  app${a}:`,
+      '    type: cloudify.nodes.SoftwareComponent',
+      '    relationships:',
+      `      - {type: cloudify.relationships.contained_in, target: host${a % 100}}`,
+      '    interfaces:',
+      '      cloudify.interfaces.lifecycle:',
+      `        create: {implementation: scripts/create.sh, inputs: {name: app${a}}}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const small = (i: number) =>
+  `${HEADER}inputs:\n  port: {default: ${8000 + i}}\nnode_templates:\n  vm:\n    type: cloudify.nodes.Compute\n  web:\n    type: cloudify.nodes.WebServer\n    relationships:\n      - {type: cloudify.relationships.contained_in, target: vm}\n`;
+
+const resolverFor = (text: string): ImportResolver => ({
+  read: (p) => (p === 'blueprint.yaml' ? text : undefined),
+});
+let seq = 0;
+const ids = (p: string) => `${p}_${(seq++).toString(36).padStart(6, '0')}`;
+
+const big = bigBlueprint();
+let t = performance.now();
+const plan = parseBlueprint({ mainFile: 'blueprint.yaml', resolver: resolverFor(big) });
+const parseMs = performance.now() - t;
+t = performance.now();
+const dp = prepareDeploymentPlan(plan, {}, { idGenerator: ids });
+const planMs = performance.now() - t;
+const instances = dp.node_instances.length;
+
+t = performance.now();
+for (let i = 0; i < 1000; i++) {
+  const text = small(i);
+  prepareDeploymentPlan(
+    parseBlueprint({ mainFile: 'blueprint.yaml', resolver: resolverFor(text) }),
+    {},
+    { idGenerator: ids },
+  );
+}
+const smallMs = performance.now() - t;
+const perSec = 1000 / (smallMs / 1000);
+
+const rows = [
+  ['1,000-node blueprint: parse', `${parseMs.toFixed(0)} ms`],
+  [`1,000-node blueprint: deployment plan (${instances} instances)`, `${planMs.toFixed(0)} ms`],
+  ['1,000-node blueprint: total (target < 1 s)', `${(parseMs + planMs).toFixed(0)} ms`],
+  [
+    '1,000 small blueprints: parse + plan (target ≥ 500/s)',
+    `${smallMs.toFixed(0)} ms = ${perSec.toFixed(0)} blueprints/s`,
+  ],
+];
+for (const [k, v] of rows) console.log(`${k.padEnd(64)} ${v}`);
+
+const section = [
+  '<!-- dsl:start -->',
+  '## DSL',
+  '',
+  `Measured by \`npm run bench:dsl\` on ${new Date().toISOString().slice(0, 10)} (node ${process.version}, shared 2-core machine).`,
+  '',
+  '| measure | result |',
+  '| --- | --- |',
+  ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+  '<!-- dsl:end -->',
+].join('\n');
+const file = resolve(repoRoot, 'docs/benchmarks.md');
+const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+const re = /<!-- dsl:start -->[\s\S]*?<!-- dsl:end -->/;
+writeFileSync(file, re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n${section}\n`);
