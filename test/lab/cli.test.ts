@@ -1,7 +1,7 @@
 // The `cfy_manager lab` commands as a user runs them: errors, exit codes and stdin passed through.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -36,6 +36,25 @@ test('commands on a lab that is not up say so', () => {
   const r = cli(['--state-dir', '/nonexistent/stratus-lab', 'status']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /no lab is up in \/nonexistent\/stratus-lab/);
+});
+
+test('up refuses a subnet that overlaps an existing host route, and creates nothing', {
+  skip: root ? false : 'needs root',
+}, async () => {
+  const { hostRoutes } = await import('../../src/lab/net.js');
+  const route = (await hostRoutes()).find((r) => /\/(1[6-9]|2[0-8])$/.test(r.dst));
+  if (!route) return; // no suitable route on this host to collide with
+  const dir = mkdtempSync(join(tmpdir(), 'stratus-lab-cli-'));
+  try {
+    const r = cli(['--state-dir', join(dir, 'state'), '--subnet', route.dst, '--bridge', 'sttover', 'up']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`overlaps the existing route ${route.dst.replace(/[./]/g, '\\$&')}`));
+    assert.match(r.stderr, /fix: choose another subnet/);
+    assert.equal(existsSync('/sys/class/net/sttover'), false);
+    assert.equal(existsSync(join(dir, 'state')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('lab commands on a running 2-node lab', {

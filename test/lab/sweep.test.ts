@@ -10,7 +10,7 @@ import { pickNetwork, sweepAbandonedTestLabs } from '../../src/lab/testing.js';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root: the lab creates namespaces and a bridge';
 
-test('a lab abandoned by a dead test process is swept; a live owner keeps its lab', {
+test('a lab abandoned by a dead test process is swept by the next run', {
   skip,
   timeout: 30_000,
 }, async () => {
