@@ -116,9 +116,13 @@ ${derived(
   'cloudify.nodes.Root',
 )}
 ${derived(
-  ['DBMS', 'WebServer', 'ApplicationServer', 'MessageBusServer'].map((n) => `cloudify.nodes.${n}`),
+  ['DBMS', 'ApplicationServer', 'MessageBusServer'].map((n) => `cloudify.nodes.${n}`),
   'cloudify.nodes.SoftwareComponent',
 )}
+  cloudify.nodes.WebServer:
+    derived_from: cloudify.nodes.SoftwareComponent
+    properties:
+      port: {default: 80}
   cloudify.nodes.Database:
     derived_from: cloudify.nodes.ApplicationModule
   cloudify.nodes.ServiceComponent:

@@ -20,3 +20,5 @@ export {
   type UrlRule,
 } from './resolver.js';
 export { YAML_LIMITS } from './yaml-load.js';
+export { type Modification, type ModifyResult, modifyDeployment } from './modify.js';
+export { evaluateRuntimeFunctions, type RuntimeContext, type RuntimeNodeInstance } from './runtime.js';
