@@ -46,8 +46,18 @@ export function containsFunction(v: unknown, only?: Set<string>): boolean {
   return false;
 }
 
+// The reference raises FunctionValidationError for the newer functions, ValueError for the classic ones.
+const VALIDATION_ERROR_FUNCS = new Set([
+  'get_environment_capability',
+  'get_label',
+  'get_sys',
+  'get_consumers',
+]);
 const badArgs = (f: string, args: unknown, why: string): DslError =>
-  plainError('ValueError', `Illegal arguments passed to ${f} function: ${JSON.stringify(args)} (${why})`);
+  plainError(
+    VALIDATION_ERROR_FUNCS.has(f) ? 'FunctionValidationError' : 'ValueError',
+    `Illegal arguments passed to ${f} function: ${JSON.stringify(args)} (${why})`,
+  );
 
 /** Arity and shape checks, the same for every phase. */
 export function checkArguments(f: string, a: unknown): void {

@@ -40,7 +40,11 @@ export function checkInputDefinitions(
       throw logicError(215, `Input '${name}' is hidden and required but has no default value`);
     }
     if (d.display !== undefined && t !== 'textarea') {
-      throw logicError(216, `Input '${name}': 'display' is only allowed for inputs of type textarea`);
+      throw new DslError(
+        216,
+        `Input '${name}': 'display' is only allowed for inputs of type textarea`,
+        'DSLParsingInputTypeException',
+      );
     }
     for (const c of d.constraints ?? []) parseConstraint(c, name, version);
     if (d.default !== undefined && !containsFunction(d.default)) {
