@@ -1,5 +1,180 @@
+// Licenses (rest-api.md §1.1): upload the raw YAML license file, list it, remove it. Cloudify checks
+// the signature against its own vendor key pair, which we do not have: the signature is kept as
+// uploaded and not verified (docs/decisions.md, "License signatures are stored, not verified").
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { parse as parseYaml } from 'yaml';
 import type { ManagerContext } from '../context.js';
+import { badParameters } from '../errors.js';
+import { Any, Bool, errorResponses, listOf, NStr, resource, Str } from '../schemas.js';
 
-// Placeholder: the license routes are being written.
-export async function registerLicenseRoutes(_app: FastifyInstance, _ctx: ManagerContext): Promise<void> {}
+const LicenseBody = resource({
+  customer_id: Str,
+  expiration_date: NStr,
+  license_edition: NStr,
+  trial: Bool,
+  cloudify_version: NStr,
+  capabilities: Any,
+  expired: Bool,
+});
+
+export interface ParsedLicense {
+  customer_id: string;
+  expiration_date: Date | null;
+  license_edition: string | null;
+  trial: boolean;
+  cloudify_version: string | null;
+  capabilities: string[] | null;
+  signature: string | null;
+}
+
+const bad = (why: string) =>
+  badParameters(
+    `The license file is not valid: ${why}. Upload the YAML file you received from Cloudify, ` +
+      'with a `license` mapping (customer_id, expiration_date, license_edition, trial, cloudify_version, capabilities) and a `signature`',
+  );
+
+function asText(name: string, v: unknown, required = false): string | null {
+  if (v === undefined || v === null || v === '') {
+    if (required) throw bad(`\`${name}\` is missing`);
+    return null;
+  }
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  throw bad(`\`${name}\` must be a string, got ${JSON.stringify(v)}`);
+}
+
+/** Dates come as MM/DD/YYYY in Cloudify's license files; ISO dates are accepted too. */
+function asDate(v: unknown): Date | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (v instanceof Date) return v;
+  const s = String(v).trim();
+  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s);
+  const d = us
+    ? new Date(Date.UTC(Number(us[3]), Number(us[1]) - 1, Number(us[2])))
+    : /^\d{4}-\d{2}-\d{2}/.test(s)
+      ? new Date(s.length === 10 ? `${s}T00:00:00Z` : s)
+      : new Date(Number.NaN);
+  if (Number.isNaN(d.getTime())) {
+    throw bad(`\`expiration_date\` "${s}" is not a date (use MM/DD/YYYY or YYYY-MM-DD)`);
+  }
+  return d;
+}
+
+export function parseLicense(raw: Buffer | string | undefined): ParsedLicense {
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : (raw ?? '');
+  if (text.trim() === '') throw bad('the request body is empty');
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw bad(`it is not YAML (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw bad('it is not a YAML mapping');
+  const top = doc as Record<string, unknown>;
+  const lic = (top.license ?? top) as Record<string, unknown>;
+  if (!lic || typeof lic !== 'object' || Array.isArray(lic)) throw bad('`license` is not a mapping');
+  let capabilities: string[] | null = null;
+  if (lic.capabilities !== undefined && lic.capabilities !== null) {
+    if (!Array.isArray(lic.capabilities)) throw bad('`capabilities` must be a list');
+    capabilities = lic.capabilities.map(String);
+  }
+  const trial = lic.trial ?? false;
+  if (typeof trial !== 'boolean') throw bad('`trial` must be true or false');
+  const sig = top.signature ?? lic.signature;
+  const signature =
+    sig === undefined || sig === null
+      ? null
+      : sig instanceof Uint8Array
+        ? Buffer.from(sig).toString('base64')
+        : typeof sig === 'string'
+          ? sig.trim()
+          : null;
+  if (sig !== undefined && sig !== null && signature === null)
+    throw bad('`signature` must be text or binary');
+  return {
+    customer_id: asText('customer_id', lic.customer_id, true)!,
+    expiration_date: asDate(lic.expiration_date),
+    license_edition: asText('license_edition', lic.license_edition),
+    trial,
+    cloudify_version: asText('cloudify_version', lic.cloudify_version),
+    capabilities,
+    signature,
+  };
+}
+
+const SELECT = `SELECT customer_id,
+  to_char(expiration_date AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expiration_date,
+  license_edition, trial, cloudify_version, capabilities,
+  coalesce(expiration_date < now(), false) AS expired
+  FROM licenses`;
+
+export async function registerLicenseRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+  const { db } = ctx;
+
+  app.put(
+    '/license',
+    {
+      // The Python client sends the raw YAML file (content-type application/json, chunked).
+      config: { permission: 'license_upload', rawBody: true },
+      schema: {
+        summary: 'Upload a license file (raw YAML body); it replaces the current license',
+        response: { 200: LicenseBody, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const lic = parseLicense(req.body as Buffer | string | undefined);
+      await db.transaction(async (tx) => {
+        await tx.query('DELETE FROM licenses');
+        await tx.query(
+          `INSERT INTO licenses (customer_id, expiration_date, license_edition, trial, cloudify_version, capabilities, signature)
+           VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7)`,
+          [
+            lic.customer_id,
+            lic.expiration_date,
+            lic.license_edition,
+            lic.trial,
+            lic.cloudify_version,
+            lic.capabilities === null ? null : JSON.stringify(lic.capabilities),
+            lic.signature,
+          ],
+        );
+      });
+      const [row] = await db.query<Record<string, unknown>>(`${SELECT} WHERE customer_id = $1`, [
+        lic.customer_id,
+      ]);
+      return row;
+    },
+  );
+
+  app.get(
+    '/license',
+    {
+      config: { permission: 'license_list' },
+      schema: {
+        summary: 'List the registered license',
+        querystring: Type.Object({}, { additionalProperties: true }),
+        response: { 200: listOf(LicenseBody), ...errorResponses },
+      },
+    },
+    async () => {
+      const rows = await db.query<Record<string, unknown>>(`${SELECT} ORDER BY id`);
+      return {
+        items: rows,
+        metadata: { pagination: { total: rows.length, size: rows.length, offset: 0 }, filtered: null },
+      };
+    },
+  );
+
+  app.delete(
+    '/license',
+    {
+      // Cloudify's permission is license_remove; it is held by sys_admin only, like license_upload.
+      config: { permission: 'license_upload' },
+      schema: { summary: 'Remove the current license', response: { ...errorResponses } },
+    },
+    async (_req, reply) => {
+      await db.query('DELETE FROM licenses');
+      return reply.code(204).send();
+    },
+  );
+}
