@@ -235,7 +235,8 @@ function mergeFile(
         `Import failed: non-mergeable field: '${section}'. It can be imported multiple times only from cloudify_dsl_1_3`,
       );
     }
-    const target = (merged[section] ??= {});
+    if (!merged[section]) merged[section] = {};
+    const target = merged[section];
     for (const [name, def] of Object.entries(value)) {
       const key = `${section}.${name}`;
       if (!(name in target)) {

@@ -36,7 +36,8 @@ export function mergeTypeInterfaces(chain: (Record<string, any> | undefined)[]):
   const out: Interfaces = {};
   for (const ifaces of chain) {
     for (const [iname, ops] of Object.entries(ifaces ?? {})) {
-      const target = (out[iname] ??= {});
+      if (!out[iname]) out[iname] = {};
+      const target = out[iname];
       for (const [oname, op] of Object.entries((ops ?? {}) as Record<string, unknown>))
         target[oname] = normaliseOp(op);
     }
@@ -73,7 +74,8 @@ export function mergeTemplateInterfaces(
       out[iname][oname] = { ...op, inputs: schemaToValues(op.inputs, {}, where) };
   }
   for (const [iname, ops] of Object.entries(templateIfaces ?? {})) {
-    const target = (out[iname] ??= {});
+    if (!out[iname]) out[iname] = {};
+    const target = out[iname];
     for (const [oname, raw] of Object.entries((ops ?? {}) as Record<string, unknown>)) {
       const t = normaliseOp(raw);
       const base = typeIfaces[iname]?.[oname];

@@ -66,18 +66,21 @@ export function validate(value: unknown, schema: Schema, path: string): void {
   }
   if ('oneOf' in schema) {
     for (const alt of schema.oneOf) {
-      if (shallowOk(alt, value)) return validate(value, alt, path);
+      if (shallowOk(alt, value)) {
+        validate(value, alt, path);
+        return;
+      }
     }
-    return mismatch(expectedName(schema), value, path);
+    mismatch(expectedName(schema), value, path);
   }
   if ('list' in schema) {
-    if (!Array.isArray(value)) return mismatch('list', value, path);
+    if (!Array.isArray(value)) mismatch('list', value, path);
     if (schema.nonEmpty && value.length === 0)
       throw formatError('At least one member should be specified', path);
-    value.forEach((item, i) => validate(item, schema.list, `${path}.${i}`));
+    for (let i = 0; i < value.length; i++) validate(value[i], schema.list, `${path}.${i}`);
     return;
   }
-  if (!isDict(value)) return mismatch('dict', value, path);
+  if (!isDict(value)) mismatch('dict', value, path);
   if ('mapOf' in schema) {
     for (const [k, v] of Object.entries(value)) validate(v, schema.mapOf, `${path}.${k}`);
     return;

@@ -41,7 +41,7 @@ export function loadYaml(text: string, where = '<blueprint>'): unknown {
       if (++depth > YAML_LIMITS.maxDepth)
         throw illegalYaml(`${where}: nesting deeper than ${YAML_LIMITS.maxDepth}`);
     } else if (c === 93 || c === 125) depth = Math.max(0, depth - 1);
-    else if (c === 10) depth = depth > 0 ? depth : 0;
+    else if (c === 10) depth = Math.max(depth, 0);
   }
   let doc: ReturnType<typeof parseDocument>;
   try {

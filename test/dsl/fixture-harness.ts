@@ -108,7 +108,11 @@ export function summarizeDeployment(dp: Json): Json {
       const k = JSON.stringify([i.node_id, r.type, r.target_name]);
       edges.set(k, (edges.get(k) ?? 0) + 1);
     }
-    for (const g of i.scaling_groups ?? []) (sgIds[g.name] ??= new Set()).add(g.id);
+    for (const g of i.scaling_groups ?? []) {
+      const ids = sgIds[g.name] ?? new Set<string>();
+      sgIds[g.name] = ids;
+      ids.add(g.id);
+    }
   }
   return {
     inputs: dp.inputs,
