@@ -73,21 +73,124 @@ export function buildGroups(
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const containerOf = (n: string): string | undefined =>
     byName.get(n)?.relationships.find((r: any) => r.type_hierarchy.includes(CONTAINED_IN))?.target_id;
-  const ancestors = (n: string): Set<string> => {
-    const out = new Set<string>();
-    for (let c = containerOf(n); c !== undefined && !out.has(c); c = containerOf(c)) out.add(c);
+  // [n, its container, that one's container, …] and [m, its scaling group, that group's group, …].
+  const nodeChain = (n: string): string[] => {
+    const out = [n];
+    for (let c = containerOf(n); c !== undefined && !out.includes(c); c = containerOf(c)) out.push(c);
     return out;
   };
+  const groupOf = new Map<string, string>();
+  for (const [m, gs] of owner) groupOf.set(m, gs[0]);
+  const groupChain = (m: string): string[] => {
+    const out = [m];
+    for (let g = groupOf.get(m); g !== undefined && !out.includes(g); g = groupOf.get(g)) out.push(g);
+    return out;
+  };
+  checkSharedGroupContainment(scalingTargets, groups, nodeNames, groupOf, nodeChain);
   const scaling_groups: Record<string, any> = {};
-  for (const [g, props] of scalingTargets) {
-    const members: string[] = groups[g].members;
-    const kept = members.filter(
-      (m) => !(nodeNames.has(m) && [...ancestors(m)].some((a) => members.includes(a))),
-    );
-    scaling_groups[g] = { members: kept, properties: props };
+  for (const [g, props] of scalingTargets)
+    scaling_groups[g] = { members: [...groups[g].members], properties: props };
+  // A member node sharing a scaling group with a node that (recursively) contains it is dropped from the
+  // innermost shared group: the node itself when it is a direct member there, else its own branch (the
+  // group under the shared one) — _remove_contained_nodes_from_scaling_groups.
+  for (const member of owner.keys()) {
+    if (!nodeNames.has(member)) continue;
+    const memberGroups = groupChain(member);
+    for (const node of nodeChain(member).slice(1)) {
+      if (!owner.has(node)) continue;
+      const nodeGroups = new Set(groupChain(node));
+      const shared = memberGroups.find((g) => g !== member && nodeGroups.has(g));
+      if (shared === undefined) continue;
+      let removed: string;
+      if (groupOf.get(member) === shared) removed = member;
+      else {
+        const branch = [...memberGroups].reverse().find((g) => !nodeGroups.has(g));
+        if (branch === undefined) continue;
+        removed = branch;
+      }
+      const ms: string[] = scaling_groups[shared].members;
+      const i = ms.indexOf(removed);
+      if (i >= 0) ms.splice(i, 1);
+    }
   }
   const planGroups: Record<string, any> = {};
   for (const [g, def] of Object.entries(groups))
     planGroups[g] = { members: def.members, policies: def.policies ?? {} };
   return { groups: planGroups, policies: planPolicies, scaling_groups };
+}
+
+// Every pair of nodes (recursively) in one scaling group must be contained in a shared node, or one must
+// contain the other, or an ancestor of one must form such a pair with the other (error 202;
+// _validate_no_contained_in_shares_group_with_non_contained_in).
+function checkSharedGroupContainment(
+  scalingTargets: Map<string, unknown>,
+  groups: Record<string, Record<string, any>>,
+  nodeNames: Set<string>,
+  groupOf: Map<string, string>,
+  nodeChain: (n: string) => string[],
+): void {
+  const groupNames = new Set<string>();
+  for (const g of scalingTargets.keys()) {
+    groupNames.add(g);
+    for (const m of groups[g].members) if (!nodeNames.has(m)) groupNames.add(m);
+  }
+  // Recursive node members per group.
+  const nodeMembers = (g: string): string[] => {
+    const out: string[] = [];
+    for (const [m, parent] of groupOf) {
+      if (!nodeNames.has(m)) continue;
+      for (let p: string | undefined = parent; p !== undefined; p = groupOf.get(p)) {
+        if (p === g) {
+          out.push(m);
+          break;
+        }
+        if (p === m) break;
+      }
+    }
+    return out;
+  };
+  const chains = new Map<string, string[]>();
+  const chain = (n: string): string[] => {
+    let c = chains.get(n);
+    if (!c) {
+      c = nodeChain(n);
+      chains.set(n, c);
+    }
+    return c;
+  };
+  const key = (a: string, b: string) => (a < b ? `${a}\0${b}` : `${b}\0${a}`);
+  const ok = new Set<string>();
+  const problems: [string, string][] = [];
+  const checked = new Set<string>();
+  for (const g of groupNames) {
+    const members = nodeMembers(g);
+    for (const a of members) {
+      for (const b of members) {
+        const k = key(a, b);
+        if (checked.has(k)) continue;
+        checked.add(k);
+        const ac = chain(a).slice(1);
+        const bc = chain(b).slice(1);
+        if (
+          a === b ||
+          (ac.length === 0 && bc.length === 0) ||
+          ac.includes(b) ||
+          bc.includes(a) ||
+          ac.some((x) => bc.includes(x))
+        )
+          ok.add(k);
+        else problems.push(a < b ? [a, b] : [b, a]);
+      }
+    }
+  }
+  for (const [a, b] of problems) {
+    if (chain(a).some((c) => ok.has(key(b, c))) || chain(b).some((c) => ok.has(key(a, c)))) {
+      ok.add(key(a, b));
+      continue;
+    }
+    throw logicError(
+      202,
+      `Node '${a}' and '${b}' belong to some shared group but they are not contained in any shared node, nor is any ancestor node of theirs.`,
+    );
+  }
 }

@@ -1,6 +1,6 @@
 // Node templates: properties, interfaces, relationships, instance counts, host_id and plugin lists.
 import { logicError } from './errors.js';
-import { walkFunctions } from './functions.js';
+import { isFunction, walkFunctions } from './functions.js';
 import {
   flattenOperations,
   mergeTemplateInterfaces,
@@ -124,7 +124,13 @@ function instanceCounts(name: string, t: Record<string, any>, version: DslVersio
       `capabilities not supported in version ${version.raw}, it was added in cloudify_dsl_1_3`,
     );
   }
-  if (scalableGiven && t.instances !== undefined) {
+  if (
+    t.capabilities !== undefined &&
+    t.capabilities !== null &&
+    isDict(t.instances) &&
+    t.instances.deploy !== undefined &&
+    t.instances.deploy !== null
+  ) {
     throw logicError(
       209,
       `Node '${name}' defines both instances.deploy and capabilities.scalable (instances.deploy is deprecated)`,
@@ -158,10 +164,13 @@ export function scalableProperties(given: Record<string, any>, where: string): R
     }
   }
   const p: Record<string, any> = { min_instances: 0, max_instances: -1, default_instances: 1, ...given };
-  const fn = (v: unknown) => isDict(v);
   for (const k of ['default_instances', 'min_instances', 'max_instances'] as const) {
     const v = (p as any)[k];
-    if (fn(v)) continue;
+    if (isDict(v)) {
+      if (!isFunction(v))
+        throw logicError(210, `${k} should be a valid intrinsic function or a value. (${where})`);
+      continue;
+    }
     if (k === 'max_instances' && typeof v === 'string') {
       if (v !== 'UNBOUNDED')
         throw logicError(208, `The only valid string for max_instances is UNBOUNDED. (${where})`);
