@@ -1,0 +1,360 @@
+// queue_service: RabbitMQ 3.10 as a supervisord program, TLS only, clustered with join_cluster
+// (reference §5.1-5.4). configure() re-renders every file and restarts the broker; the destructive steps
+// (mnesia wipe, definitions) run only on the first configure, and a node already in the cluster of its
+// join_cluster node is not reset again.
+import { lookup } from 'node:dns/promises';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { AptError, ValidationError } from '../../errors.js';
+import { run } from '../../exec.js';
+import { Logger, redact } from '../../log.js';
+import { SUPERVISORD_DIR } from '../../paths.js';
+import {
+  erlangCookie,
+  memberAddress,
+  nodeHost,
+  fullNodeName,
+  type QueueConfig,
+  rabbitNodename,
+  validateQueueSection,
+} from './config.js';
+import { clusterStatus, ctl, joinCluster, waitForBroker } from './ctl.js';
+import {
+  ADVANCED_CONFIG,
+  ENABLED_PLUGINS,
+  hostsBlock,
+  PATHS,
+  PROGRAM,
+  renderDefinitions,
+  renderEnvConf,
+  renderProgram,
+  renderRabbitmqConf,
+  renderStartScript,
+} from './files.js';
+import { listRabbitNodes, type MgmtTarget } from './management.js';
+
+const log = new Logger('rabbitmq');
+
+export const SERVICE = 'queue_service';
+export const PACKAGES = ['rabbitmq-server'];
+export const PROGRAM_FILE = join(SUPERVISORD_DIR, `${PROGRAM}.cloudify.conf`);
+
+interface Ids {
+  uid: number;
+  gid: number;
+}
+
+function rabbitIds(): Ids {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('rabbitmq:'));
+  if (!line) throw new AptError('user rabbitmq does not exist', { fix: 'apt-get install rabbitmq-server' });
+  const f = line.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+function writeOwned(path: string, text: string, mode: number, ids?: Ids): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text, { mode });
+  chmodSync(path, mode);
+  if (ids) chownSync(path, ids.uid, ids.gid);
+}
+
+function stamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** Copies a supplied cert/key; an existing different destination is kept as `YYYYmmdd-HHMMSS_<name>`. */
+function copySupplied(src: string, dest: string, mode: number, ids: Ids): void {
+  if (!existsSync(src)) throw new ValidationError(`Certificate file ${src} does not exist`);
+  const data = readFileSync(src);
+  if (existsSync(dest)) {
+    if (readFileSync(dest).equals(data)) {
+      chmodSync(dest, mode);
+      chownSync(dest, ids.uid, ids.gid);
+      return;
+    }
+    renameSync(dest, join(dirname(dest), `${stamp()}_${basename(dest)}`));
+  }
+  mkdirSync(dirname(dest), { recursive: true });
+  copyFileSync(src, dest);
+  chmodSync(dest, mode);
+  chownSync(dest, ids.uid, ids.gid);
+}
+
+async function resolves(name: string): Promise<boolean> {
+  try {
+    await lookup(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function supervisorctl(args: string[], ignoreFailure = false) {
+  return run(['supervisorctl', ...args], { ignoreFailure });
+}
+
+/** rabbitmq-server 3.10 from Debian; apt-get installs it when missing (no service start on the host). */
+export async function ensureRabbitPackage(): Promise<string> {
+  const q = async () =>
+    (
+      await run(['dpkg-query', '-W', `-f=\${db:Status-Abbrev} \${Version}`, 'rabbitmq-server'], {
+        ignoreFailure: true,
+      })
+    ).stdout;
+  let v = await q();
+  if (!v.startsWith('ii')) {
+    log.info('Installing rabbitmq-server with apt-get...');
+    const env = { DEBIAN_FRONTEND: 'noninteractive' };
+    const policy = '/usr/sbin/policy-rc.d';
+    const own = !existsSync(policy);
+    if (own)
+      writeFileSync(policy, '#!/bin/sh\n# temporary, from cfy_manager: no service starts\nexit 101\n', {
+        mode: 0o755,
+      });
+    try {
+      const r = await run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...PACKAGES], {
+        env,
+        timeoutMs: 900_000,
+        ignoreFailure: true,
+      });
+      if (r.code !== 0) {
+        await run(['apt-get', 'update', '-q'], { env, timeoutMs: 600_000, ignoreFailure: true });
+        await run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...PACKAGES], {
+          env,
+          timeoutMs: 900_000,
+        });
+      }
+    } finally {
+      if (own) rmSync(policy, { force: true });
+    }
+    v = await q();
+  }
+  const version = v.split(' ')[1] ?? '';
+  if (!version.startsWith('3.10.')) {
+    throw new AptError(`rabbitmq-server ${version || '(none)'} is installed; queue_service needs 3.10`, {
+      fix: 'install the Debian 12 package: apt-get install rabbitmq-server=3.10.*',
+    });
+  }
+  return version;
+}
+
+/** The management API of this node, as `brokers list` and the join poll reach it. */
+export function localTarget(cfg: QueueConfig): MgmtTarget {
+  const r = cfg.rabbitmq;
+  const host = nodeHost(rabbitNodename(r));
+  let addr = memberAddress(r, host);
+  if (!addr) {
+    log.warning(`No address for ${host} in rabbitmq.cluster_members; using ${host}`);
+    addr = host;
+  }
+  const caFile = existsSync(PATHS.ca) ? PATHS.ca : r.ca_path;
+  if (!caFile || !existsSync(caFile)) {
+    throw new ValidationError('The broker CA certificate is missing', {
+      fix: `set rabbitmq.ca_path, or run cfy_manager install first (it copies it to ${PATHS.ca})`,
+    });
+  }
+  return { host: addr, username: r.username, password: String(r.password), ca: readFileSync(caFile) };
+}
+
+/** Checks that need the host (name resolution) but change nothing. */
+export async function validateQueue(cfg: QueueConfig): Promise<void> {
+  const r = cfg.rabbitmq;
+  const names = [
+    ...Object.keys(r.cluster_members ?? {}),
+    ...(r.join_cluster ? [nodeHost(r.join_cluster)] : []),
+  ];
+  const ok = new Set<string>();
+  for (const n of names) if (await resolves(n)) ok.add(n);
+  const errors = validateQueueSection(r, (n) => ok.has(n));
+  for (const [name, path] of [
+    ['cert_path', r.cert_path],
+    ['key_path', r.key_path],
+    ['ca_path', r.ca_path],
+  ] as const) {
+    if (path && !existsSync(path)) errors.push(`rabbitmq.${name}: ${path} does not exist`);
+  }
+  if (errors.length)
+    throw new ValidationError(`Validation error(s) in the rabbitmq section:\n${errors.join('\n')}`);
+}
+
+export interface ConfigureOptions {
+  /** queue_service was configured before (its .configured marker exists): no mnesia wipe, no definitions. */
+  configuredBefore: boolean;
+}
+
+export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): Promise<void> {
+  const r = cfg.rabbitmq;
+  redact(String(r.password), r.erlang_cookie ? String(r.erlang_cookie) : undefined);
+  await validateQueue(cfg);
+  const ids = rabbitIds();
+  log.info('Configuring RabbitMQ...');
+
+  for (const d of [PATHS.confDir, PATHS.logDir]) {
+    mkdirSync(d, { recursive: true });
+    chownSync(d, 0, ids.gid);
+    chmodSync(d, 0o750);
+  }
+  chownSync(PATHS.logDir, ids.uid, ids.gid);
+  mkdirSync(PATHS.home, { recursive: true });
+  chownSync(PATHS.home, ids.uid, ids.gid);
+
+  // Erlang cookie
+  const cookie = erlangCookie(r);
+  redact(cookie);
+  writeOwned(PATHS.cookie, cookie, 0o600, ids);
+
+  // Node name and the hosts file
+  const nodename = rabbitNodename(r);
+  log.info(`RabbitMQ node name: ${nodename}`);
+  const missing: { name: string; ip: string }[] = [];
+  for (const name of Object.keys(r.cluster_members ?? {})) {
+    if (await resolves(name)) continue;
+    const ip = memberAddress(r, name);
+    if (ip) missing.push({ name, ip });
+  }
+  if (missing.length) {
+    const hosts = readFileSync('/etc/hosts', 'utf8');
+    writeFileSync(`/etc/hosts.bak-${stamp()}`, hosts);
+    writeFileSync('/etc/hosts', `${hosts.endsWith('\n') ? hosts : `${hosts}\n`}${hostsBlock(missing)}`);
+    log.info(`Added ${missing.map((m) => m.name).join(', ')} to /etc/hosts`);
+  }
+
+  // Certificates
+  copySupplied(r.cert_path!, PATHS.cert, 0o444, ids);
+  copySupplied(r.key_path!, PATHS.key, 0o400, ids);
+  copySupplied(r.ca_path!, PATHS.ca, 0o444, ids);
+
+  const first = !(r.join_cluster ?? '').trim();
+  if (!opts.configuredBefore) {
+    await supervisorctl(['stop', PROGRAM], true);
+    rmSync(PATHS.mnesia, { recursive: true, force: true });
+    rmSync(PATHS.oldErlangConfig, { force: true });
+    rmSync(PATHS.definitions, { force: true });
+    if (first) {
+      const { json, dropped } = renderDefinitions({ ...r, password: String(r.password) });
+      for (const d of dropped) {
+        log.warning(`Policy key dropped: ${d} (classic mirrored queues are replaced by quorum queues)`);
+      }
+      writeOwned(PATHS.definitions, json, 0o600, ids);
+    }
+  }
+
+  // Config files, the wrapper, the program
+  const tls = { cert: PATHS.cert, key: PATHS.key, ca: PATHS.ca };
+  writeOwned(PATHS.conf, renderRabbitmqConf({ tls, definitions: existsSync(PATHS.definitions) }), 0o640, {
+    uid: 0,
+    gid: ids.gid,
+  });
+  writeOwned(PATHS.advanced, ADVANCED_CONFIG, 0o640, { uid: 0, gid: ids.gid });
+  writeOwned(PATHS.plugins, ENABLED_PLUGINS, 0o640, { uid: 0, gid: ids.gid });
+  writeOwned(PATHS.envConf, renderEnvConf(nodename, Boolean(r.use_long_name)), 0o644);
+  writeOwned(PATHS.startScript, renderStartScript(r.fd_limit ?? 102400), 0o755, { uid: 0, gid: 0 });
+  writeOwned(PROGRAM_FILE, renderProgram(), 0o644);
+
+  await supervisorctl(['reread']);
+  await supervisorctl(['update', PROGRAM]);
+  await startQueue();
+
+  if (first && !opts.configuredBefore) {
+    const users = await ctl(['list_users', '--formatter', 'json'], { ignoreFailure: true });
+    if (users.stdout.includes('"guest"')) {
+      await ctl(['delete_user', 'guest'], { ignoreFailure: true });
+      log.info('Deleted the default guest user');
+    }
+  }
+
+  if (!first) {
+    const joinNode = fullNodeName(r.join_cluster!.trim());
+    const status = await clusterStatus(ctl);
+    if (status.disk.includes(joinNode)) {
+      log.info(`Already in the cluster of ${joinNode}`);
+    } else {
+      const target = localTarget(cfg);
+      await joinCluster(ctl, nodename, joinNode, async () => (await listRabbitNodes(target))?.nodes);
+    }
+  }
+  log.info('RabbitMQ configured.');
+}
+
+export async function startQueue(): Promise<void> {
+  log.info('Starting RabbitMQ...');
+  await supervisorctl(['restart', PROGRAM]);
+  await waitForBroker(ctl);
+}
+
+export async function stopQueue(): Promise<void> {
+  log.info('Stopping RabbitMQ...');
+  await supervisorctl(['stop', PROGRAM], true);
+}
+
+/**
+ * The epmd that this node's broker started survives the broker. Cloudify runs `epmd -kill`; we signal it
+ * by PID instead, and only an epmd of the rabbitmq user in our own network namespace with no node left
+ * registered.
+ */
+export async function stopOwnEpmd(): Promise<void> {
+  let ids: Ids;
+  try {
+    ids = rabbitIds();
+  } catch {
+    return;
+  }
+  const names = await run(['epmd', '-names'], { ignoreFailure: true });
+  if (/^name /m.test(names.stdout)) {
+    log.warning('epmd still has registered nodes; left running');
+    return;
+  }
+  const ownNet = readlinkSafe('/proc/self/ns/net');
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/comm`, 'utf8').trim() !== 'epmd') continue;
+      if (readlinkSafe(`/proc/${e}/ns/net`) !== ownNet) continue;
+      if (statSync(`/proc/${e}`).uid !== ids.uid) continue;
+      process.kill(Number(e), 'SIGTERM');
+      log.debug(`Stopped epmd (pid ${e})`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+function readlinkSafe(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '';
+  }
+}
+
+/** §9.3: stop, drop the program, stop this node's epmd (it refuses while a node is registered), wipe data. */
+export async function removeQueue(): Promise<void> {
+  log.info('Removing RabbitMQ...');
+  await supervisorctl(['stop', PROGRAM], true);
+  rmSync(PROGRAM_FILE, { force: true });
+  await supervisorctl(['reread'], true);
+  await supervisorctl(['update'], true);
+  await stopOwnEpmd();
+  // /var/lib/rabbitmq and /etc/rabbitmq may be mount points (lab nodes): empty them, keep the dirs.
+  for (const dir of [PATHS.home, '/etc/rabbitmq']) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    for (const e of readdirSync(dir)) rmSync(join(dir, e), { recursive: true, force: true });
+  }
+  rmSync(PATHS.confDir, { recursive: true, force: true });
+}
