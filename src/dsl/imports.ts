@@ -44,7 +44,13 @@ const MAIN_ONLY_BEFORE_1_3 = [
   'resource_tags',
 ];
 const FIRST_WINS = new Set(['workflows', 'labels', 'blueprint_labels', 'resource_tags']);
-const IGNORED = new Set(['tosca_definitions_version', 'imports', 'dsl_definitions']);
+const IGNORED = new Set([
+  'tosca_definitions_version',
+  'imports',
+  'dsl_definitions',
+  'imported_blueprints',
+  'namespaces_mapping',
+]);
 
 /** Loads the main file and everything it imports, merged into one document. */
 export function loadAndMerge(
@@ -59,6 +65,12 @@ export function loadAndMerge(
   const importedBlueprints: string[] = [];
   const namespacesMapping: Record<string, string> = {};
   const seen = new Set<string>();
+  const files: {
+    data: Record<string, any>;
+    location: string | null;
+    ns: string | undefined;
+    isMain: boolean;
+  }[] = [];
   // Breadth-first over the import graph; an already imported file is skipped, so cycles terminate.
   const queue: {
     data: Record<string, any>;
@@ -81,15 +93,7 @@ export function loadAndMerge(
         throw new DslError(2, `Duplicate imports: ${names.join(', ')}`, 'DSLParsingFormatException');
       }
       for (const imp of imports) {
-        const loaded = loadImport(
-          imp,
-          file.location,
-          file.ns,
-          version,
-          opts,
-          importedBlueprints,
-          namespacesMapping,
-        );
+        const loaded = loadImport(imp, file.location, file.ns, version, opts, namespacesMapping);
         if (loaded === undefined) continue;
         const key = `${loaded.location}|${loaded.ns ?? ''}`;
         if (seen.has(key)) continue;
@@ -97,7 +101,29 @@ export function loadAndMerge(
         queue.push({ ...loaded, isMain: false });
       }
     }
-    mergeFile(merged, file.data, file.isMain, version, origin, file.ns);
+    files.push(file);
+  }
+  // Like the reference: fetch everything first, then merge in breadth-first order.
+  for (const f of files) mergeFile(merged, f.data, f.isMain, version, origin, f.ns);
+  // Blueprints imported here (in fetch order, repeats kept), then those the imported blueprints list.
+  for (const id of Object.values(namespacesMapping)) importedBlueprints.push(id);
+  for (const f of files) {
+    const list = f.data.imported_blueprints;
+    if (Array.isArray(list))
+      for (const id of list) if (!importedBlueprints.includes(id)) importedBlueprints.push(id);
+  }
+  for (const f of files) {
+    const m = f.data.namespaces_mapping;
+    if (!isDict(m)) continue;
+    for (const [k, v] of Object.entries(m)) {
+      const key = f.ns !== undefined && !k.startsWith('cloudify.') ? `${f.ns}${NS_DELIM}${k}` : k;
+      if (key in namespacesMapping)
+        throw logicError(
+          4,
+          `Failed on import: Could not merge '${key}' of 'namespaces_mapping' due to conflict`,
+        );
+      namespacesMapping[key] = v;
+    }
   }
   if (merged.description === undefined && main.description !== undefined)
     merged.description = main.description;
@@ -122,7 +148,6 @@ function loadImport(
   parentNs: string | undefined,
   version: DslVersion,
   opts: LoadOptions,
-  importedBlueprints: string[],
   nsMap: Record<string, string>,
 ): { data: Record<string, any>; location: string; ns: string | undefined } | undefined {
   let spec: string;
@@ -153,7 +178,11 @@ function loadImport(
     if (!bp) throw logicError(13, `Could not import '${spec}': no uploaded blueprint '${id}'`);
     text = bp.text;
     location = bp.location ?? `blueprint:${id}`;
-    importedBlueprints.push(id);
+    if (nsMap[fullNs!] !== undefined && nsMap[fullNs!] !== id)
+      throw logicError(
+        214,
+        `Import failed ${fullNs}: can not use the same namespace for importing blueprints`,
+      );
     nsMap[fullNs!] = id;
   } else if (target.startsWith('plugin:')) {
     const [name, query] = target.slice('plugin:'.length).split('?');
@@ -244,8 +273,13 @@ function mergeFile(
         origin.set(key, basic);
         continue;
       }
+      // Cloudify basic types and any `cloudify.*` name may be defined again: the later definition wins.
+      if (basic || name.startsWith('cloudify.')) {
+        target[name] = def;
+        origin.set(key, basic);
+        continue;
+      }
       if (FIRST_WINS.has(section)) continue;
-      if (basic && origin.get(key)) continue;
       if (section === 'node_templates' && mergeNodeTemplate(target, name, def)) continue;
       if (section === 'inputs' && ns !== undefined) continue;
       throw logicError(4, `Failed on import: Could not merge '${name}' of '${section}' due to conflict`);
@@ -253,17 +287,25 @@ function mergeFile(
   }
 }
 
-// A second definition of a node template may only add relationships to a stub (or complete a stub).
+// A node template defined again by a later file (_merge_node_templates_relationships): only possible when
+// the earlier one has relationships. A relationships-only stub is completed by the later definition (its
+// fields copied, relationships appended); a later relationships-only definition appends its relationships.
 function mergeNodeTemplate(target: Record<string, any>, name: string, def: unknown): boolean {
   const cur = target[name];
-  if (!isDict(cur) || !isDict(def)) return false;
-  const onlyRels = (d: Record<string, any>) => Object.keys(d).every((k) => k === 'relationships');
-  if (onlyRels(def)) {
-    cur.relationships = [...(cur.relationships ?? []), ...(def.relationships ?? [])];
+  if (!isDict(cur) || !isDict(def) || !('relationships' in cur)) return false;
+  const onlyRels = (d: Record<string, any>) => 'relationships' in d && Object.keys(d).length === 1;
+  const rels = (d: Record<string, any>): unknown[] => (Array.isArray(d.relationships) ? d.relationships : []);
+  if (Object.keys(cur).length === 1 && ('type' in def || onlyRels(def))) {
+    const next: Record<string, any> = { ...cur };
+    for (const [k, v] of Object.entries(def)) {
+      if (k === 'relationships') next.relationships = [...rels(cur), ...rels(def)];
+      else if (isDict(v) || typeof v === 'string') next[k] = v;
+    }
+    target[name] = next;
     return true;
   }
-  if (onlyRels(cur)) {
-    target[name] = { ...def, relationships: [...(def.relationships ?? []), ...(cur.relationships ?? [])] };
+  if (onlyRels(def)) {
+    target[name] = { ...cur, relationships: [...rels(cur), ...rels(def)] };
     return true;
   }
   return false;

@@ -5,6 +5,17 @@ import { isDict } from './schema.js';
 
 export const NS_DELIM = '--';
 
+const PRIMITIVE_NAMES = new Set([
+  'string',
+  'integer',
+  'float',
+  'boolean',
+  'list',
+  'dict',
+  'regex',
+  'textarea',
+]);
+
 const NAMED_SECTIONS = [
   'node_types',
   'relationships',
@@ -26,8 +37,12 @@ export function applyNamespace(data: Record<string, any>, ns: string): Record<st
   for (const s of NAMED_SECTIONS) {
     if (isDict(data[s])) for (const k of Object.keys(data[s])) if (!k.startsWith('cloudify.')) own.add(k);
   }
+  // References are prefixed like the reference parser's string leaves: everything but primitive type
+  // names and `cloudify.*` names (basic types, overridable), whether or not this file defines it.
   const p = (name: unknown): any =>
-    typeof name === 'string' && own.has(name) ? `${ns}${NS_DELIM}${name}` : name;
+    typeof name === 'string' && !PRIMITIVE_NAMES.has(name) && !name.startsWith('cloudify.')
+      ? `${ns}${NS_DELIM}${name}`
+      : name;
   const out: Record<string, any> = { ...data };
   for (const s of NAMED_SECTIONS) {
     if (!isDict(data[s])) continue;
@@ -52,7 +67,8 @@ export function applyNamespace(data: Record<string, any>, ns: string): Record<st
   if (isDict(out.node_templates)) {
     for (const [k, v] of Object.entries(out.node_templates)) {
       if (!isDict(v)) continue;
-      const nv: Record<string, any> = { ...v, type: p(v.type) };
+      const nv: Record<string, any> = { ...v };
+      if (v.type !== undefined) nv.type = p(v.type);
       if (isDict(v.interfaces)) nv.interfaces = fixInterfaces(v.interfaces, p);
       if (Array.isArray(v.relationships)) {
         nv.relationships = v.relationships.map((r: any) =>
@@ -99,14 +115,12 @@ const fixSchema = (props: Record<string, any>, p: (n: unknown) => any) =>
     ]),
   );
 
+// Operation implementations and workflow mappings are string leaves like any other: the whole string
+// gets the prefix (`ns--plugin.op`, `ns--scripts/x.sh`), unless empty (a no-op) or `cloudify.*`.
 function fixMapping(op: any, p: (n: unknown) => any): any {
   const fix = (impl: unknown) => {
-    if (typeof impl !== 'string') return impl;
-    const dot = impl.indexOf('.');
-    if (dot <= 0) return impl;
-    const plugin = impl.slice(0, dot);
-    const np = p(plugin);
-    return np === plugin ? impl : `${np}${impl.slice(dot)}`;
+    if (typeof impl !== 'string' || impl === '') return impl;
+    return p(impl);
   };
   if (typeof op === 'string') return fix(op);
   if (isDict(op)) {
@@ -126,6 +140,7 @@ const fixInterfaces = (ifaces: Record<string, any>, p: (n: unknown) => any) =>
     ]),
   );
 
+const NODE_TARGETS = new Set(['SELF', 'SOURCE', 'TARGET']);
 const NODE_REF_FUNCS = new Set([
   'get_property',
   'get_attribute',
@@ -145,7 +160,8 @@ function fixFunctions(v: any, p: (n: unknown) => any): any {
       if (typeof a === 'string') return { get_input: p(a) };
       if (Array.isArray(a)) return { get_input: [p(a[0]), ...a.slice(1).map((x) => fixFunctions(x, p))] };
     }
-    if (NODE_REF_FUNCS.has(f) && Array.isArray(a)) return { [f]: [p(a[0]), ...a.slice(1)] };
+    if (NODE_REF_FUNCS.has(f) && Array.isArray(a))
+      return { [f]: [NODE_TARGETS.has(a[0]) ? a[0] : p(a[0]), ...a.slice(1)] };
   }
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fixFunctions(x, p)]));
 }

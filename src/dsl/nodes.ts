@@ -29,6 +29,7 @@ export interface NodesInput {
   merge: MergeContext;
   version: DslVersion;
   resourceExists: (p: string) => boolean;
+  remoteNamespaces?: Set<string>;
 }
 
 export function buildNodes(inp: NodesInput): Record<string, any>[] {
@@ -37,6 +38,7 @@ export function buildNodes(inp: NodesInput): Record<string, any>[] {
     plugins: inp.plugins,
     resourceExists: inp.resourceExists,
     missingCode: code,
+    remoteNamespaces: inp.remoteNamespaces,
   });
   const relCache = new Map<string, { hierarchy: string[]; props: any; src: any; tgt: any }>();
   const relType = (name: string) => {

@@ -95,6 +95,8 @@ export interface PluginsCtx {
   resourceExists: (path: string) => boolean;
   /** Error code when no plugin matches: 10 node, 19 relationship, 21 workflow. */
   missingCode: number;
+  /** Namespaces of `blueprint:` imports: `ns--path` mappings there are scripts of that blueprint. */
+  remoteNamespaces?: Set<string>;
 }
 
 export interface PlanOperation {
@@ -125,9 +127,13 @@ export function resolveImplementation(
   const matches = Object.keys(ctx.plugins).filter((p) => impl.startsWith(`${p}.`));
   if (matches.length > 1)
     throw logicError(91, `Ambiguous operation mapping '${impl}' (${where}): plugins ${matches.join(', ')}`);
-  const isScript = ctx.resourceExists(impl) || (matches.length === 0 && looksLikeScript(impl));
+  const d = impl.indexOf('--');
+  const remote = matches.length === 0 && d > 0 && (ctx.remoteNamespaces?.has(impl.slice(0, d)) ?? false);
+  const isScript = ctx.resourceExists(impl) || remote || (matches.length === 0 && looksLikeScript(impl));
   if (isScript) {
-    if (!('script' in ctx.plugins)) {
+    // Namespaced imports may each declare a `script` plugin (`ns--script`); they are the same plugin.
+    const scriptPlugin = Object.keys(ctx.plugins).find((p) => p.endsWith('script'));
+    if (scriptPlugin === undefined) {
       throw logicError(
         61,
         `Operation '${where}' maps to a script '${impl}' but no plugin named 'script' is declared`,
@@ -138,7 +144,7 @@ export function resolveImplementation(
       throw logicError(60, `Operation '${where}' maps to a script and may not declare '${key}' itself`);
     }
     return {
-      plugin: 'script',
+      plugin: scriptPlugin,
       operation: 'script_runner.tasks.run',
       inputs: { ...inputs, [key]: impl },
       script: true,

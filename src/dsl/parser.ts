@@ -123,11 +123,18 @@ export function parseBlueprint(opts: ParseOptions): Plan {
   const mergeCtx = { dataTypes, dataTypeProps };
   const inputs = sec('inputs');
   checkInputDefinitions(inputs, mergeCtx, version);
-  const resourceExists = (p: string): boolean =>
-    !p.includes('\n') &&
-    (p.includes('/') || /\.\w+$/.test(p)) &&
-    !/^\w+:\/\//.test(p) &&
-    resolver.read(p) !== undefined;
+  // A mapping naming a file of the blueprint is a script; a namespace prefix (`ns--scripts/x.sh`) is
+  // not part of the file name.
+  const resourceExists = (mapping: string): boolean => {
+    const p = mapping.replace(/^.*--/, '');
+    return (
+      !p.includes('\n') &&
+      (p.includes('/') || /\.\w+$/.test(p)) &&
+      !/^\w+:\/\//.test(p) &&
+      resolver.read(p) !== undefined
+    );
+  };
+  const remoteNamespaces = new Set(Object.keys(merged.namespacesMapping));
   const nodes = buildNodes({
     templates: sec('node_templates'),
     nodeTypes,
@@ -136,6 +143,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     merge: mergeCtx,
     version,
     resourceExists,
+    remoteNamespaces,
   });
   const { groups, policies, scaling_groups } = buildGroups(
     sec('groups'),
@@ -151,7 +159,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     const r = resolveImplementation(
       mapping,
       {},
-      { plugins, resourceExists, missingCode: 21 },
+      { plugins, resourceExists, missingCode: 21, remoteNamespaces },
       `workflows.${name}`,
     );
     const params: Record<string, any> = structuredClone((typeof w === 'string' ? {} : w.parameters) ?? {});

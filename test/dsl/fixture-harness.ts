@@ -154,7 +154,8 @@ const errText = (e: unknown) =>
 
 export function runCase(c: Json, fixturesDir: string): CaseResult {
   const { resolver, rules, fallback } = makeResolver(c, fixturesDir);
-  const blueprintImports: Record<string, string> = c.resolver?.blueprint_imports ?? {};
+  const blueprintImports: Record<string, { file: string; location?: boolean }> =
+    c.resolver?.blueprint_imports ?? {};
   const want = c.expect;
   let plan: Json;
   try {
@@ -169,9 +170,8 @@ export function runCase(c: Json, fixturesDir: string): CaseResult {
       resolverOfBlueprints: {
         read(id) {
           const f = blueprintImports[`blueprint:${id}`];
-          return f === undefined
-            ? undefined
-            : { text: c.files[f], location: c.parse.location ? f : undefined };
+          if (f === undefined || c.files[f.file] === undefined) return undefined;
+          return { text: c.files[f.file], location: f.location ? f.file : undefined };
         },
       },
     });
