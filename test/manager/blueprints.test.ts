@@ -284,6 +284,7 @@ forEachDriver('blueprints', (fx) => {
   test('blueprint_archive_url, fetched from a local server; URL plus a body is 400; a dead URL fails uploading', async () => {
     served.set('/bp.tar.gz', await tarGz(bpDir()));
     const r = await put('url1', {
+      headers: { 'content-type': 'application/json' },
       query: `blueprint_archive_url=${encodeURIComponent(`${baseUrl}/bp.tar.gz`)}`,
     });
     assert.equal(r.statusCode, 201, r.body);

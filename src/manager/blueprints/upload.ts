@@ -3,7 +3,7 @@
 // row only says `uploaded`, once every step succeeded; a failure leaves no files behind.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -82,6 +82,17 @@ export class UploadFailure extends Error {
 }
 
 const MB = 1024 * 1024;
+
+/** Removes scratch dirs a crashed process left behind (older than a day); best effort. */
+export async function sweepWorkDirs(resourcesDir: string): Promise<void> {
+  const base = join(resourcesDir, '.upload-tmp');
+  const names = await readdir(base).catch(() => [] as string[]);
+  for (const n of names) {
+    const st = await stat(join(base, n)).catch(() => undefined);
+    if (st && Date.now() - st.mtimeMs > 24 * 3600_000)
+      await rm(join(base, n), { recursive: true, force: true });
+  }
+}
 
 /** A fresh scratch dir for one upload. */
 export async function newWorkDir(resourcesDir: string): Promise<string> {
@@ -296,7 +307,9 @@ export async function claimId(tx: Db, job: UploadJob): Promise<void> {
     await tx.query('DELETE FROM blueprints WHERE _storage_id = $1', [ex._storage_id]);
     return;
   }
-  throw conflict(`blueprint with id \`${job.id}\` already exists`);
+  throw conflict(
+    `blueprint with id=${job.id} already exists on tenant ${job.tenant.name} or with global visibility`,
+  );
 }
 
 async function insertLabels(tx: Db, storageId: number, job: UploadJob): Promise<void> {

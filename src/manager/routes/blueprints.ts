@@ -24,6 +24,7 @@ import {
   prepare,
   recordFailure,
   saveStream,
+  sweepWorkDirs,
   toHttpError,
   UploadFailure,
   type UploadJob,
@@ -34,6 +35,7 @@ import {
   badParameters,
   CloudifyError,
   conflict,
+  dependentExists,
   forbidden,
   illegalAction,
   notFound,
@@ -302,6 +304,7 @@ export async function registerBlueprintRoutes(app: FastifyInstance, ctx: Manager
     done(null, body),
   );
 
+  await sweepWorkDirs(ctx.resourcesDir).catch(() => {});
   const inflight = new Set<Promise<void>>();
   app.addHook('onClose', async () => {
     await Promise.allSettled([...inflight]);
@@ -381,7 +384,9 @@ export async function registerBlueprintRoutes(app: FastifyInstance, ctx: Manager
       if (!validateOnly) {
         const ex = await findExisting(db, job.tenant.id, id);
         if (ex && !(FAILED_STATES.includes(ex.state) && ex._tenant_id === job.tenant.id)) {
-          throw conflict(`blueprint with id \`${id}\` already exists`);
+          throw conflict(
+            `blueprint with id=${id} already exists on tenant ${job.tenant.name} or with global visibility`,
+          );
         }
       }
       if (async) {
@@ -523,9 +528,7 @@ export async function registerBlueprintRoutes(app: FastifyInstance, ctx: Manager
           [meta.sid],
         );
         if (deps.length) {
-          throw new CloudifyError(
-            400,
-            'dependent_exists_error',
+          throw dependentExists(
             `Can't delete blueprint ${id} - There exist deployments for this blueprint; Deployments ids: ${deps.map((d) => d.id).join(', ')}`,
           );
         }
