@@ -86,15 +86,18 @@ export const DeploymentBody = resource({
 export function workflowList(w: unknown): Record<string, unknown>[] {
   if (Array.isArray(w)) return w as Record<string, unknown>[];
   if (!w || typeof w !== 'object') return [];
-  return Object.entries(w as Record<string, Record<string, unknown>>).map(([name, v]) => ({
-    name,
-    created_at: null,
-    plugin: v?.plugin ?? null,
-    operation: v?.operation ?? null,
-    parameters: v?.parameters ?? {},
-    is_cascading: v?.is_cascading ?? false,
-    is_available: true,
-  }));
+  // jsonb does not keep key order: list the workflows by name.
+  return Object.entries(w as Record<string, Record<string, unknown>>)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, v]) => ({
+      name,
+      created_at: null,
+      plugin: v?.plugin ?? null,
+      operation: v?.operation ?? null,
+      parameters: v?.parameters ?? {},
+      is_cascading: v?.is_cascading ?? false,
+      is_available: true,
+    }));
 }
 
 export function renderDeployment(row: Record<string, unknown>): Record<string, unknown> {
