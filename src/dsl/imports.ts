@@ -11,7 +11,7 @@ import {
 } from './resolver.js';
 import { isDict, typeName } from './schema.js';
 import { applyNamespace, NS_DELIM } from './namespace.js';
-import { loadYaml } from './yaml-load.js';
+import { loadYaml, YAML_LIMITS } from './yaml-load.js';
 import { parseVersion, type DslVersion, versionAtLeast } from './version.js';
 
 export interface LoadOptions {
@@ -98,6 +98,12 @@ export function loadAndMerge(
         const key = `${loaded.location}|${loaded.ns ?? ''}`;
         if (seen.has(key)) continue;
         seen.add(key);
+        if (seen.size > YAML_LIMITS.maxImportedFiles) {
+          throw logicError(
+            13,
+            `Import failed: more than ${YAML_LIMITS.maxImportedFiles} files imported; runaway import chain at '${loaded.ns ? `${loaded.ns}${NS_DELIM}` : ''}${loaded.location}' (imported from '${file.location ?? 'main blueprint'}')`,
+          );
+        }
         queue.push({ ...loaded, isMain: false });
       }
     }

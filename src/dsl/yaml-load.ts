@@ -10,6 +10,12 @@ export const YAML_LIMITS = {
   maxDepth: 256,
   /** Alias expansions allowed per document (yaml's own guard against billion-laughs). */
   maxAliasCount: 1000,
+  /**
+   * Files one blueprint may pull in through imports (each file once per namespace). Re-importing a file
+   * is skipped like the reference does, so only a genuine runaway (ever-new paths or namespaces, e.g.
+   * `a.yaml` importing `ns--a.yaml`) reaches this, and ends in error 13 instead of exhausting memory.
+   */
+  maxImportedFiles: 1000,
 };
 
 const illegalYaml = (detail: string): DslError =>

@@ -70,6 +70,29 @@ test('an import cycle terminates (the reference accepts cycles; each file is mer
   assert.ok(plan);
 });
 
+test('an import cycle through the main file and a namespaced file terminates like the reference', () => {
+  const plan = parse(`${HEADER}imports: [ns--a.yaml, a.yaml]\nnode_types:\n  t: {}\n`, {
+    'a.yaml': 'imports: [b.yaml]\nnode_types:\n  ta: {}\n',
+    'b.yaml': 'imports: [a.yaml]\nnode_types:\n  tb: {}\n',
+  });
+  assert.ok(plan); // a.yaml and b.yaml are each merged once per namespace (none and ns), no conflict
+});
+
+test('a runaway import chain (ever-new paths or namespaces) ends in a clear error 13', () => {
+  // Every file imports a path that was never seen before: a/a.yaml, a/a/a.yaml, …
+  const resolver: ImportResolver = {
+    read: (p) => (p === 'blueprint.yaml' ? `${HEADER}imports: [a/x.yaml]\n` : 'imports: [a/x.yaml]\n'),
+  };
+  let e = expectDslError(() => parseBlueprint({ mainFile: 'blueprint.yaml', resolver }), 13);
+  assert.match(e.message, /runaway import chain/);
+  // The same file imported under an ever-growing namespace (ns, ns--ns, …).
+  e = expectDslError(
+    () => parse(`${HEADER}imports: [ns--a.yaml]\n`, { 'a.yaml': 'imports: [ns--a.yaml]\n' }),
+    13,
+  );
+  assert.match(e.message, /more than 1000 files imported/);
+});
+
 test('a function with the wrong arity', () => {
   const text = `${HEADER}node_types:\n  t:\n    properties:\n      p: {}\nnode_templates:\n  n:\n    type: t\n    properties:\n      p: {get_property: [SELF]}\n`;
   const e = expectDslError(() => parse(text));
