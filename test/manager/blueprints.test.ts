@@ -19,7 +19,7 @@ import { gzipSync } from 'node:zlib';
 import { create as tarCreate } from 'tar';
 import { checkBlueprintId } from '../../src/manager/routes/blueprints.js';
 import { forEachDriver } from '../helpers/drivers.js';
-import { basic, startTestManager, type TestManager } from '../helpers/manager.js';
+import { adminAuth, basic, startTestManager, type TestManager } from '../helpers/manager.js';
 
 const BP_YAML =
   'tosca_definitions_version: cloudify_dsl_1_3\ndescription: a test blueprint\nnode_templates: {}\n';
@@ -237,6 +237,47 @@ forEachDriver('blueprints', (fx) => {
     const t = await put('raw2', { payload: plain, headers: { 'content-type': 'application/octet-stream' } });
     assert.equal(t.statusCode, 201, t.body);
     assert.ok(existsSync(join(resources, 'uploaded-blueprints', 'default_tenant', 'raw2', 'raw2.tar')));
+  });
+
+  test('over a real socket: chunked raw body (5.1 client) and multipart FormData', async () => {
+    const address = await m.app.listen({ port: 0, host: '127.0.0.1' });
+    const archive = await tarGz(bpDir());
+    const headers = {
+      authorization: adminAuth,
+      tenant: 'default_tenant',
+      'content-type': 'application/json',
+    };
+    const chunks = [archive.subarray(0, 100), archive.subarray(100)];
+    const chunked = await fetch(`${address}/api/v3.1/blueprints/sock1?application_file_name=blueprint.yaml`, {
+      method: 'PUT',
+      headers,
+      body: new ReadableStream({
+        pull(c) {
+          const next = chunks.shift();
+          if (next) c.enqueue(next);
+          else c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(chunked.status, 201, await chunked.clone().text());
+    assert.equal((await chunked.json()).state, 'uploaded');
+    const form = new FormData();
+    form.append('params', JSON.stringify(clientParams));
+    form.append('blueprint_archive', new Blob([new Uint8Array(archive)], { type: 'text/plain' }), 'filename');
+    const mp = await fetch(`${address}/api/v3.1/blueprints/sock2`, {
+      method: 'PUT',
+      headers: { authorization: adminAuth, tenant: 'default_tenant' },
+      body: form,
+    });
+    assert.equal(mp.status, 201, await mp.clone().text());
+    const big = await fetch(`${address}/api/v3.1/blueprints/sock3`, {
+      method: 'PUT',
+      headers,
+      body: Buffer.alloc(2 * 1024 * 1024, 'q'),
+    });
+    assert.equal(big.status, 413);
+    assert.equal((await big.json()).error_code, 'payload_too_large_error');
   });
 
   test('zip archive', { skip: !hasZip && 'no zip CLI on this machine' }, async () => {
@@ -571,11 +612,22 @@ forEachDriver('blueprints', (fx) => {
     const vis = await put('m3', { payload: BP_YAML, query: 'visibility=public' });
     assert.equal(vis.statusCode, 400);
     const badParams = await put('m4', {
-      payload: Buffer.from('--x\r\nContent-Disposition: form-data; name="params"\r\n\r\n{oops\r\n--x--\r\n'),
+      payload: Buffer.from(
+        '--x\r\nContent-Disposition: form-data; name="params"\r\n\r\n{oops\r\n' +
+          `--x\r\nContent-Disposition: form-data; name="blueprint_archive"; filename="f"\r\n\r\n${'z'.repeat(200_000)}\r\n--x--\r\n`,
+      ),
       headers: { 'content-type': 'multipart/form-data; boundary=x' },
     });
     assert.equal(badParams.statusCode, 400);
     assert.match(badParams.json().message, /params/);
+    const otherFile = await put('m6', {
+      payload: Buffer.from(
+        '--x\r\nContent-Disposition: form-data; name="archive"; filename="f"\r\n\r\nabc\r\n--x--\r\n',
+      ),
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+    });
+    assert.equal(otherFile.statusCode, 400);
+    assert.match(otherFile.json().message, /blueprint_archive/);
     const none = await put('m5');
     assert.equal(none.statusCode, 400);
     assert.equal(none.json().error_code, 'upload_missing_file');
