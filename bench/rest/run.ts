@@ -6,7 +6,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openServer, parseDbUrl } from '../../src/store/server.js';
 import { freePort, startPostgres, type TestPostgres } from '../../test/helpers/postgres.js';
@@ -152,7 +152,9 @@ async function waitFor(port: number, path: string, child: ChildProcess, what: st
 }
 
 function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.pid === undefined) return Promise.resolve();
+  if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const force = setTimeout(() => child.kill('SIGKILL'), 12_000);
     child.once('exit', () => {
@@ -193,6 +195,7 @@ const dir = mkdtempSync(join(tmpdir(), 'stratus-rest-bench-'));
 let pg: TestPostgres | undefined;
 let manager: ChildProcess | undefined;
 let bare: ChildProcess | undefined;
+const loadBefore = loadavg()[0];
 try {
   log('starting PostgreSQL 15');
   pg = await startPostgres();
@@ -276,7 +279,7 @@ try {
   await stopChild(bare);
 
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const ratio = (r: Result) => `${((100 * r.rps) / ceiling.rps).toFixed(0)}%`;
+  const ratio = (r: Result) => `${((100 * r.rps) / ceiling.rps).toFixed(1)}%`;
   const row = (r: Result, share: boolean) =>
     `| ${r.name} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${share ? ratio(r) : '100%'} | ${r.errors} |`;
   const verdict = (ok: boolean) => (ok ? 'met' : 'missed');
@@ -285,7 +288,8 @@ try {
     '',
     `\`npm run bench:rest\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit()}.`,
     `Machine: ${machine()}. The manager (\`cfy_manager serve\`, server driver), its PostgreSQL 15 and the`,
-    'load generator (node:http keep-alive, one request at a time per connection) share these cores.',
+    'load generator (node:http keep-alive, one request at a time per connection) share these cores;',
+    `the 1-minute load average was ${loadBefore.toFixed(1)} before the run and ${loadavg()[0].toFixed(1)} after it (other work on the machine counts).`,
     `${DEPLOYMENTS.toLocaleString('en')} deployments seeded by SQL in ${seedMs.toFixed(0)} ms; ${CONNECTIONS} connections, ${SECONDS} s per endpoint`,
     `after a ${WARMUP_MS / 1000} s warm-up; authenticated with an API token (\`Authentication-Token\`).`,
     '',
