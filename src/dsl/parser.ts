@@ -91,6 +91,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     }
   }
   const sec = (k: string): Record<string, any> => (isDict(doc[k]) ? doc[k] : {});
+  checkLabels(sec('labels'), sec('blueprint_labels'));
   if (validateVersion) checkFieldVersions(doc, version);
   const plugins = sec('plugins');
   for (const [name, p] of Object.entries(plugins)) {
@@ -259,9 +260,43 @@ function validateFunctions(plan: Plan): void {
   check(plan.capabilities, 'none', 'capabilities');
   for (const [k, d] of Object.entries(plan.inputs as Record<string, any>))
     check(d?.default, 'none', `inputs.${k}`);
-  check(plan.labels, 'none', 'labels');
+  for (const [k, l] of Object.entries(plan.labels as Record<string, any>))
+    check(isDict(l) ? l.values : undefined, 'none', `labels.${k}`);
   check(plan.resource_tags, 'none', 'resource_tags');
   check(plan.policies, 'none', 'policies');
+}
+
+// Label values (elements/misc.py): blueprint labels are plain strings (assigned at upload); deployment
+// labels are strings or functions other than get_attribute (assigned at creation). The label key itself
+// may be any name, `get_attribute` included.
+function checkLabels(labels: Record<string, any>, blueprintLabels: Record<string, any>): void {
+  const values = (l: unknown): unknown[] => (isDict(l) && Array.isArray(l.values) ? l.values : []);
+  for (const [k, l] of Object.entries(blueprintLabels)) {
+    for (const v of values(l)) {
+      if (typeof v !== 'string')
+        throw new DslError(
+          1,
+          `The blueprint label's value must be a string. Please modify the values of ${k}`,
+          'DSLParsingException',
+        );
+    }
+  }
+  for (const [k, l] of Object.entries(labels)) {
+    for (const v of values(l)) {
+      if (!(typeof v === 'string' || isDict(v)))
+        throw new DslError(
+          1,
+          `The label's value must be a string or an intrinsic function. Please modify the values of ${k}`,
+          'DSLParsingException',
+        );
+      if (isDict(v) && 'get_attribute' in v)
+        throw new DslError(
+          1,
+          `The label's value cannot be a runtime property. Please remove the \`get_attribute\` function from the values of ${k}`,
+          'DSLParsingException',
+        );
+    }
+  }
 }
 
 function requirements(plan: Plan): Record<string, any> {
