@@ -1,6 +1,7 @@
 // `cfy_manager`: the operator's command. Each group registers itself; this file is only the list.
 import { Command } from 'commander';
 import { registerLabCommands } from '../lab/commands.js';
+import { registerBrokersCommands } from './commands/brokers.js';
 import { registerServeCommand } from './serve-command.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -9,5 +10,6 @@ export async function main(argv: string[]): Promise<void> {
   );
   registerServeCommand(program);
   registerLabCommands(program);
+  registerBrokersCommands(program);
   await program.parseAsync(argv);
 }
