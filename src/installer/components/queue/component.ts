@@ -6,27 +6,28 @@ import { lookup } from 'node:dns/promises';
 import {
   chmodSync,
   chownSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { AptError, ValidationError } from '../../errors.js';
+import { dirname, join } from 'node:path';
+import { deployTriple, lookupIds, timestamp } from '../../certs/deploy.js';
+import { checkCertTriple } from '../../config/validate.js';
+import { ValidationError } from '../../errors.js';
 import { run } from '../../exec.js';
 import { Logger, redact } from '../../log.js';
-import { SUPERVISORD_DIR } from '../../paths.js';
+import * as supervisor from '../../services/supervisor.js';
+import type { Component } from '../types.js';
 import {
   erlangCookie,
+  fullNodeName,
   memberAddress,
   nodeHost,
-  fullNodeName,
   type QueueConfig,
   rabbitNodename,
   validateQueueSection,
@@ -38,9 +39,9 @@ import {
   hostsBlock,
   PATHS,
   PROGRAM,
+  rabbitEnv,
   renderDefinitions,
   renderEnvConf,
-  renderProgram,
   renderRabbitmqConf,
   renderStartScript,
 } from './files.js';
@@ -49,21 +50,11 @@ import { listRabbitNodes, type MgmtTarget } from './management.js';
 const log = new Logger('rabbitmq');
 
 export const SERVICE = 'queue_service';
-export const PACKAGES = ['rabbitmq-server'];
-export const PROGRAM_FILE = join(SUPERVISORD_DIR, `${PROGRAM}.cloudify.conf`);
+export const PROGRAM_FILE = supervisor.programFile(PROGRAM);
 
 interface Ids {
   uid: number;
   gid: number;
-}
-
-function rabbitIds(): Ids {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('rabbitmq:'));
-  if (!line) throw new AptError('user rabbitmq does not exist', { fix: 'apt-get install rabbitmq-server' });
-  const f = line.split(':');
-  return { uid: Number(f[2]), gid: Number(f[3]) };
 }
 
 function writeOwned(path: string, text: string, mode: number, ids?: Ids): void {
@@ -73,29 +64,6 @@ function writeOwned(path: string, text: string, mode: number, ids?: Ids): void {
   if (ids) chownSync(path, ids.uid, ids.gid);
 }
 
-function stamp(d = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-/** Copies a supplied cert/key; an existing different destination is kept as `YYYYmmdd-HHMMSS_<name>`. */
-function copySupplied(src: string, dest: string, mode: number, ids: Ids): void {
-  if (!existsSync(src)) throw new ValidationError(`Certificate file ${src} does not exist`);
-  const data = readFileSync(src);
-  if (existsSync(dest)) {
-    if (readFileSync(dest).equals(data)) {
-      chmodSync(dest, mode);
-      chownSync(dest, ids.uid, ids.gid);
-      return;
-    }
-    renameSync(dest, join(dirname(dest), `${stamp()}_${basename(dest)}`));
-  }
-  mkdirSync(dirname(dest), { recursive: true });
-  copyFileSync(src, dest);
-  chmodSync(dest, mode);
-  chownSync(dest, ids.uid, ids.gid);
-}
-
 async function resolves(name: string): Promise<boolean> {
   try {
     await lookup(name);
@@ -103,55 +71,6 @@ async function resolves(name: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export async function supervisorctl(args: string[], ignoreFailure = false) {
-  return run(['supervisorctl', ...args], { ignoreFailure });
-}
-
-/** rabbitmq-server 3.10 from Debian; apt-get installs it when missing (no service start on the host). */
-export async function ensureRabbitPackage(): Promise<string> {
-  const q = async () =>
-    (
-      await run(['dpkg-query', '-W', `-f=\${db:Status-Abbrev} \${Version}`, 'rabbitmq-server'], {
-        ignoreFailure: true,
-      })
-    ).stdout;
-  let v = await q();
-  if (!v.startsWith('ii')) {
-    log.info('Installing rabbitmq-server with apt-get...');
-    const env = { DEBIAN_FRONTEND: 'noninteractive' };
-    const policy = '/usr/sbin/policy-rc.d';
-    const own = !existsSync(policy);
-    if (own)
-      writeFileSync(policy, '#!/bin/sh\n# temporary, from cfy_manager: no service starts\nexit 101\n', {
-        mode: 0o755,
-      });
-    try {
-      const r = await run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...PACKAGES], {
-        env,
-        timeoutMs: 900_000,
-        ignoreFailure: true,
-      });
-      if (r.code !== 0) {
-        await run(['apt-get', 'update', '-q'], { env, timeoutMs: 600_000, ignoreFailure: true });
-        await run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...PACKAGES], {
-          env,
-          timeoutMs: 900_000,
-        });
-      }
-    } finally {
-      if (own) rmSync(policy, { force: true });
-    }
-    v = await q();
-  }
-  const version = v.split(' ')[1] ?? '';
-  if (!version.startsWith('3.10.')) {
-    throw new AptError(`rabbitmq-server ${version || '(none)'} is installed; queue_service needs 3.10`, {
-      fix: 'install the Debian 12 package: apt-get install rabbitmq-server=3.10.*',
-    });
-  }
-  return version;
 }
 
 /** The management API of this node, as `brokers list` and the join poll reach it. */
@@ -189,8 +108,10 @@ export async function validateQueue(cfg: QueueConfig): Promise<void> {
   ] as const) {
     if (path && !existsSync(path)) errors.push(`rabbitmq.${name}: ${path} does not exist`);
   }
-  if (errors.length)
+  if (errors.length) {
     throw new ValidationError(`Validation error(s) in the rabbitmq section:\n${errors.join('\n')}`);
+  }
+  if (r.cert_path && r.key_path && r.ca_path) await checkCertTriple(r.cert_path, r.key_path, r.ca_path);
 }
 
 export interface ConfigureOptions {
@@ -202,7 +123,7 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
   const r = cfg.rabbitmq;
   redact(String(r.password), r.erlang_cookie ? String(r.erlang_cookie) : undefined);
   await validateQueue(cfg);
-  const ids = rabbitIds();
+  const ids = await lookupIds('rabbitmq');
   log.info('Configuring RabbitMQ...');
 
   for (const d of [PATHS.confDir, PATHS.logDir]) {
@@ -230,19 +151,21 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
   }
   if (missing.length) {
     const hosts = readFileSync('/etc/hosts', 'utf8');
-    writeFileSync(`/etc/hosts.bak-${stamp()}`, hosts);
+    writeFileSync(`/etc/hosts.bak-${timestamp()}`, hosts);
     writeFileSync('/etc/hosts', `${hosts.endsWith('\n') ? hosts : `${hosts}\n`}${hostsBlock(missing)}`);
     log.info(`Added ${missing.map((m) => m.name).join(', ')} to /etc/hosts`);
   }
 
   // Certificates
-  copySupplied(r.cert_path!, PATHS.cert, 0o444, ids);
-  copySupplied(r.key_path!, PATHS.key, 0o400, ids);
-  copySupplied(r.ca_path!, PATHS.ca, 0o444, ids);
+  await deployTriple(
+    { cert: r.cert_path!, key: r.key_path!, ca: r.ca_path! },
+    { cert: PATHS.cert, key: PATHS.key, ca: PATHS.ca },
+    'rabbitmq',
+  );
 
   const first = !(r.join_cluster ?? '').trim();
   if (!opts.configuredBefore) {
-    await supervisorctl(['stop', PROGRAM], true);
+    await supervisor.stop(PROGRAM);
     rmSync(PATHS.mnesia, { recursive: true, force: true });
     rmSync(PATHS.oldErlangConfig, { force: true });
     rmSync(PATHS.definitions, { force: true });
@@ -265,10 +188,18 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
   writeOwned(PATHS.plugins, ENABLED_PLUGINS, 0o640, { uid: 0, gid: ids.gid });
   writeOwned(PATHS.envConf, renderEnvConf(nodename, Boolean(r.use_long_name)), 0o644);
   writeOwned(PATHS.startScript, renderStartScript(r.fd_limit ?? 102400), 0o755, { uid: 0, gid: 0 });
-  writeOwned(PROGRAM_FILE, renderProgram(), 0o644);
-
-  await supervisorctl(['reread']);
-  await supervisorctl(['update', PROGRAM]);
+  supervisor.writeProgram({
+    name: PROGRAM,
+    command: `/bin/sh ${PATHS.startScript}`,
+    user: 'rabbitmq',
+    directory: PATHS.home,
+    environment: rabbitEnv(),
+    umask: '0027',
+    exitcodes: '0,69',
+    startsecs: 5,
+    stopwaitsecs: 60,
+    logFile: PATHS.log,
+  });
   await startQueue();
 
   if (first && !opts.configuredBefore) {
@@ -294,13 +225,13 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
 
 export async function startQueue(): Promise<void> {
   log.info('Starting RabbitMQ...');
-  await supervisorctl(['restart', PROGRAM]);
+  await supervisor.restart(PROGRAM);
   await waitForBroker(ctl);
 }
 
 export async function stopQueue(): Promise<void> {
   log.info('Stopping RabbitMQ...');
-  await supervisorctl(['stop', PROGRAM], true);
+  await supervisor.stop(PROGRAM);
 }
 
 /**
@@ -311,7 +242,7 @@ export async function stopQueue(): Promise<void> {
 export async function stopOwnEpmd(): Promise<void> {
   let ids: Ids;
   try {
-    ids = rabbitIds();
+    ids = await lookupIds('rabbitmq');
   } catch {
     return;
   }
@@ -346,10 +277,7 @@ function readlinkSafe(p: string): string {
 /** §9.3: stop, drop the program, stop this node's epmd (it refuses while a node is registered), wipe data. */
 export async function removeQueue(): Promise<void> {
   log.info('Removing RabbitMQ...');
-  await supervisorctl(['stop', PROGRAM], true);
-  rmSync(PROGRAM_FILE, { force: true });
-  await supervisorctl(['reread'], true);
-  await supervisorctl(['update'], true);
+  await supervisor.removeProgram(PROGRAM);
   await stopOwnEpmd();
   // /var/lib/rabbitmq and /etc/rabbitmq may be mount points (lab nodes): empty them, keep the dirs.
   for (const dir of [PATHS.home, '/etc/rabbitmq']) {
@@ -358,3 +286,16 @@ export async function removeQueue(): Promise<void> {
   }
   rmSync(PATHS.confDir, { recursive: true, force: true });
 }
+
+/** The registry entry (components/index.ts). */
+export const rabbitmq: Component = {
+  name: 'rabbitmq',
+  service: 'queue_service',
+  packages: () => [{ name: 'rabbitmq-server', version: '3.10.' }],
+  validate: (ctx) => validateQueue(ctx.config),
+  configure: (ctx) =>
+    configureQueue(ctx.config, { configuredBefore: ctx.configuredBefore.includes('queue_service') }),
+  start: () => startQueue(),
+  stop: () => stopQueue(),
+  remove: () => removeQueue(),
+};
