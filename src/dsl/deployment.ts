@@ -87,10 +87,18 @@ export function evaluatePlan(dp: Record<string, any>): void {
     'capabilities',
     'policies',
     'scaling_groups',
-    'labels',
     'resource_tags',
     'deployment_settings',
   ]) {
     if (dp[k]) dp[k] = evaluateStatic(dp[k], ctx, {});
+  }
+  // Per label: a label key may itself be a function name (`get_attribute: {values: [...]}`).
+  if (dp.labels) {
+    dp.labels = Object.fromEntries(
+      Object.entries(dp.labels as Record<string, any>).map(([k, l]) => [
+        k,
+        l && typeof l === 'object' && 'values' in l ? { ...l, values: evaluateStatic(l.values, ctx, {}) } : l,
+      ]),
+    );
   }
 }

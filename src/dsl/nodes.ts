@@ -20,6 +20,7 @@ import { type DslVersion, versionAtLeast } from './version.js';
 
 export const HOST_TYPE = 'cloudify.nodes.Compute';
 export const CONTAINED_IN = 'cloudify.relationships.contained_in';
+const DEPENDS_ON_LIFECYCLE_OP = 'cloudify.relationships.depends_on_lifecycle_operation';
 
 export interface NodesInput {
   templates: Record<string, Record<string, any>>;
@@ -94,12 +95,23 @@ export function buildNodes(inp: NodesInput): Record<string, any>[] {
     const contained = relationships.filter((r: any) => r.type_hierarchy.includes(CONTAINED_IN));
     if (contained.length > 1)
       throw logicError(112, `Node '${name}' has more than one contained_in relationship`);
-    for (const r of relationships) {
-      if (r.type_hierarchy.includes('cloudify.relationships.depends_on_lifecycle_operation')) {
-        const op = r.properties.operation;
-        if (typeof op !== 'string')
-          throw logicError(215, `depends_on_lifecycle_operation of '${name}' needs properties.operation`);
-      }
+    // elements/node_templates.py: the template's own `operation` property must name an operation the
+    // target *template* lists under cloudify.interfaces.lifecycle (215 / 216).
+    for (const r of (t.relationships ?? []) as Record<string, any>[]) {
+      if (r.type !== DEPENDS_ON_LIFECYCLE_OP) continue;
+      const op = isDict(r.properties) ? r.properties.operation : undefined;
+      if (op === undefined || op === null || op === '' || op === false || op === 0)
+        throw logicError(
+          215,
+          `For "${name}" node, please supply "${DEPENDS_ON_LIFECYCLE_OP}" with a defined lifecycle operation target`,
+        );
+      const ifaces = templates[r.target]?.interfaces;
+      const lifecycle = isDict(ifaces) ? ifaces['cloudify.interfaces.lifecycle'] : undefined;
+      if (!isDict(lifecycle) || typeof op !== 'string' || !(op in lifecycle))
+        throw logicError(
+          216,
+          `Please define "${op}" operation in the target node "${r.target}" for "${name}" node's "${DEPENDS_ON_LIFECYCLE_OP}" relationship`,
+        );
     }
     nodes.push({
       name,

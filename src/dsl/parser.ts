@@ -92,6 +92,17 @@ export function parseBlueprint(opts: ParseOptions): Plan {
   }
   const sec = (k: string): Record<string, any> => (isDict(doc[k]) ? doc[k] : {});
   checkLabels(sec('labels'), sec('blueprint_labels'));
+  // Availability rule values are checked before the version gate (WorkflowAvailabilityNodeInstancesActive).
+  for (const w of Object.values(sec('workflows'))) {
+    const active =
+      isDict(w) && isDict(w.availability_rules) ? w.availability_rules.node_instances_active : undefined;
+    if (Array.isArray(active) && active.some((v) => !['all', 'partial', 'none'].includes(v))) {
+      throw logicError(
+        103,
+        `Invalid definition of 'active_node_instances' availability rule: '${JSON.stringify(active)}'. Allowed values: ('all', 'partial', 'none')`,
+      );
+    }
+  }
   if (validateVersion) checkFieldVersions(doc, version);
   const plugins = sec('plugins');
   for (const [name, p] of Object.entries(plugins)) {
@@ -120,7 +131,10 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     checkSchemaTypes(t.properties ?? {}, dataTypes, `node_types.${name}.properties`);
   }
   const relTypes: Defs = sec('relationships');
-  for (const name of Object.keys(relTypes)) typeHierarchy(relTypes, name, 'relationship');
+  for (const [name, r] of Object.entries(relTypes)) {
+    typeHierarchy(relTypes, name, 'relationship');
+    if (isDict(r.properties)) checkSchemaTypes(r.properties, dataTypes, `relationships.${name}.properties`);
+  }
   const mergeCtx = { dataTypes, dataTypeProps };
   const inputs = sec('inputs');
   checkInputDefinitions(inputs, mergeCtx, version);
