@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
+import { startHeartbeat } from '../../src/manager/cluster/heartbeat.js';
 import { overallStatus, typeStatus } from '../../src/manager/cluster/status.js';
 import { forEachDriver } from '../helpers/drivers.js';
 import { freePort } from '../helpers/postgres.js';
@@ -148,5 +149,15 @@ forEachDriver('cluster registry', (fx) => {
     assert.equal(unauth.statusCode, 401);
     const viewer = await m.call({ method: 'GET', url: `${A}/cluster-status`, as: basic('ned', 'pw-ned') });
     assert.equal(viewer.statusCode, 200);
+  });
+
+  test('the heartbeat keeps another manager fresh', async () => {
+    await m.db.query("UPDATE managers SET last_seen = now() - interval '1 hour' WHERE hostname = 'mgr-2'");
+    const stop = startHeartbeat(m.db, 'mgr-2', 20);
+    await new Promise((r) => setTimeout(r, 150));
+    stop();
+    const r = await m.call({ method: 'GET', url: `${A}/cluster-status` });
+    assert.equal(r.json().services.manager.nodes['mgr-2'].status, 'OK');
+    assert.equal(r.json().services.manager.status, 'OK');
   });
 });

@@ -1,0 +1,17 @@
+// Keeps this manager's `managers.last_seen` fresh so /cluster-status on any other manager sees it alive
+// (a manager older than 60 s, or 3× its status_report_frequency, is reported Fail). Not yet wired:
+// createManager should start it after bootstrap and stop it in close().
+import type { Db } from '../../store/port.js';
+
+export function startHeartbeat(
+  db: Db,
+  hostname: string,
+  intervalMs = 15_000,
+  onError: (err: unknown) => void = () => {},
+): () => void {
+  const beat = () =>
+    db.query('UPDATE managers SET last_seen = now() WHERE hostname = $1', [hostname]).catch(onError);
+  const timer = setInterval(beat, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
