@@ -174,7 +174,9 @@ forEachDriver('blueprints', (fx) => {
     assert.equal(bp.visibility, 'tenant');
     assert.equal(bp.tenant_name, 'default_tenant');
     assert.equal(bp.created_by, 'admin');
-    assert.equal(bp.plan, null);
+    // With the DSL parser wired (ctx.parseBlueprint) the plan is stored; without it, only the archive.
+    if (m.ctx.parseBlueprint) assert.equal(bp.description, 'a test blueprint');
+    else assert.equal(bp.plan, null);
     assert.match(bp.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.deepEqual(
       bp.labels.map((l: { key: string; value: string }) => [l.key, l.value]),
@@ -373,6 +375,7 @@ forEachDriver('blueprints', (fx) => {
   });
 
   test('the parser: plan and description stored; a parse error is failed_parsing and 400; a failed one is replaced', async () => {
+    const wired = m.ctx.parseBlueprint;
     m.ctx.parseBlueprint = async (dir, main) => {
       const text = readFileSync(join(dir, main), 'utf8');
       if (text.includes('broken'))
@@ -418,7 +421,7 @@ forEachDriver('blueprints', (fx) => {
       assert.equal(fixed.json().state, 'uploaded');
       assert.equal(fixed.json().error, null);
     } finally {
-      m.ctx.parseBlueprint = undefined;
+      m.ctx.parseBlueprint = wired;
     }
   });
 
@@ -505,6 +508,32 @@ forEachDriver('blueprints', (fx) => {
           { name: 'bp/d/x', body: 'x' },
         ]),
         /`bp\/d\/x` goes through the link `bp\/d`/,
+      ],
+      [
+        'u8',
+        rawTar([
+          { name: 'bp/blueprint.yaml', body: BP_YAML },
+          { name: 'bp/l', type: '2', link: '.' },
+          { name: 'bp/m', type: '2', link: 'l/..' },
+        ]),
+        /`bp\/m` is a symbolic link to `l\/\.\.`, which climbs out of the link `bp\/l`/,
+      ],
+      [
+        'u9',
+        rawTar([
+          { name: 'bp/blueprint.yaml', body: BP_YAML },
+          { name: 'bp/m', type: '2', link: 'l/..' },
+          { name: 'bp/l', type: '2', link: '.' },
+        ]),
+        /`m` is a symbolic link to `l\/\.\.`, outside the blueprint/,
+      ],
+      [
+        'u10',
+        rawTar([
+          { name: 'bp/blueprint.yaml', body: BP_YAML },
+          { name: 'bp/sub/up', type: '2', link: '../../x' },
+        ]),
+        /`sub\/up` is a symbolic link to `\.\.\/\.\.\/x`/,
       ],
     ];
     for (const [id, tarBuf, msg] of cases) {

@@ -73,10 +73,6 @@ export function checkEntryPath(name: string): string {
   return norm === '.' ? '' : norm;
 }
 
-function escapes(target: string): boolean {
-  return target === '..' || target.startsWith('../') || posix.isAbsolute(target);
-}
-
 /** Tracks entries across an archive: totals, limits, and the links seen so far. */
 class EntryChecker {
   private bytes = 0;
@@ -84,6 +80,10 @@ class EntryChecker {
   private readonly links = new Set<string>();
 
   constructor(private readonly limits: ArchiveLimits) {}
+
+  addLink(path: string): void {
+    this.links.add(path);
+  }
 
   /** Returns the normalised path; throws on anything unsafe or over a limit. */
   check(
@@ -117,18 +117,25 @@ class EntryChecker {
     }
     if (type === 'symlink' || type === 'hardlink') {
       const raw = (linkpath ?? '').replace(/\\/g, '/');
-      const target =
-        type === 'symlink'
-          ? posix.isAbsolute(raw)
-            ? raw
-            : posix.normalize(posix.join(posix.dirname(path), raw))
-          : posix.isAbsolute(raw)
-            ? raw
-            : posix.normalize(raw);
-      if (!raw || escapes(target)) {
-        throw new ArchiveError(
-          `the archive entry \`${name}\` is a ${type === 'symlink' ? 'symbolic' : 'hard'} link to \`${linkpath ?? ''}\`, outside the blueprint`,
-        );
+      const what = `the archive entry \`${name}\` is a ${type === 'symlink' ? 'symbolic' : 'hard'} link to \`${linkpath ?? ''}\``;
+      if (!raw || posix.isAbsolute(raw)) throw new ArchiveError(`${what}, outside the blueprint`);
+      // Resolve step by step: `..` must not climb out, nor climb back out of a link seen earlier.
+      const stack = type === 'symlink' ? path.split('/').slice(0, -1) : [];
+      for (const comp of raw.split('/')) {
+        if (comp === '' || comp === '.') continue;
+        if (comp === '..') {
+          if (stack.length === 0) throw new ArchiveError(`${what}, outside the blueprint`);
+          if (this.links.has(stack.join('/'))) {
+            throw new ArchiveError(`${what}, which climbs out of the link \`${stack.join('/')}\``);
+          }
+          stack.pop();
+        } else stack.push(comp);
+      }
+      const target = stack.join('/');
+      for (const l of this.links) {
+        if (type === 'hardlink' && (target === l || target.startsWith(`${l}/`))) {
+          throw new ArchiveError(`${what}, which goes through the link \`${l}\``);
+        }
       }
       if (type === 'symlink') this.links.add(path);
     }
@@ -149,8 +156,8 @@ function cap(max: number, what: string): Transform {
 }
 
 /**
- * Extracts `file` (of `kind`) into the empty directory `dest`, after checking every entry.
- * Throws ArchiveError for any unsafe, corrupt or oversized archive.
+ * Extracts `file` (of `kind`) into the empty directory `dest`, after checking every entry, and
+ * returns the blueprint's root in it. Throws ArchiveError for any unsafe, corrupt or oversized archive.
  */
 export async function extractArchive(
   file: string,
@@ -158,7 +165,7 @@ export async function extractArchive(
   dest: string,
   limits: ArchiveLimits,
   scratch: string,
-): Promise<void> {
+): Promise<string> {
   await mkdir(dest, { recursive: true });
   try {
     if (kind === 'zip') await extractZip(file, dest, limits);
@@ -172,7 +179,10 @@ export async function extractArchive(
       }
       await extractTar(tarFile, dest, limits);
     }
-    await checkLinks(dest);
+    // Links are checked against the root that is kept, not the whole extraction.
+    const root = await blueprintRoot(dest);
+    await checkLinks(root);
+    return root;
   } catch (e) {
     if (e instanceof ArchiveError) throw e;
     throw new ArchiveError(`the ${kind} archive is corrupt or unreadable: ${(e as Error).message}`);
@@ -240,8 +250,10 @@ async function extractZip(file: string, dest: string, limits: ArchiveLimits): Pr
           const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
           const type =
             name.endsWith('/') || mode === 0o040000 ? 'dir' : mode === 0o120000 ? 'symlink' : 'file';
-          // A zip symlink stores its target as the content; it is checked when read below.
+          // A zip symlink stores its target as the content: its target is checked when read below,
+          // and entries through it are refused now.
           const path = checker.check(name, type === 'symlink' ? 'file' : type, entry.uncompressedSize);
+          if (type === 'symlink') checker.addLink(path);
           entries.push({ entry, path, type });
           zip.readEntry();
         } catch (e) {

@@ -12,14 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Db } from '../../store/port.js';
 import type { ManagerContext } from '../context.js';
 import { CloudifyError, conflict, invalidBlueprint, payloadTooLarge } from '../errors.js';
-import {
-  type ArchiveKind,
-  ArchiveError,
-  blueprintRoot,
-  detectKind,
-  extensionOf,
-  extractArchive,
-} from './archive.js';
+import { type ArchiveKind, ArchiveError, detectKind, extensionOf, extractArchive } from './archive.js';
 
 export type UploadState =
   | 'pending'
@@ -225,7 +218,13 @@ export async function prepare(
     await tarCreate({ gzip: true, file: stored, cwd: xdir, portable: true }, [job.id]);
   } else {
     try {
-      await extractArchive(file, kind, xdir, { maxBytes, maxFiles: ctx.config.blueprintMaxFiles }, job.work);
+      root = await extractArchive(
+        file,
+        kind,
+        xdir,
+        { maxBytes, maxFiles: ctx.config.blueprintMaxFiles },
+        job.work,
+      );
     } catch (e) {
       if (e instanceof ArchiveError) {
         if (e.limit) throw new UploadFailure('failed_extracting', e.message, 413, 'payload_too_large_error');
@@ -233,7 +232,6 @@ export async function prepare(
       }
       throw e;
     }
-    root = await blueprintRoot(xdir);
     await rename(file, stored);
   }
   const main = join(root, ...mainFile.split('/'));
