@@ -46,15 +46,27 @@ export function checkInputDefinitions(
         'DSLParsingInputTypeException',
       );
     }
+    if (d.item_type !== undefined && d.item_type !== null && d.item_type !== '') {
+      if (t !== 'list')
+        throw logicError(218, `Property item_type defined for unsupported type: '${t}' (input '${name}')`);
+      if (!PRIMITIVES.has(d.item_type) && !OBJECT_TYPES.has(d.item_type))
+        throw logicError(217, `Illegal item_type '${d.item_type}' (input '${name}')`);
+    }
     for (const c of d.constraints ?? []) parseConstraint(c, name, version);
+    if (d.constraints?.length && isFunction(d.default)) throw functionWithConstraints(name, d.default);
     if (d.default !== undefined && !containsFunction(d.default)) {
-      if (d.constraints?.length && isFunction(d.default))
-        throw logicError(213, `Input '${name}' combines a function default with constraints`);
       checkValue(d.default, t, ctx, `inputs.${name}.default`);
       checkConstraints(d.default, d.constraints ?? [], name);
     }
   }
 }
+
+const functionWithConstraints = (name: string, v: unknown) =>
+  new DslError(
+    213,
+    `Input value ${JSON.stringify(v)}, of input ${name}, cannot contain an intrinsic function and also have constraints.`,
+    'DSLParsingException',
+  );
 
 function parseConstraint(c: unknown, input: string, version: DslVersion): [string, any] {
   if (!isDict(c)) throw logicError(212, `Constraint of input '${input}' must be a single-key mapping`);
@@ -164,14 +176,16 @@ export function resolveInputs(
       if (typeof v === 'string' && /[^\x20-\x7e\t\n\r]/.test(v)) {
         throw new DslError(108, `Input '${name}' holds non-ASCII characters`, 'DSLParsingInputTypeException');
       }
+      if (d.constraints?.length && isFunction(v)) throw functionWithConstraints(name, v);
       if (!isFunction(v)) {
         try {
           v = checkValue(v, d.type, ctx, `input '${name}'`);
         } catch (e) {
-          if (e instanceof DslError && e.code === 105) {
+          // A given value that does not fit the type (or the data type's schema) is error 214.
+          if (e instanceof DslError && (e.code === 105 || e.code === 106 || e.code === 107)) {
             throw new DslError(
               214,
-              `Value ${JSON.stringify(v)} of input '${name}' does not match its type '${d.type}'`,
+              `Value ${JSON.stringify(v)} of input '${name}' does not match its type '${d.type}': ${e.message}`,
               'DSLParsingException',
             );
           }

@@ -193,7 +193,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     version: { raw: version.raw, definitions_name: 'cloudify_dsl', definitions_version: version.number },
     description: doc.description ?? null,
     metadata: doc.metadata ?? null,
-    inputs,
+    inputs: planInputs(inputs),
     data_types: dataTypes,
     nodes,
     relationships: Object.fromEntries(
@@ -311,6 +311,20 @@ function checkLabels(labels: Record<string, any>, blueprintLabels: Record<string
         );
     }
   }
+}
+
+// The plan keeps one operator per constraint; 1_5 extras such as `error_message` are not part of it.
+function planInputs(inputs: Record<string, any>): Record<string, any> {
+  const ops = (c: unknown) =>
+    isDict(c) && Object.keys(c).length > 1 && 'error_message' in c
+      ? Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'error_message'))
+      : c;
+  return Object.fromEntries(
+    Object.entries(inputs).map(([k, d]) => [
+      k,
+      isDict(d) && Array.isArray(d.constraints) ? { ...d, constraints: d.constraints.map(ops) } : d,
+    ]),
+  );
 }
 
 function requirements(plan: Plan): Record<string, any> {

@@ -154,8 +154,9 @@ export function primitiveOk(type: string, v: unknown): boolean {
     case 'string':
       return true; // the reference accepts any value for `string`
     case 'textarea':
-    case 'regex':
       return typeof v === 'string';
+    case 'regex':
+      return typeof v === 'string' && compilesAsRegex(v);
     case 'integer':
       return typeof v === 'number' && Number.isInteger(v);
     case 'float':
@@ -176,3 +177,13 @@ const mismatch = (where: string, type: string, v: unknown) =>
     105,
     `Value of ${where} (${JSON.stringify(v)}) does not match its type '${type}' (found ${typeName(v)})`,
   );
+
+/** Whether a pattern compiles (Python `re` syntax: named groups `(?P<n>…)` / `(?P=n)` are rewritten). */
+function compilesAsRegex(p: string): boolean {
+  try {
+    new RegExp(p.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>'));
+    return true;
+  } catch {
+    return false;
+  }
+}
