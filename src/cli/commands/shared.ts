@@ -1,0 +1,81 @@
+// Helpers every command declaration uses: the lazy action loader and the options Cloudify repeats.
+import { type Command, Option } from 'commander';
+import type { ListParams } from '../client/types.js';
+import { Ctx } from '../context.js';
+import { usageError } from '../errors.js';
+
+// Action files declare their own option shapes.
+export type Action = (c: Ctx, o: any, ...args: any[]) => Promise<void>;
+
+/** The action file is imported only when its command runs (style §6.15). */
+export function lazy(load: () => Promise<{ run: Action }>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args.at(-1) as Command;
+    const opts = args.at(-2);
+    const { run } = await load();
+    await run(Ctx.of(cmd), opts, ...args.slice(0, -2));
+  };
+}
+
+export const tenantOption = (cmd: Command): Command =>
+  cmd.option(
+    '-t, --tenant-name <name>',
+    'the name of the tenant of the resource (default: the profile tenant)',
+  );
+
+export const visibilityOption = (cmd: Command): Command =>
+  cmd.addOption(
+    new Option('-l, --visibility <visibility>', 'who can see the resource')
+      .choices(['private', 'tenant', 'global'])
+      .default('tenant'),
+  );
+
+const intArg = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw usageError(`${name} must be a non-negative integer, got "${v}"`);
+  return n;
+};
+
+export function listOptions(cmd: Command, withAllTenants = true): Command {
+  cmd
+    .option('--sort-by <field>', 'key for sorting the list')
+    .option('--descending', 'sort in descending order')
+    .option('--search <text>', 'search resources by id/name (substring)')
+    .option(
+      '-o, --pagination-offset <n>',
+      'the number of resources to skip',
+      intArg('--pagination-offset'),
+      0,
+    )
+    .option(
+      '-s, --pagination-size <n>',
+      'the max number of results to retrieve',
+      intArg('--pagination-size'),
+      1000,
+    );
+  if (withAllTenants) cmd.option('-a, --all-tenants', 'include resources from all tenants the user can see');
+  return cmd;
+}
+
+export interface ListOpts {
+  sortBy?: string;
+  descending?: boolean;
+  search?: string;
+  paginationOffset: number;
+  paginationSize: number;
+  allTenants?: boolean;
+  tenantName?: string;
+}
+
+export function listParams(o: ListOpts, filters: Record<string, string | undefined> = {}): ListParams {
+  const clean = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
+  return {
+    sort: o.sortBy,
+    descending: o.descending,
+    search: o.search,
+    offset: o.paginationOffset,
+    size: o.paginationSize,
+    allTenants: o.allTenants,
+    filters: clean,
+  };
+}
