@@ -699,6 +699,19 @@ forEachDriver('blueprints', (fx) => {
     assert.equal(dl.statusCode, 200);
   });
 
+  test('the OpenAPI document lists the blueprint routes', async () => {
+    const r = await m.call({ method: 'GET', url: '/api/v3.1/openapi.json', as: null, tenant: null });
+    assert.equal(r.statusCode, 200);
+    const paths = Object.keys(r.json().paths);
+    for (const p of [
+      '/api/v3.1/blueprints',
+      '/api/v3.1/blueprints/{id}',
+      '/api/v3.1/blueprints/{id}/archive',
+    ]) {
+      assert.ok(paths.includes(p), p);
+    }
+  });
+
   test('PATCH (internal update), set-visibility, and delete blocked by a deployment', async () => {
     assert.equal((await put('v1', { payload: BP_YAML })).statusCode, 201);
     const p = await m.call({
