@@ -31,7 +31,9 @@ forEachDriver('deployments', (fx) => {
   describe('without a worker', () => {
     let m: TestManager;
     before(async () => {
-      m = await startTestManager(fx);
+      m = await startTestManager(fx, {}, (c) => {
+        c.dispatcher = undefined;
+      });
       await seedBlueprint(m.db, 'bp', 'uploaded', PLAN);
       await seedBlueprint(m.db, 'bp-up', 'uploading', null);
       await seedBlueprint(m.db, 'bp-noplan', 'uploaded', null);

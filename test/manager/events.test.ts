@@ -9,7 +9,10 @@ forEachDriver('events and logs', (fx) => {
   let m: TestManager;
   let execId = '';
   before(async () => {
-    m = await startTestManager(fx);
+    // No worker: the create_deployment_environment execution stays pending (the API contract alone).
+    m = await startTestManager(fx, {}, (c) => {
+      c.dispatcher = undefined;
+    });
     const [t] = await m.db.query<{ id: number }>("SELECT id FROM tenants WHERE name = 'default_tenant'");
     const [u] = await m.db.query<{ id: number }>("SELECT id FROM users WHERE username = 'admin'");
     await m.db.query(

@@ -16,6 +16,7 @@ const PLAN = {
   inputs: {},
   workflows: {
     install: { operation: 'cloudify.plugins.workflows.install', plugin: 'default_workflows', parameters: {} },
+    broken: { operation: 'p.broken', plugin: 'p', parameters: {} },
     custom: {
       operation: 'p.custom',
       plugin: 'p',
@@ -93,6 +94,7 @@ forEachDriver('executions', (fx) => {
             'SELECT workflow_id FROM executions WHERE id = $1',
             [id],
           );
+          if (ex?.workflow_id === 'broken') throw new Error('broker unreachable');
           // System workflows complete on their own, as a worker would.
           if (ex?.workflow_id.endsWith('_deployment_environment')) {
             setTimeout(async () => {
@@ -310,6 +312,14 @@ forEachDriver('executions', (fx) => {
     assert.equal(r.statusCode, 404);
   });
 
+  test('a dispatcher failure fails the execution, not the request', async () => {
+    const r = await start({ deployment_id: 'd4', workflow_id: 'broken' });
+    assert.equal(r.statusCode, 201);
+    const e = await get(r.json().id);
+    assert.equal(e.status, 'failed');
+    assert.match(e.error, /broker unreachable/);
+  });
+
   test('an execution token authenticates the worker for PATCH', async () => {
     const e = (await start({ deployment_id: 'd3', workflow_id: 'install' })).json();
     const token = await issueExecutionToken(ctx.db, e.id);
@@ -321,6 +331,16 @@ forEachDriver('executions', (fx) => {
       headers: { 'execution-token': token },
     });
     assert.equal(r.statusCode, 200, r.body);
+    const ev = await m.call({
+      method: 'POST',
+      url: `${API}/events`,
+      payload: { logs: [{ logger: 'w', level: 'info', message: { text: 'from the worker' }, context: {} }] },
+      as: null,
+      headers: { 'execution-token': token },
+    });
+    assert.equal(ev.statusCode, 201, ev.body);
+    const logs = await m.call({ method: 'GET', url: `${API}/events?execution_id=${e.id}` });
+    assert.equal(logs.json().items[0].message, 'from the worker');
     await patch(e.id, { status: 'terminated' });
     const gone = await m.call({
       method: 'GET',

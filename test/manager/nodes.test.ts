@@ -8,7 +8,10 @@ const API = '/api/v3.1';
 forEachDriver('nodes and node instances', (fx) => {
   let m: TestManager;
   before(async () => {
-    m = await startTestManager(fx);
+    // No worker: the create_deployment_environment execution stays pending (the API contract alone).
+    m = await startTestManager(fx, {}, (c) => {
+      c.dispatcher = undefined;
+    });
     const [t] = await m.db.query<{ id: number }>("SELECT id FROM tenants WHERE name = 'default_tenant'");
     const [u] = await m.db.query<{ id: number }>("SELECT id FROM users WHERE username = 'admin'");
     await m.db.query(
@@ -155,6 +158,17 @@ forEachDriver('nodes and node instances', (fx) => {
     });
     assert.equal(r.json().version, 4);
     assert.deepEqual(r.json().system_properties, { s: 1 });
+    // Concurrent writers with the same version: exactly one wins.
+    const racers = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        m.call({
+          method: 'PATCH',
+          url: `${API}/node-instances/vm_1`,
+          payload: { version: 1, runtime_properties: { writer: i } },
+        }),
+      ),
+    );
+    assert.deepEqual(racers.map((x) => x.statusCode).sort(), [200, 409, 409, 409, 409]);
     r = await m.call({ method: 'PATCH', url: `${API}/node-instances/vm_2`, payload: { state: 'started' } });
     assert.equal(r.statusCode, 400);
     r = await m.call({

@@ -136,9 +136,24 @@ export async function issueExecutionToken(db: Db, executionId: string): Promise<
   return token;
 }
 
-/** Hands a pending execution to the dispatcher, if there is one (else it stays pending). */
-export async function dispatchExecution(ctx: Pick<ManagerContext, 'dispatcher'>, id: string): Promise<void> {
-  await ctx.dispatcher?.dispatch(id);
+/**
+ * Hands a pending execution to the dispatcher, if there is one (else it stays pending). A dispatcher
+ * that throws (broker down) fails the execution with the reason instead of failing the request.
+ */
+export async function dispatchExecution(
+  ctx: Pick<ManagerContext, 'dispatcher'> & { db?: Db },
+  id: string,
+): Promise<void> {
+  if (!ctx.dispatcher) return;
+  try {
+    await ctx.dispatcher.dispatch(id);
+  } catch (e) {
+    if (!ctx.db) throw e;
+    await ctx.db.query(
+      `UPDATE executions SET status = 'failed', error = $2, ended_at = now() WHERE id = $1 AND status = 'pending'`,
+      [id, `Could not hand the execution to a worker: ${(e as Error).message}`],
+    );
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // event_create) and the flattened, filtered, paged GET over both tables.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { sha256 } from '../auth/tokens.js';
 import type { ManagerContext } from '../context.js';
 import { scopeOf, tenantOf } from '../context.js';
 import { badParameters, notFoundResource } from '../errors.js';
@@ -108,6 +109,16 @@ function timestampOf(v: unknown, what: string): string | null {
 export async function registerEventRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
   const { db, config } = ctx;
 
+  // The execution an Execution-Token belongs to (the worker may leave execution_id out).
+  const executionOfToken = async (h: string | string[] | undefined): Promise<string | undefined> => {
+    const token = Array.isArray(h) ? h[0] : h;
+    if (!token) return undefined;
+    const rows = await db.query<{ id: string }>('SELECT id FROM executions WHERE token = $1', [
+      sha256(token),
+    ]);
+    return rows[0]?.id;
+  };
+
   app.post(
     '/events',
     {
@@ -143,6 +154,7 @@ export async function registerEventRoutes(app: FastifyInstance, ctx: ManagerCont
       const execId =
         body.execution_id ??
         req.auth.execution?.id ??
+        (await executionOfToken(req.headers['execution-token'])) ??
         events[0]?.context?.execution_id ??
         logs[0]?.context?.execution_id;
       if (!execId) throw badParameters('Events need an execution: pass execution_id');
