@@ -18,6 +18,7 @@ import { registerClusterRoutes } from './routes/cluster.js';
 import { registerDeploymentRoutes } from './routes/deployments.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerExecutionRoutes } from './routes/executions.js';
+import { registerFileRoutes } from './routes/files.js';
 import { registerLicenseRoutes } from './routes/license.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerPublicRoutes } from './routes/public.js';
@@ -38,6 +39,8 @@ export async function buildApp(
     loggerInstance: (logger || undefined) as FastifyBaseLogger | undefined,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.blueprintMaxSizeMb * 1024 * 1024,
+    // Resource ids may be up to 256 characters (Cloudify's limit); Fastify's default is 100.
+    maxParamLength: 300,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.decorateRequest('auth', null as never);
@@ -79,8 +82,9 @@ export async function buildApp(
     ]) {
       await secured.register(async (scope) => register(scope, ctx), { prefix: API });
     }
-    // The version is also served without the API prefix, as Cloudify does.
+    // The version is also served without the API prefix, as Cloudify does; the file server sits beside it.
     await secured.register(async (scope) => registerVersionRoute(scope));
+    await secured.register(async (scope) => registerFileRoutes(scope, ctx));
   });
   app.get(`${API}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -134,9 +134,15 @@ export async function listResources<T = Record<string, unknown>>(
   const order = parseSort(def, q._sort);
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
   params.push(size, offset);
+  // Two steps in one statement: pick the page's row ids (and the total) from the cheap columns, then
+  // compute the fields, some of which are subqueries, for those rows only.
+  const orderSql = [...order, def.orderBy ?? 't._storage_id'].join(', ');
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT ${selectList(def, include)}, count(*) OVER ()::int AS "__total" FROM ${def.from} ${whereSql}
-     ORDER BY ${[...order, def.orderBy ?? 't._storage_id'].join(', ')} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    `WITH page AS (
+       SELECT t._storage_id AS sid, count(*) OVER ()::int AS total, row_number() OVER (ORDER BY ${orderSql}) AS rn
+       FROM ${def.from} ${whereSql} ORDER BY ${orderSql} LIMIT $${params.length - 1} OFFSET $${params.length})
+     SELECT ${selectList(def, include)}, page.total AS "__total"
+     FROM page JOIN ${def.from} ON t._storage_id = page.sid ORDER BY page.rn`,
     params,
   );
   let total = rows.length ? Number(rows[0].__total) : 0;

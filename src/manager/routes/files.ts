@@ -1,0 +1,55 @@
+// The file server: GET /resources/<path> from the resources directory, as Cloudify's nginx serves it
+// behind /file-server-auth. Tenant paths (blueprints/<tenant>/…, uploaded-blueprints/<tenant>/…,
+// deployments/<tenant>/…) are served only to callers of that tenant; the upload scratch area never.
+import { createReadStream } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { ManagerContext } from '../context.js';
+import { forbidden, notFound } from '../errors.js';
+import { errorResponses } from '../schemas.js';
+
+const TENANT_DIRS = new Set(['blueprints', 'uploaded-blueprints', 'deployments', 'tenant-resources']);
+
+export async function registerFileRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+  app.get(
+    '/resources/*',
+    {
+      config: { permission: 'blueprint_download' },
+      schema: {
+        summary: 'Download a file from the file server (a directory lists its entries)',
+        params: Type.Object({ '*': Type.String() }),
+        response: { ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const rel = (req.params as { '*': string })['*'];
+      const parts = rel.split('/').filter(Boolean);
+      const missing = notFound(`Requested file resources/${rel} was not found`);
+      if (parts.length === 0 || parts.some((p) => p === '..' || p === '.') || parts[0].startsWith('.'))
+        throw missing;
+      if (TENANT_DIRS.has(parts[0])) {
+        const tenant = parts[1];
+        const admin = req.auth.roles.includes('sys_admin');
+        if (!tenant || (!admin && tenant !== req.auth.tenant?.name)) {
+          throw forbidden(`Authorization failed: no access to the files of tenant ${tenant ?? ''}`);
+        }
+      }
+      const root = await realpath(ctx.resourcesDir).catch(() => undefined);
+      if (!root) throw missing;
+      const full = await realpath(join(root, ...parts)).catch(() => undefined);
+      // A symlink inside an uploaded blueprint must not reach outside the resources directory.
+      if (!full || (full !== root && !full.startsWith(root + sep))) throw missing;
+      const st = await stat(full);
+      if (st.isDirectory()) {
+        const entries = await readdir(full, { withFileTypes: true });
+        return reply.send(entries.map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort());
+      }
+      return reply
+        .type('application/octet-stream')
+        .header('content-length', st.size)
+        .send(createReadStream(full));
+    },
+  );
+}
