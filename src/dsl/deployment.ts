@@ -5,7 +5,7 @@ import { type IdGenerator, expandInstances, randomIds } from './instances.js';
 import { resolveInputs } from './inputs.js';
 import { containsFunction, RUNTIME_FUNCTIONS } from './functions.js';
 import type { Plan } from './parser.js';
-import { mergedProperties, typeHierarchy } from './types.js';
+import { dataTypeContext } from './types.js';
 
 export interface DeploymentOptions {
   /** Instance-id source; default random `<node>_<6 [a-z0-9]>`. */
@@ -29,10 +29,7 @@ export function prepareDeploymentPlan(
 ): DeploymentPlan {
   const dp: Record<string, any> = structuredClone(plan);
   const dataTypes = dp.data_types ?? {};
-  const mergeCtx = {
-    dataTypes,
-    dataTypeProps: (n: string) => mergedProperties(dataTypes, typeHierarchy(dataTypes, n, 'data_type')),
-  };
+  const mergeCtx = dataTypeContext(dataTypes);
   dp.inputs = resolveInputs(plan.inputs ?? {}, inputs ?? {}, mergeCtx, opts.autoCorrectTypes);
   if (opts.secretExists) {
     const missing = new Set<string>();

@@ -11,7 +11,7 @@ import { isDict } from './schema.js';
 import {
   checkSchemaTypes,
   type Defs,
-  mergedProperties,
+  schemaWithDefaults,
   mergeProperties,
   type MergeContext,
   typeHierarchy,
@@ -47,7 +47,7 @@ export function buildNodes(inp: NodesInput): Record<string, any>[] {
     if (!r) {
       const hierarchy = typeHierarchy(relTypes, name, 'relationship');
       const defs = hierarchy.map((t) => relTypes[t]);
-      const props = mergedProperties(relTypes, hierarchy);
+      const props = schemaWithDefaults(relTypes, hierarchy, inp.merge);
       checkSchemaTypes(props, inp.merge.dataTypes, `relationships.${name}.properties`);
       r = {
         hierarchy,
@@ -64,7 +64,7 @@ export function buildNodes(inp: NodesInput): Record<string, any>[] {
     if (!(t.type in nodeTypes))
       throw logicError(7, `Could not locate node type: '${t.type}' (node_templates.${name})`);
     const hierarchy = typeHierarchy(nodeTypes, t.type, 'node_type');
-    const schema = mergedProperties(nodeTypes, hierarchy);
+    const schema = schemaWithDefaults(nodeTypes, hierarchy, inp.merge);
     const props = mergeProperties(schema, t.properties ?? {}, inp.merge, `node_templates.${name}`);
     if ('use_external_resource' in (t.properties ?? {}) && isDict(t.properties.use_external_resource)) {
       throw logicError(219, `use_external_resource of node '${name}' may not be an intrinsic function`);

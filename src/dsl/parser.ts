@@ -20,8 +20,8 @@ import {
   checkSchemaTypes,
   type Defs,
   OBJECT_TYPES,
+  dataTypeContext,
   mergedProperties,
-  type PropSchema,
   typeHierarchy,
 } from './types.js';
 import { type DslVersion, versionAtLeast } from './version.js';
@@ -114,17 +114,18 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     }
   }
   const dataTypes: Defs = sec('data_types');
-  const dtCache = new Map<string, PropSchema>();
-  const dataTypeProps = (name: string): PropSchema => {
-    let p = dtCache.get(name);
-    if (!p) {
-      p = mergedProperties(dataTypes, typeHierarchy(dataTypes, name, 'data_type'));
-      dtCache.set(name, p);
-    }
-    return p;
-  };
-  for (const name of Object.keys(dataTypes))
-    checkSchemaTypes(dataTypeProps(name), dataTypes, `data_types.${name}.properties`);
+  const mergeCtx = dataTypeContext(dataTypes);
+  for (const name of Object.keys(dataTypes)) {
+    checkSchemaTypes(
+      mergedProperties(dataTypes, typeHierarchy(dataTypes, name, 'data_type')),
+      dataTypes,
+      `data_types.${name}.properties`,
+    );
+  }
+  for (const name of Object.keys(dataTypes)) mergeCtx.dataTypeProps(name);
+  // DataTypes.validate runs after its members: their errors (100/103/104/105/106) come first.
+  if (validateVersion && Object.keys(dataTypes).length > 0 && merged.mainKeys.includes('data_types'))
+    gate('data_types', version, [1, 2]);
   const nodeTypes: Defs = sec('node_types');
   for (const [name, t] of Object.entries(nodeTypes)) {
     typeHierarchy(nodeTypes, name, 'node_type');
@@ -135,7 +136,6 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     typeHierarchy(relTypes, name, 'relationship');
     if (isDict(r.properties)) checkSchemaTypes(r.properties, dataTypes, `relationships.${name}.properties`);
   }
-  const mergeCtx = { dataTypes, dataTypeProps };
   const inputs = sec('inputs');
   checkInputDefinitions(inputs, mergeCtx, version);
   // A mapping naming a file of the blueprint is a script; a namespace prefix (`ns--scripts/x.sh`) is

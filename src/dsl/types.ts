@@ -2,7 +2,7 @@
 // (dsl_parser/utils.py merge_schemas and merge_schema_and_instance_properties).
 import { logicError } from './errors.js';
 import { isFunction } from './functions.js';
-import { isDict, typeName } from './schema.js';
+import { isDict } from './schema.js';
 
 export type Defs = Record<string, Record<string, any>>;
 export type PropSchema = Record<string, Record<string, any>>;
@@ -91,7 +91,167 @@ export function checkSchemaTypes(schema: PropSchema, dataTypes: Defs, where: str
 
 export interface MergeContext {
   dataTypes: Defs;
+  /** A data type's property schema: inherited, with defaults completed (see `schemaWithDefaults`). */
   dataTypeProps: (name: string) => PropSchema;
+}
+
+/**
+ * A MergeContext over `dataTypes` with a per-type cache. Resolving a data type needs the data types of
+ * its properties and parent first; a type that needs itself (`list_type.tail: {type: list_type}`) is a
+ * circular dependency (100), and a data type named like a primitive type is error 104.
+ */
+export function dataTypeContext(dataTypes: Defs): MergeContext {
+  const cache = new Map<string, PropSchema>();
+  const resolving: string[] = [];
+  const ctx: MergeContext = {
+    dataTypes,
+    dataTypeProps(name: string): PropSchema {
+      const hit = cache.get(name);
+      if (hit) return hit;
+      if (resolving.includes(name)) {
+        throw logicError(
+          100,
+          `Parsing failed. Circular dependency detected: ${[...resolving.slice(resolving.indexOf(name)), name].join(' --> ')}`,
+        );
+      }
+      if (PRIMITIVES.has(name) || OBJECT_TYPES.has(name))
+        throw logicError(104, `Can't redefine primitive type ${name}`);
+      resolving.push(name);
+      try {
+        const props = schemaWithDefaults(dataTypes, typeHierarchy(dataTypes, name, 'data_type'), ctx);
+        cache.set(name, props);
+        return props;
+      } finally {
+        resolving.pop();
+      }
+    },
+  };
+  return ctx;
+}
+
+const isDataType = (t: unknown, ctx: MergeContext): t is string =>
+  typeof t === 'string' && !PRIMITIVES.has(t) && !OBJECT_TYPES.has(t) && t in ctx.dataTypes;
+
+/**
+ * The property schema of a type along its hierarchy (utils.merge_schemas + SchemaPropertyDefault):
+ * a child's definition replaces the parent's, every data-typed property gets a default completed from the
+ * data type's defaults (`{}` when none is written), and when child and parent declare the same data type
+ * the child's default is deep-merged over the parent's. Defaults are checked: unknown keys 106, types 105.
+ */
+export function schemaWithDefaults(
+  defs: Defs,
+  hierarchy: string[],
+  ctx: MergeContext,
+  key = 'properties',
+): PropSchema {
+  const out: PropSchema = {};
+  for (const t of hierarchy) {
+    for (const [k, v] of Object.entries((defs[t]?.[key] ?? {}) as PropSchema)) {
+      const parent = out[k];
+      const def: Record<string, any> = { ...(v ?? {}) };
+      if (isDataType(def.type, ctx)) {
+        const derived =
+          parent && parent.type === def.type && parent.default != null ? parent.default : undefined;
+        def.default = parseValue(def.default ?? {}, def.type, derived, ctx, {
+          raiseOnMissing: false,
+          owner: t,
+          path: [k],
+          undefinedMsg: (p) => `Undefined property ${p} in default value of type ${t}`,
+        });
+      } else if (def.default !== undefined && def.default !== null && typeof def.type === 'string') {
+        parseValue(def.default, def.type, undefined, ctx, { raiseOnMissing: false, owner: t, path: [k] });
+      }
+      out[k] = def;
+    }
+  }
+  return out;
+}
+
+interface ParseOpts {
+  raiseOnMissing: boolean;
+  /** Names the element in messages (node, input or type name). */
+  owner: string;
+  path: string[];
+  undefinedMsg?: (path: string) => string;
+  missingMsg?: (path: string) => string;
+  /** `use_external_resource: true` on the template: missing required properties are allowed. */
+  external?: boolean;
+}
+
+/** utils.parse_value: type-checks a value; data-type values are merged over their defaults, recursively. */
+export function parseValue(
+  v: unknown,
+  type: unknown,
+  derived: unknown,
+  ctx: MergeContext,
+  o: ParseOpts,
+): any {
+  if (type === undefined || type === null || v === null || v === undefined || isFunction(v)) return v;
+  if (typeof type === 'string' && (PRIMITIVES.has(type) || OBJECT_TYPES.has(type))) {
+    if (primitiveOk(type, v)) return v;
+  } else if (isDataType(type, ctx)) {
+    if (isDict(v)) {
+      const schema = ctx.dataTypeProps(type);
+      const flat = flatDefaults(schema);
+      if (isDict(derived)) Object.assign(flat, derived);
+      return mergeFlattened(v, schema, flat, ctx, o);
+    }
+  } else return v;
+  const p = o.path.join('.');
+  throw logicError(
+    105,
+    p
+      ? `Property type validation failed in '${o.owner}': property '${p}' type is '${type}', yet it was assigned with the value '${pyish(v)}'`
+      : `Property type validation failed in '${o.owner}': the defined type is '${type}', yet it was assigned with the value '${pyish(v)}'`,
+  );
+}
+
+const pyish = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+const flatDefaults = (schema: PropSchema): Record<string, any> => {
+  const out: Record<string, any> = {};
+  for (const [k, d] of Object.entries(schema))
+    if (d && d.default !== undefined && d.default !== null) out[k] = d.default;
+  return out;
+};
+
+function mergeFlattened(
+  values: Record<string, any>,
+  schema: PropSchema,
+  flat: Record<string, any>,
+  ctx: MergeContext,
+  o: ParseOpts,
+): Record<string, any> {
+  for (const k of Object.keys(values)) {
+    if (!(k in schema)) {
+      const p = [...o.path, k].join('.');
+      throw logicError(
+        106,
+        o.undefinedMsg
+          ? o.undefinedMsg(p)
+          : `${o.owner} property '${p}' is not part of the derived type properties schema`,
+      );
+    }
+  }
+  const merged: Record<string, any> = { ...flat };
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) merged[k] = v;
+  const out: Record<string, any> = {};
+  for (const [k, d] of Object.entries(schema)) {
+    if (!(k in merged)) {
+      if ((d?.required ?? true) !== false && !o.external && o.raiseOnMissing) {
+        const p = [...o.path, k].join('.');
+        throw logicError(
+          107,
+          o.missingMsg
+            ? o.missingMsg(p)
+            : `${o.owner} does not provide a value for mandatory '${p}' property`,
+        );
+      }
+      continue;
+    }
+    out[k] = parseValue(structuredClone(merged[k]), d?.type, flat[k], ctx, { ...o, path: [...o.path, k] });
+  }
+  return out;
 }
 
 /** Template values over schema defaults, checking unknown (106), missing (107) and types (105). */
@@ -102,51 +262,17 @@ export function mergeProperties(
   where: string,
   allowMissing = false,
 ): Record<string, any> {
-  const out: Record<string, any> = {};
-  for (const k of Object.keys(values)) {
-    if (!(k in schema))
-      throw logicError(106, `${where} property '${k}' is not part of the derived type properties schema`);
-  }
-  const external = values.use_external_resource === true;
-  for (const [k, d] of Object.entries(schema)) {
-    let v = values[k];
-    if (v === undefined && d.default !== undefined) v = structuredClone(d.default);
-    if (v === undefined) {
-      const complete = d.type && d.type in ctx.dataTypes ? fromDataTypeDefaults(d.type, ctx) : undefined;
-      if (complete !== undefined) v = complete;
-    }
-    if (v === undefined) {
-      if (d.required === false || allowMissing || external) continue;
-      throw logicError(107, `${where} does not provide a value for mandatory '${k}' property`);
-    }
-    out[k] = checkValue(v, d.type, ctx, `${where}.${k}`);
-  }
-  return out;
-}
-
-function fromDataTypeDefaults(type: string, ctx: MergeContext): Record<string, any> | undefined {
-  const props = ctx.dataTypeProps(type);
-  const out: Record<string, any> = {};
-  for (const [k, d] of Object.entries(props)) {
-    if (d.default !== undefined) out[k] = structuredClone(d.default);
-    else if (d.type && d.type in ctx.dataTypes) {
-      const sub = fromDataTypeDefaults(d.type, ctx);
-      if (sub === undefined) return d.required === false ? out : undefined;
-      out[k] = sub;
-    } else if (d.required !== false) return undefined;
-  }
-  return out;
+  return mergeFlattened(values ?? {}, schema, flatDefaults(schema), ctx, {
+    raiseOnMissing: !allowMissing,
+    owner: where,
+    path: [],
+    external: values?.use_external_resource === true,
+  });
 }
 
 /** Type-checks one value; data-type values are completed with the data type's defaults. */
 export function checkValue(v: unknown, type: string | undefined, ctx: MergeContext, where: string): any {
-  if (type === undefined || type === null || isFunction(v) || v === null) return v;
-  if (type in ctx.dataTypes) {
-    if (!isDict(v)) throw mismatch(where, type, v);
-    return mergeProperties(ctx.dataTypeProps(type), v, ctx, where);
-  }
-  if (!primitiveOk(type, v)) throw mismatch(where, type, v);
-  return v;
+  return parseValue(v, type, undefined, ctx, { raiseOnMissing: true, owner: where, path: [] });
 }
 
 export function primitiveOk(type: string, v: unknown): boolean {
@@ -171,12 +297,6 @@ export function primitiveOk(type: string, v: unknown): boolean {
       return true;
   }
 }
-
-const mismatch = (where: string, type: string, v: unknown) =>
-  logicError(
-    105,
-    `Value of ${where} (${JSON.stringify(v)}) does not match its type '${type}' (found ${typeName(v)})`,
-  );
 
 /** Whether a pattern compiles (Python `re` syntax: named groups `(?P<n>…)` / `(?P=n)` are rewritten). */
 function compilesAsRegex(p: string): boolean {
