@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerLabCommands } from '../lab/commands.js';
 import { registerBrokersCommands } from './commands/brokers.js';
+import { registerInstallerCommands } from './commands/index.js';
 import { registerServeCommand } from './serve-command.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -9,6 +10,7 @@ export async function main(argv: string[]): Promise<void> {
     'Install and run a Stratus (Cloudify-compatible) manager',
   );
   registerServeCommand(program);
+  registerInstallerCommands(program); // installer core: install/configure/remove/…, generate-test-cert, dbs
   registerLabCommands(program);
   registerBrokersCommands(program);
   await program.parseAsync(argv);

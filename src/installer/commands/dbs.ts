@@ -1,0 +1,90 @@
+// `cfy_manager dbs list|add|remove|reinit|set-master` (reference §1.3, §4.5–4.7).
+import type { Command } from 'commander';
+import { requireOwnIp } from '../components/database/cluster.js';
+import { isDbCluster } from '../config/derive.js';
+import { DBManagementError } from '../errors.js';
+import { Logger } from '../log.js';
+import { markedServices, requireConfigured, requireOneOf } from '../state.js';
+import { formatTable } from '../table.js';
+import { action, addConfigFlags, type CommonOpts, configPathLabel, loadDerived } from './common.js';
+
+const log = new Logger('dbs');
+const ACCEPTED = ['database_service', 'manager_service'];
+
+/** The shared gate: configured, DB or manager here, and a cluster in the config (else exit 0 with a note). */
+function prepare(o: CommonOpts, cmd: string) {
+  const config = loadDerived(o);
+  requireConfigured(config.services_to_install, configPathLabel(o), cmd);
+  requireOneOf(ACCEPTED, cmd);
+  if (!isDbCluster(config)) {
+    log.info('There is no database cluster associated with this node.');
+    return undefined;
+  }
+  if (!markedServices('configured').includes('database_service')) {
+    throw new DBManagementError(
+      'This command needs the manager service, which this version of cfy_manager does not install; run it on a DB node.',
+    );
+  }
+  return { config, ownIp: requireOwnIp(config) };
+}
+
+export function registerDbsCommands(program: Command): void {
+  const dbs = program.command('dbs').description('Day-2 operations on the database cluster');
+  addConfigFlags(
+    dbs
+      .command('list')
+      .description('Status table of the DB cluster; exit code 0 healthy, 1 degraded, 2 down'),
+  ).action(
+    action(async (o: CommonOpts) => {
+      const p = prepare(o, 'db_cluster_list');
+      if (!p) return 0;
+      const { assess, snapshot } = await import('../components/database/status.js');
+      const health = assess(await snapshot(p.config, p.ownIp));
+      for (const m of health.messages) log.debug(m);
+      if (health.code === 0) log.info('DB cluster is healthy.');
+      else if (health.code === 1) log.warning('DB cluster is unhealthy.');
+      else log.error('DB cluster is down.');
+      for (const m of health.messages) log.warning(m);
+      process.stdout.write(
+        `${formatTable(health.rows as never, ['node_ip', 'state', 'alive', 'etcd_state', 'errors'])}\n`,
+      );
+      return health.code;
+    }),
+  );
+  const withAddress = (
+    name: string,
+    text: string,
+    cmd: string,
+    fn: (p: NonNullable<ReturnType<typeof prepare>>, address: string) => Promise<void>,
+  ) =>
+    addConfigFlags(
+      dbs.command(name).description(text).requiredOption('-a, --address <ip>', 'the DB node address'),
+    ).action(
+      action(async (o: CommonOpts & { address: string }) => {
+        const p = prepare(o, cmd);
+        if (p) await fn(p, o.address);
+      }),
+    );
+  withAddress('add', 'Manager side: add a DB node to this manager', 'db_node_add', async () => {
+    throw new DBManagementError(
+      'Database cluster nodes should be added to the cluster during install, by setting the appropriate entries in the config.yaml.',
+    );
+  });
+  withAddress('remove', 'Remove a DB replica from the cluster', 'db_node_remove', async (p, a) => {
+    const { removeNode } = await import('../components/database/manage.js');
+    await removeNode(p.config, p.ownIp, a, log);
+  });
+  withAddress(
+    'reinit',
+    'Re-create a replica from the leader (patronictl reinit)',
+    'db_node_reinit',
+    async (p, a) => {
+      const { reinit } = await import('../components/database/manage.js');
+      await reinit(p.config, p.ownIp, a, log);
+    },
+  );
+  withAddress('set-master', 'Switch the leader to the given node', 'db_node_set_master', async (p, a) => {
+    const { setMaster } = await import('../components/database/manage.js');
+    await setMaster(p.config, p.ownIp, a, log);
+  });
+}
