@@ -39,13 +39,19 @@ function fromFile(path: string): Record<string, unknown> {
 const HELP =
   'give a YAML/JSON file, a directory or wildcard of YAML files, a JSON/YAML mapping, or key1=value1;key2=value2';
 
-export function parseKeyValues(s: string): Record<string, string> | undefined {
-  const out: Record<string, string> = {};
+/** A `k=v` value is typed like a YAML scalar (3, 1.5, true, null); anything else stays a string. */
+function scalar(v: string): unknown {
+  if (!/^(-?\d+(\.\d+)?|true|false|null)$/.test(v.trim())) return v;
+  return YAML.parse(v);
+}
+
+export function parseKeyValues(s: string): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
   for (const pair of s.split(';')) {
     if (!pair.trim()) continue;
     const i = pair.indexOf('=');
     if (i <= 0) return undefined;
-    out[pair.slice(0, i).trim()] = pair.slice(i + 1);
+    out[pair.slice(0, i).trim()] = scalar(pair.slice(i + 1));
   }
   return Object.keys(out).length ? out : undefined;
 }

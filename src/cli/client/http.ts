@@ -62,9 +62,9 @@ export function encodeQuery(query: Record<string, QueryValue> = {}): string {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (v === undefined || v === null) continue;
-    // The Python client sends str(bool): True/False.
-    const one = (x: string | number | boolean) =>
-      typeof x === 'boolean' ? (x ? 'True' : 'False') : String(x);
+    // The Python client sends str(bool) (True/False), which Cloudify parses case-insensitively; some
+    // Stratus routes validate query booleans strictly, so the CLI sends the form both accept.
+    const one = (x: string | number | boolean) => String(x);
     if (Array.isArray(v)) for (const x of v) p.append(k, one(x));
     else p.append(k, one(v));
   }

@@ -79,12 +79,17 @@ export async function run(c: Ctx, o: UseOpts, managerIp: string): Promise<void> 
   c.out.info(`Using manager ${managerIp} with port ${p.rest_port}`);
   c.out.info(`Initializing profile ${name}...`);
   if (!o.skipCredentialsValidation && (creds.username || creds.token)) {
-    const nodes = await fetchClusterNodes(client);
-    if (!nodes)
-      c.out.warn('The manager does not list its cluster nodes (/managers): it may be of an older version.');
-    else if (!isAllInOne(nodes)) {
-      const n = applyClusterNodes(p, nodes);
-      c.out.info(`Profile is up to date with ${n} nodes`);
+    try {
+      const nodes = await fetchClusterNodes(client);
+      if (!nodes)
+        c.out.warn('The manager does not list its cluster nodes (/managers): it may be of an older version.');
+      else if (!isAllInOne(nodes)) {
+        const n = applyClusterNodes(p, nodes);
+        c.out.info(`Profile is up to date with ${n} nodes`);
+      }
+    } catch (e) {
+      // The profile works without the node list; `cfy cluster update-profile` can fill it later.
+      c.out.warn(`Could not read the cluster nodes, the profile has none: ${(e as Error).message}`);
     }
   }
   c.store.save(p);
