@@ -11,6 +11,7 @@ import { isDict } from './schema.js';
 import {
   checkSchemaTypes,
   type Defs,
+  type PropSchema,
   schemaWithDefaults,
   mergeProperties,
   type MergeContext,
@@ -60,11 +61,16 @@ export function buildNodes(inp: NodesInput): Record<string, any>[] {
     return r;
   };
   const nodes: Record<string, any>[] = [];
+  const typeSchemas = new Map<string, PropSchema>();
   for (const [name, t] of Object.entries(templates)) {
     if (!(t.type in nodeTypes))
       throw logicError(7, `Could not locate node type: '${t.type}' (node_templates.${name})`);
     const hierarchy = typeHierarchy(nodeTypes, t.type, 'node_type');
-    const schema = schemaWithDefaults(nodeTypes, hierarchy, inp.merge);
+    let schema = typeSchemas.get(t.type);
+    if (!schema) {
+      schema = schemaWithDefaults(nodeTypes, hierarchy, inp.merge);
+      typeSchemas.set(t.type, schema);
+    }
     const props = mergeProperties(schema, t.properties ?? {}, inp.merge, `node_templates.${name}`);
     if ('use_external_resource' in (t.properties ?? {}) && isDict(t.properties.use_external_resource)) {
       throw logicError(219, `use_external_resource of node '${name}' may not be an intrinsic function`);

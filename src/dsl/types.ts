@@ -208,6 +208,8 @@ export function parseValue(
 
 const pyish = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
+const cloneDefault = (v: unknown): unknown => (v !== null && typeof v === 'object' ? structuredClone(v) : v);
+
 const flatDefaults = (schema: PropSchema): Record<string, any> => {
   const out: Record<string, any> = {};
   for (const [k, d] of Object.entries(schema))
@@ -249,7 +251,8 @@ function mergeFlattened(
       }
       continue;
     }
-    out[k] = parseValue(structuredClone(merged[k]), d?.type, flat[k], ctx, { ...o, path: [...o.path, k] });
+    const v = k in values ? merged[k] : cloneDefault(merged[k]);
+    out[k] = parseValue(v, d?.type, flat[k], ctx, { ...o, path: [...o.path, k] });
   }
   return out;
 }
