@@ -140,7 +140,9 @@ export class Ctx {
         fresh.last_good_manager = n.name;
         // Cloudify's own stickiness: the answering node moves to the front of the cluster list.
         const list = fresh.cluster.manager ?? [];
-        const i = list.findIndex((e) => e.hostname === n.name || e.host_ip === n.host);
+        let i = list.findIndex((e) => e.hostname === n.name);
+        if (i < 0)
+          i = list.findIndex((e) => e.host_ip === n.host && (e.rest_port ?? fresh.rest_port) === n.port);
         if (i > 0) list.unshift(...list.splice(i, 1));
         this.store.save(fresh);
       },

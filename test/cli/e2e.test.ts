@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as tar from 'tar';
 import { freePort } from '../helpers/postgres.js';
-import { ADMIN_PASSWORD, type Cfy, type CfyResult, FIXTURES, json, makeCfy, type ManagerProcess, startManager, useArgs } from './helpers.js';
+import {
+  ADMIN_PASSWORD,
+  type Cfy,
+  type CfyResult,
+  FIXTURES,
+  json,
+  makeCfy,
+  type ManagerProcess,
+  startManager,
+  useArgs,
+} from './helpers.js';
 
 const HELLO = join(FIXTURES, 'hello_world');
 
@@ -15,7 +25,10 @@ function oneLine(r: CfyResult, code: number, pattern: RegExp): void {
   assert.equal(r.code, code, `exit code (stdout: ${r.stdout}, stderr: ${r.stderr})`);
   const lines = r.stderr.trim().split('\n');
   assert.match(lines[0]!, pattern);
-  assert.ok(lines.length <= 2 && (lines.length === 1 || lines[1]!.startsWith('  fix: ')), `one line: ${r.stderr}`);
+  assert.ok(
+    lines.length <= 2 && (lines.length === 1 || lines[1]!.startsWith('  fix: ')),
+    `one line: ${r.stderr}`,
+  );
   assert.doesNotMatch(r.stderr, /^\s+at /m);
 }
 
@@ -35,7 +48,17 @@ describe('cfy against a real manager', () => {
   });
 
   test('profiles use with a wrong password: "User is unauthorized", no profile saved', async () => {
-    const r = await cfy(['profiles', 'use', '127.0.0.1', '--rest-port', String(m.port), '-u', 'admin', '-p', 'wrong']);
+    const r = await cfy([
+      'profiles',
+      'use',
+      '127.0.0.1',
+      '--rest-port',
+      String(m.port),
+      '-u',
+      'admin',
+      '-p',
+      'wrong',
+    ]);
     oneLine(r, 4, /^User is unauthorized: Authentication failed for user admin$/);
     assert.equal(existsSync(join(cfy.workdir, '.cloudify/profiles/127.0.0.1/context.json')), false);
   });
@@ -43,9 +66,14 @@ describe('cfy against a real manager', () => {
   test('profiles use, status, show-current and list', async () => {
     const use = await cfy(useArgs(m.port));
     assert.equal(use.code, 0, use.stderr);
-    assert.match(use.stdout, /Attempting to connect to 127.0.0.1 through port \d+, using http \(SSL mode: False\)/);
+    assert.match(
+      use.stdout,
+      /Attempting to connect to 127.0.0.1 through port \d+, using http \(SSL mode: False\)/,
+    );
     assert.match(use.stdout, /Initialization completed successfully/);
-    const ctx = JSON.parse(readFileSync(join(cfy.workdir, '.cloudify/profiles/127.0.0.1/context.json'), 'utf8'));
+    const ctx = JSON.parse(
+      readFileSync(join(cfy.workdir, '.cloudify/profiles/127.0.0.1/context.json'), 'utf8'),
+    );
     assert.equal(ctx.rest_port, m.port);
     assert.equal(ctx.manager_username, 'admin');
     assert.equal(readFileSync(join(cfy.workdir, '.cloudify/active.profile'), 'utf8'), '127.0.0.1');
@@ -59,7 +87,10 @@ describe('cfy against a real manager', () => {
 
     const list = await cfy(['profiles', 'list']);
     assert.match(list.stdout, /\| \*127\.0\.0\.1 \| 127\.0\.0\.1 +\| admin/);
-    assert.match(list.stdout, /name.*manager_ip.*manager_username.*manager_tenant.*ssh_user.*ssh_key_path.*ssh_port.*kerberos_env.*rest_port.*rest_protocol.*rest_certificate/);
+    assert.match(
+      list.stdout,
+      /name.*manager_ip.*manager_username.*manager_tenant.*ssh_user.*ssh_key_path.*ssh_port.*kerberos_env.*rest_port.*rest_protocol.*rest_certificate/,
+    );
     const current = json(await cfy(['profiles', 'show-current', '--json']));
     assert.equal(current.manager_ip, '127.0.0.1');
   });
@@ -97,7 +128,9 @@ describe('cfy against a real manager', () => {
     const get = json(await cfy(['blueprints', 'get', 'hello-world', '--json']));
     assert.equal(get.description, 'A tiny blueprint for the CLI tests');
     assert.deepEqual(get.deployments, []);
-    const inputs = json<{ name: string; default: unknown }[]>(await cfy(['blueprints', 'inputs', 'hello-world', '--json']));
+    const inputs = json<{ name: string; default: unknown }[]>(
+      await cfy(['blueprints', 'inputs', 'hello-world', '--json']),
+    );
     assert.deepEqual(inputs.map((i) => i.name).sort(), ['count', 'greeting']);
 
     const out = join(cfy.workdir, 'dl.tar.gz');
@@ -114,7 +147,10 @@ describe('cfy against a real manager', () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /Blueprint validated successfully/);
     const bad = join(cfy.workdir, 'broken.yaml');
-    writeFileSync(bad, 'tosca_definitions_version: cloudify_dsl_1_3\nnode_templates:\n  a:\n    type: no.such.Type\n');
+    writeFileSync(
+      bad,
+      'tosca_definitions_version: cloudify_dsl_1_3\nnode_templates:\n  a:\n    type: no.such.Type\n',
+    );
     oneLine(await cfy(['blueprints', 'validate', bad]), 1, /^Failed to validate blueprint: /);
   });
 
@@ -124,7 +160,17 @@ describe('cfy against a real manager', () => {
     const c1 = await cfy(['deployments', 'create', 'd-kv', '-b', 'hello-world', '-i', 'greeting=hi;count=3']);
     assert.equal(c1.code, 0, c1.stderr);
     assert.match(c1.stdout, /Deployment created\. The deployment's id is d-kv/);
-    const c2 = await cfy(['dep', 'cr', 'd-json', '-b', 'hello-world', '-i', '{"greeting": "yo"}', '-i', inputsFile]);
+    const c2 = await cfy([
+      'dep',
+      'cr',
+      'd-json',
+      '-b',
+      'hello-world',
+      '-i',
+      '{"greeting": "yo"}',
+      '-i',
+      inputsFile,
+    ]);
     assert.equal(c2.code, 0, c2.stderr);
     const outputs = json(await cfy(['deployments', 'outputs', 'd-kv', '--json']));
     assert.deepEqual(outputs, { message: { value: 'hi', description: 'The greeting' } });
@@ -133,7 +179,9 @@ describe('cfy against a real manager', () => {
     assert.equal(inputs.count.value, 7);
     const caps = await cfy(['deployments', 'capabilities', 'd-kv']);
     assert.match(caps.stdout, / - "cap1":\n {5}Description: A capability\n {5}Value: 3/);
-    const deps = json<{ id: string; blueprint_id: string }[]>(await cfy(['deployments', 'list', '-b', 'hello-world', '--json']));
+    const deps = json<{ id: string; blueprint_id: string }[]>(
+      await cfy(['deployments', 'list', '-b', 'hello-world', '--json']),
+    );
     assert.deepEqual(deps.map((d) => d.id).sort(), ['d-json', 'd-kv']);
     assert.deepEqual(Object.keys(deps[0]!), [
       'id',
@@ -152,13 +200,21 @@ describe('cfy against a real manager', () => {
     assert.deepEqual(nodes.map((n) => n.id).sort(), ['app', 'vm']);
     const node = json(await cfy(['nodes', 'get', 'vm', '-d', 'd-kv', '--json']));
     assert.equal(node.instances.length, 1);
-    const [vm] = json<{ id: string; node_id: string }[]>(await cfy(['node-instances', 'list', '-d', 'd-kv', '-n', 'vm', '--json']));
+    const [vm] = json<{ id: string; node_id: string }[]>(
+      await cfy(['node-instances', 'list', '-d', 'd-kv', '-n', 'vm', '--json']),
+    );
     assert.equal(vm!.node_id, 'vm');
     const up = await cfy(['node-instances', 'update-runtime', vm!.id, '-p', 'a.b.c=5', '-p', 'name=x']);
     assert.equal(up.code, 0, up.stderr);
-    assert.deepEqual(json(await cfy(['node-instances', 'get', vm!.id, '--json'])).runtime_properties, { a: { b: { c: 5 } }, name: 'x' });
+    assert.deepEqual(json(await cfy(['node-instances', 'get', vm!.id, '--json'])).runtime_properties, {
+      a: { b: { c: 5 } },
+      name: 'x',
+    });
     assert.equal((await cfy(['node-instances', 'delete-runtime', vm!.id, '-p', 'a.b'])).code, 0);
-    assert.deepEqual(json(await cfy(['node-instances', 'get', vm!.id, '--json'])).runtime_properties, { a: {}, name: 'x' });
+    assert.deepEqual(json(await cfy(['node-instances', 'get', vm!.id, '--json'])).runtime_properties, {
+      a: {},
+      name: 'x',
+    });
   });
 
   test('executions list and get, events list; a server refusal is "An error occurred on the server"', async () => {
@@ -172,7 +228,8 @@ describe('cfy against a real manager', () => {
     assert.ok('parameters' in got);
     const events = await cfy(['events', 'list', env.id, '--json']);
     assert.equal(events.code, 0, events.stderr);
-    for (const line of events.stdout.trim().split('\n').filter(Boolean)) assert.equal(typeof JSON.parse(line).type, 'string');
+    for (const line of events.stdout.trim().split('\n').filter(Boolean))
+      assert.equal(typeof JSON.parse(line).type, 'string');
     const plain = await cfy(['events', 'list', env.id]);
     assert.match(plain.stdout, /Showing \d+ of \d+ events/);
     oneLine(
@@ -187,14 +244,25 @@ describe('cfy against a real manager', () => {
     assert.equal(json(await cfy(['secrets', 'get', 's1', '--json'])).value, 'v1');
     assert.equal((await cfy(['secrets', 'update', 's1', '-s', 'v2'])).code, 0);
     assert.equal(json(await cfy(['secrets', 'get', 's1', '--json'])).value, 'v2');
-    assert.deepEqual(json<{ key: string }[]>(await cfy(['secrets', 'list', '--json'])).map((s) => s.key), ['s1']);
+    assert.deepEqual(
+      json<{ key: string }[]>(await cfy(['secrets', 'list', '--json'])).map((s) => s.key),
+      ['s1'],
+    );
     assert.equal((await cfy(['secrets', 'delete', 's1'])).code, 0);
 
     assert.equal((await cfy(['tenants', 'create', 't2'])).code, 0);
     const u = await cfy(['users', 'create', 'bob', '-p', 'bob-pw-1', '-t', 't2', '-l', 'user']);
     assert.equal(u.code, 0, u.stderr);
     const users = json<Record<string, unknown>[]>(await cfy(['users', 'list', '--json']));
-    assert.deepEqual(Object.keys(users[0]!), ['username', 'groups', 'system wide role', 'group_system_roles', 'active', 'last_login_at', 'is_locked']);
+    assert.deepEqual(Object.keys(users[0]!), [
+      'username',
+      'groups',
+      'system wide role',
+      'group_system_roles',
+      'active',
+      'last_login_at',
+      'is_locked',
+    ]);
     assert.deepEqual(users.map((x) => x.username).sort(), ['admin', 'bob']);
     const t2 = json(await cfy(['tenants', 'get', 't2', '--json']));
     assert.deepEqual(t2.users, ['bob']);
@@ -211,9 +279,15 @@ describe('cfy against a real manager', () => {
 
   test('environment credentials, their conflict rule, and a token', async () => {
     const conflict = await cfy(['status'], { env: { CLOUDIFY_USERNAME: 'admin' } });
-    oneLine(conflict, 2, /^Manager Username is set in profile \*and\* in environment variables\. Set only one\.$/);
+    oneLine(
+      conflict,
+      2,
+      /^Manager Username is set in profile \*and\* in environment variables\. Set only one\.$/,
+    );
     assert.equal((await cfy(['profiles', 'unset', '-u', '-p', '--skip-credentials-validation'])).code, 0);
-    const viaEnv = await cfy(['status'], { env: { CLOUDIFY_USERNAME: 'admin', CLOUDIFY_PASSWORD: ADMIN_PASSWORD } });
+    const viaEnv = await cfy(['status'], {
+      env: { CLOUDIFY_USERNAME: 'admin', CLOUDIFY_PASSWORD: ADMIN_PASSWORD },
+    });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
     const tok = await fetch(`http://127.0.0.1:${m.port}/api/v3.1/tokens`, {
       method: 'POST',
@@ -239,15 +313,43 @@ describe('cfy against a real manager', () => {
 
   test('bad input: one clear line and a non-zero exit, a traceback only with -v', async () => {
     oneLine(await cfy(['blueprints', 'upload', '/no/such/dir']), 2, /^Path \/no\/such\/dir does not exist$/);
-    oneLine(await cfy(['deployments', 'create', 'x', '-b', 'hello-world', '-i', 'garbage']), 2, /^Invalid input: garbage\. It must represent a dictionary$/);
-    oneLine(await cfy(['deployments', 'create', 'x', '-b', 'hello-world', '-i', 'missing.yaml']), 2, /^Inputs file missing\.yaml does not exist$/);
+    oneLine(
+      await cfy(['deployments', 'create', 'x', '-b', 'hello-world', '-i', 'garbage']),
+      2,
+      /^Invalid input: garbage\. It must represent a dictionary$/,
+    );
+    oneLine(
+      await cfy(['deployments', 'create', 'x', '-b', 'hello-world', '-i', 'missing.yaml']),
+      2,
+      /^Inputs file missing\.yaml does not exist$/,
+    );
     oneLine(await cfy(['profiles', 'delete', 'nope']), 2, /^Profile nope does not exist$/);
     oneLine(await cfy(['d', 'list']), 2, /^Too many matches: db-nodes, deployments$/);
-    oneLine(await cfy(['deploymnts', 'list']), 2, /^No such command "deploymnts"\. Did you mean one of these\? deployments/);
-    oneLine(await cfy(['deployments', 'create']), 2, /^Required option '-b, --blueprint-id <id>' not specified$/);
+    oneLine(
+      await cfy(['deploymnts', 'list']),
+      2,
+      /^No such command "deploymnts"\. Did you mean one of these\? deployments/,
+    );
+    oneLine(
+      await cfy(['deployments', 'create']),
+      2,
+      /^Required option '-b, --blueprint-id <id>' not specified$/,
+    );
     const dead = await freePort();
     oneLine(
-      await cfy(['profiles', 'use', '127.0.0.1', '--rest-port', String(dead), '--profile-name', 'dead', '-u', 'a', '-p', 'b']),
+      await cfy([
+        'profiles',
+        'use',
+        '127.0.0.1',
+        '--rest-port',
+        String(dead),
+        '--profile-name',
+        'dead',
+        '-u',
+        'a',
+        '-p',
+        'b',
+      ]),
       3,
       /^REST service at manager 127\.0\.0\.1 is not responding!$/,
     );
@@ -277,6 +379,9 @@ describe('cfy against a real manager', () => {
     oneLine(await cfy(['init']), 2, /^Environment is already initialized$/);
     const v = await cfy(['--version']);
     assert.equal(v.code, 0);
-    assert.match(v.stdout, /Cloudify CLI 5\.1 \(Stratus\)\nCloudify Manager community 5\.1 \[ip=127\.0\.0\.1\]/);
+    assert.match(
+      v.stdout,
+      /Cloudify CLI 5\.1 \(Stratus\)\nCloudify Manager community 5\.1 \[ip=127\.0\.0\.1\]/,
+    );
   });
 });

@@ -16,21 +16,48 @@ describe('cfy over https', () => {
   let port = 0;
   const seen: { path: string; tenant?: string; auth?: string }[] = [];
   before(async () => {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.crt'),
-    ], { stdio: 'ignore' });
-    server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'ca.crt')) }, (req, res) => {
-      seen.push({ path: req.url ?? '', tenant: req.headers.tenant as string, auth: req.headers.authorization });
-      if (req.url?.startsWith('/api/v3.1/status')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'OK', services: { 'Manager Rest-Service': { status: 'Active' } } }));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ message: 'not here', error_code: 'not_found_error', server_traceback: null }));
-    });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'ca.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
+    server = createServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'ca.crt')) },
+      (req, res) => {
+        seen.push({
+          path: req.url ?? '',
+          tenant: req.headers.tenant as string,
+          auth: req.headers.authorization,
+        });
+        if (req.url?.startsWith('/api/v3.1/status')) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({ status: 'OK', services: { 'Manager Rest-Service': { status: 'Active' } } }),
+          );
+          return;
+        }
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ message: 'not here', error_code: 'not_found_error', server_traceback: null }),
+        );
+      },
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     port = (server.address() as { port: number }).port;
   });
@@ -41,12 +68,27 @@ describe('cfy over https', () => {
   });
 
   const use = (extra: string[]) =>
-    cfy(['profiles', 'use', 'localhost', '--ssl', '--rest-port', String(port), '-u', 'admin', '-p', 'pw', ...extra]);
+    cfy([
+      'profiles',
+      'use',
+      'localhost',
+      '--ssl',
+      '--rest-port',
+      String(port),
+      '-u',
+      'admin',
+      '-p',
+      'pw',
+      ...extra,
+    ]);
 
   test('a certificate that does not verify: one line, exit 3, no profile', async () => {
     const r = await use([]);
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr.split('\n')[0]!, /^SSL certificate verification failed for the manager at localhost: self[- ]signed certificate/);
+    assert.match(
+      r.stderr.split('\n')[0]!,
+      /^SSL certificate verification failed for the manager at localhost: self[- ]signed certificate/,
+    );
     assert.match(r.stderr, /fix: give the manager's CA certificate with `cfy profiles set -c <ca.crt>`/);
     assert.doesNotMatch(r.stderr, /^\s+at /m);
   });
@@ -55,7 +97,9 @@ describe('cfy over https', () => {
     const r = await use(['-c', join(dir, 'ca.crt')]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /using https \(SSL mode: True\)/);
-    const ctx = JSON.parse(readFileSync(join(cfy.workdir, '.cloudify/profiles/localhost/context.json'), 'utf8'));
+    const ctx = JSON.parse(
+      readFileSync(join(cfy.workdir, '.cloudify/profiles/localhost/context.json'), 'utf8'),
+    );
     assert.equal(ctx.rest_protocol, 'https');
     assert.equal(ctx.rest_certificate, join(dir, 'ca.crt'));
     const s = await cfy(['status']);

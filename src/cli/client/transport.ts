@@ -45,18 +45,27 @@ const matches = (e: ManagerEntry, key: string) => e.host_ip === key || e.hostnam
  * Stratus: the last node that answered goes first, then that same order.
  */
 export function nodeOrder(o: NodeOrderInput): ClusterNode[] {
-  const primaryEntry = o.managers.find((e) => matches(e, o.managerIp));
+  // Nodes may share an address on different ports (several managers on one host): an entry is the
+  // primary only when its port is the profile's port too.
+  const isPrimary = (e: ManagerEntry) =>
+    matches(e, o.managerIp) && (e.rest_port ?? o.defaults.port) === o.defaults.port;
+  const primaryEntry = o.managers.find(isPrimary);
   const primary: ClusterNode = primaryEntry
     ? { ...entryTarget(primaryEntry, o.defaults), host: o.managerIp }
     : { name: o.managerIp, host: o.managerIp, ...o.defaults };
   if (o.pinned) {
-    const e = o.managers.find((m) => matches(m, o.pinned!));
-    return [e ? entryTarget(e, o.defaults) : { ...primary, name: o.pinned, host: o.pinned }];
+    // --manager HOST or HOST:PORT, HOST being a hostname or an address of the profile.
+    const [host, port] = o.pinned.split(':') as [string, string | undefined];
+    const e = o.managers.find(
+      (m) => matches(m, host) && (!port || (m.rest_port ?? o.defaults.port) === Number(port)),
+    );
+    if (e) return [entryTarget(e, o.defaults)];
+    return [{ ...primary, name: o.pinned, host, port: port ? Number(port) : primary.port }];
   }
-  const rest = o.managers.filter((e) => !matches(e, o.managerIp)).map((e) => entryTarget(e, o.defaults));
+  const rest = o.managers.filter((e) => e !== primaryEntry).map((e) => entryTarget(e, o.defaults));
   let order = [primary, ...rest];
   if (o.lastGood) {
-    const i = order.findIndex((n) => n.name === o.lastGood || n.host === o.lastGood);
+    const i = order.findIndex((n) => n.name === o.lastGood);
     if (i > 0) order = [order[i]!, ...order.slice(0, i), ...order.slice(i + 1)];
   }
   return order;
