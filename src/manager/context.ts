@@ -14,6 +14,15 @@ export interface ExecutionDispatcher {
 /** Parses an extracted blueprint into a plan; until the DSL is wired it is absent and upload only stores. */
 export type BlueprintParser = (blueprintDir: string, mainFile: string) => Promise<Record<string, unknown>>;
 
+/**
+ * Evaluates a deployment's outputs or capabilities (get_attribute, get_secret, get_capability, …)
+ * against the current node instances: `{name: value}`. Throws the DSL's evaluation error as is.
+ */
+export type SectionEvaluator = (
+  deploymentStorageId: number,
+  which: 'outputs' | 'capabilities',
+) => Promise<Record<string, unknown>>;
+
 export interface ManagerContext {
   db: Db;
   config: ManagerConfig;
@@ -22,6 +31,8 @@ export interface ManagerContext {
   resourcesDir: string;
   dispatcher?: ExecutionDispatcher;
   parseBlueprint?: BlueprintParser;
+  /** GET /deployments/{id}/outputs and /capabilities call this (wired in create.ts). */
+  evaluateOutputs?: SectionEvaluator;
   /** Extra /status entries (worker, broker), each probed per request. */
   serviceProbes?: (() => Promise<
     Record<string, { status: 'Active' | 'Inactive'; is_remote: boolean; extra_info: Record<string, unknown> }>

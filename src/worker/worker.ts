@@ -1,64 +1,131 @@
-// The management worker: takes executions from the workflow queue (late ack), moves them through
-// pending → started → terminated|failed, and runs what it can. System workflows that build and remove
-// deployment environments run here; user workflows (install, uninstall, …) need the engine wiring of
-// issue 4 and fail with a message saying so, rather than hanging in `started`.
+// The management worker: takes executions from the workflow queue (late ack: a message is acked
+// only once its execution reached an end status, so a worker that dies mid-run leaves it to the
+// next one), runs the system workflows that build and remove deployment environments, and every
+// other built-in workflow with the engine (run-execution.ts).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type Bus, type Consumer, WORKFLOW_QUEUE } from '../bus/port.js';
 import type { Db } from '../store/port.js';
-import { createDeploymentEnvironment, deleteDeploymentEnvironment, type ExecutionRow } from './system/deployment-environment.js';
+import { stratusPlugin } from './plugins/noop.js';
+import { scriptPlugin } from './plugins/script/index.js';
+import type { Plugin } from './plugins/types.js';
+import { type ExecutionStatusPort, type RunnerOptions, runWorkflowExecution } from './run-execution.js';
+import type { SecretsCipher } from './runtime-context.js';
+import { loadExecution } from './store.js';
+import { createDeploymentEnvironment, deleteDeploymentEnvironment } from './system/deployment-environment.js';
 
-/** How the worker reports an execution's status: the manager's status machine, with its side effects. */
-export interface ExecutionStatusPort {
-  setStatus(executionId: string, status: 'started' | 'terminated' | 'failed', error?: string): Promise<void>;
-}
+export type { ExecutionStatusPort } from './run-execution.js';
 
+/** The body the manager publishes (rest-api.md §6.3); the worker reads only `id`. */
 export interface WorkflowMessage {
   id: string;
+  execution_creator?: number;
+  cloudify_task?: { kwargs?: Record<string, unknown> & { __cloudify_context?: Record<string, unknown> } };
 }
 
 export interface WorkerOptions {
   db: Db;
   bus: Bus;
   status: ExecutionStatusPort;
+  /** Root of the file server (blueprints/<tenant>/<id>/ holds the scripts). */
+  resourcesDir: string;
+  secrets?: SecretsCipher;
   log?: Logger;
-  /** Executions run at once. @default 10 (Cloudify's MAX_WORKERS) */
+  /** Executions run at once. @default 20 (Cloudify's max_concurrent_workflows) */
   concurrency?: number;
+  /** Extra in-process plugins (by name); `stratus` and `script` are built in. */
+  plugins?: Plugin[];
+  retry?: RunnerOptions['retry'];
+  maxInFlight?: number;
+  cancelPollMs?: number;
 }
 
 export interface Worker {
   stop(): Promise<void>;
 }
 
-export async function startWorker(o: WorkerOptions): Promise<Worker> {
-  const consumer: Consumer = await o.bus.consume(WORKFLOW_QUEUE, (m) => runExecution(o, m as WorkflowMessage), {
-    prefetch: o.concurrency ?? 10,
-  });
-  return { stop: () => consumer.cancel() };
+/** The repository's bin/ (holds the `ctx` launcher). */
+export const BIN_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin');
+
+export function builtinPlugins(extra: Plugin[] = []): Map<string, Plugin> {
+  const all = [stratusPlugin, scriptPlugin({ binDir: BIN_DIR }), ...extra];
+  return new Map(all.map((p) => [p.name, p]));
 }
 
-async function runExecution(o: WorkerOptions, msg: WorkflowMessage): Promise<void> {
-  const [exec] = await o.db.query<ExecutionRow>(
-    'SELECT _storage_id, id, workflow_id, status, parameters, _tenant_id, _creator_id, _deployment_fk FROM executions WHERE id = $1',
-    [msg.id],
+export async function startWorker(o: WorkerOptions): Promise<Worker> {
+  const runner: RunnerOptions = {
+    db: o.db,
+    status: o.status,
+    plugins: builtinPlugins(o.plugins),
+    resourcesDir: o.resourcesDir,
+    secrets: o.secrets,
+    log: o.log,
+    retry: o.retry,
+    maxInFlight: o.maxInFlight,
+    cancelPollMs: o.cancelPollMs,
+  };
+  // A redelivery of an execution this worker is still running (its broker connection dropped and
+  // came back) waits for the local run instead of starting a second one.
+  const running = new Map<string, Promise<void>>();
+  const consumer: Consumer = await o.bus.consume(
+    WORKFLOW_QUEUE,
+    async (m) => {
+      const id = (m as WorkflowMessage).id;
+      const cur = running.get(id);
+      if (cur) return cur;
+      const p = handleMessage(o, runner, m as WorkflowMessage).finally(() => running.delete(id));
+      running.set(id, p);
+      return p;
+    },
+    { prefetch: o.concurrency ?? 20 },
   );
-  // Gone (deleted with its deployment) or already handled (cancelled, or ended before a redelivery).
-  if (!exec || !['pending', 'started'].includes(exec.status)) return;
-  await o.status.setStatus(exec.id, 'started');
+  return {
+    stop: () => consumer.cancel(),
+  };
+}
+
+const RUNNABLE = new Set(['pending', 'started', 'cancelling', 'force_cancelling', 'kill_cancelling']);
+
+async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: WorkflowMessage): Promise<void> {
+  const exec = await loadExecution(o.db, msg.id);
+  // Gone (deleted with its deployment) or already handled (ended before a redelivery).
+  if (!exec || !RUNNABLE.has(exec.status)) return;
   try {
     switch (exec.workflow_id) {
       case 'create_deployment_environment':
-        await createDeploymentEnvironment(o.db, exec);
-        break;
       case 'delete_deployment_environment':
-        await deleteDeploymentEnvironment(o.db, exec);
-        break;
+        await runSystemWorkflow(o, exec);
+        return;
       default:
-        throw new Error(`Running the workflow "${exec.workflow_id}" is not available yet: the workflow engine is not wired into the worker`);
+        await runWorkflowExecution(runner, exec);
     }
-    await o.status.setStatus(exec.id, 'terminated');
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    o.log?.warn({ execution_id: exec.id, workflow_id: exec.workflow_id, err: message }, 'execution failed');
+    await o.status.setStatus(exec.id, 'failed', message).catch(() => {});
+  }
+}
+
+async function runSystemWorkflow(
+  o: WorkerOptions,
+  exec: NonNullable<Awaited<ReturnType<typeof loadExecution>>>,
+) {
+  if (exec.status !== 'started') await o.status.setStatus(exec.id, 'started');
+  try {
+    if (exec.workflow_id === 'create_deployment_environment') {
+      const [n] = await o.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM nodes WHERE _deployment_fk = $1',
+        [exec._deployment_fk],
+      );
+      // a redelivery after the environment was committed finds the nodes already there
+      if (n.n === 0) await createDeploymentEnvironment(o.db, exec);
+    } else await deleteDeploymentEnvironment(o.db, exec);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     o.log?.warn({ execution_id: exec.id, workflow_id: exec.workflow_id, err: message }, 'execution failed');
     await o.status.setStatus(exec.id, 'failed', message);
+    return;
   }
+  await o.status.setStatus(exec.id, 'terminated');
 }

@@ -20,7 +20,11 @@ const j = (v: unknown) => JSON.stringify(v ?? null);
 
 export async function createDeploymentEnvironment(db: Db, exec: ExecutionRow): Promise<void> {
   await db.transaction(async (tx) => {
-    const [dep] = await tx.query<{ _storage_id: number; inputs: Record<string, unknown>; plan: Record<string, any> | null }>(
+    const [dep] = await tx.query<{
+      _storage_id: number;
+      inputs: Record<string, unknown>;
+      plan: Record<string, any> | null;
+    }>(
       `SELECT d._storage_id, d.inputs, b.plan FROM deployments d JOIN blueprints b ON b._storage_id = d._blueprint_fk
        WHERE d._storage_id = $1 FOR UPDATE OF d`,
       [exec._deployment_fk],
@@ -36,8 +40,15 @@ export async function createDeploymentEnvironment(db: Db, exec: ExecutionRow): P
          installation_status = 'inactive', updated_at = now()
        WHERE _storage_id = $1`,
       [
-        dep._storage_id, dp.description ?? null, j(dp.inputs ?? {}), j(dp.workflows ?? {}), j(dp.outputs ?? {}),
-        j(dp.capabilities ?? {}), j(dp.groups ?? {}), j(dp.scaling_groups ?? {}), j(dp.policy_types ?? {}),
+        dep._storage_id,
+        dp.description ?? null,
+        j(dp.inputs ?? {}),
+        j(dp.workflows ?? {}),
+        j(dp.outputs ?? {}),
+        j(dp.capabilities ?? {}),
+        j(dp.groups ?? {}),
+        j(dp.scaling_groups ?? {}),
+        j(dp.policy_types ?? {}),
         j(dp.policy_triggers ?? {}),
       ],
     );
@@ -52,10 +63,23 @@ export async function createDeploymentEnvironment(db: Db, exec: ExecutionRow): P
          VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, $8::text::jsonb, $9::text::jsonb,
            $10::text::jsonb, $11::text::jsonb, $12, $13, $14, $15, $16, $17) RETURNING _storage_id`,
         [
-          n.id ?? n.name, exec._tenant_id, exec._creator_id, dep._storage_id, n.type, j(n.type_hierarchy ?? []),
-          j(n.properties ?? {}), j(n.operations ?? {}), j(n.relationships ?? []), j(n.plugins ?? []),
-          j(n.plugins_to_install ?? null), n.host_id ?? null, deploy, scalable.planned_instances ?? deploy, deploy,
-          scalable.min_instances ?? 0, scalable.max_instances ?? -1,
+          n.id ?? n.name,
+          exec._tenant_id,
+          exec._creator_id,
+          dep._storage_id,
+          n.type,
+          j(n.type_hierarchy ?? []),
+          j(n.properties ?? {}),
+          j(n.operations ?? {}),
+          j(n.relationships ?? []),
+          j(n.plugins ?? []),
+          j(n.plugins_to_install ?? null),
+          n.host_id ?? null,
+          deploy,
+          scalable.planned_instances ?? deploy,
+          deploy,
+          scalable.min_instances ?? 0,
+          scalable.max_instances ?? -1,
         ],
       );
       nodeFk.set(n.id ?? n.name, row._storage_id);
@@ -66,8 +90,14 @@ export async function createDeploymentEnvironment(db: Db, exec: ExecutionRow): P
         `INSERT INTO node_instances (id, _tenant_id, _creator_id, _node_fk, relationships, host_id, index, scaling_groups)
          VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8::text::jsonb)`,
         [
-          ni.id, exec._tenant_id, exec._creator_id, nodeFk.get(ni.node_id ?? ni.name), j(ni.relationships ?? []),
-          ni.host_id ?? null, ++index, j(ni.scaling_groups ?? []),
+          ni.id,
+          exec._tenant_id,
+          exec._creator_id,
+          nodeFk.get(ni.node_id ?? ni.name),
+          j(ni.relationships ?? []),
+          ni.host_id ?? null,
+          ++index,
+          j(ni.scaling_groups ?? []),
         ],
       );
     }

@@ -1,0 +1,184 @@
+// Running one RemoteWorkflowTask: read the instance(s) it runs on, evaluate its inputs (intrinsic
+// functions), find the plugin operation, run it with an OperationContext, and write changed runtime
+// properties back through the node-instance version check — also when it failed or asked for a retry,
+// as Cloudify's dispatcher does.
+import { join } from 'node:path';
+import { evaluateRuntimeFunctions, FUNCTION_NAMES } from '../dsl/index.js';
+import { NonRecoverableError, type OperationSpec } from '../engine/index.js';
+import type { Db } from '../store/port.js';
+import type { EntityView, LogLevel, OperationContext, Plugin } from './plugins/types.js';
+import { loadRuntimeContext, type SecretsCipher } from './runtime-context.js';
+import {
+  type DeploymentInfo,
+  type ExecutionRow,
+  NodeInstanceConflict,
+  type NodeRow,
+  updateNodeInstance,
+} from './store.js';
+import type { ExecutionWriter } from './writer.js';
+
+export interface OperationEnv {
+  db: Db;
+  exec: ExecutionRow;
+  dep: DeploymentInfo;
+  nodes: Map<string, NodeRow>;
+  resourcesDir: string;
+  plugins: Map<string, Plugin>;
+  secrets?: SecretsCipher;
+  writer: ExecutionWriter;
+}
+
+const FUNCS: ReadonlySet<string> = FUNCTION_NAMES;
+
+function hasFunctions(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasFunctions);
+  if (v && typeof v === 'object') {
+    const keys = Object.keys(v);
+    if (keys.length === 1 && FUNCS.has(keys[0])) return true;
+    return Object.values(v).some(hasFunctions);
+  }
+  return false;
+}
+
+export function blueprintDir(resourcesDir: string, tenant: string, blueprintId: string): string {
+  return join(resourcesDir, 'blueprints', tenant, blueprintId);
+}
+
+/** Finds `implementation` in the plugin named by the task (or by the implementation's first segment). */
+export function findOperation(plugins: Map<string, Plugin>, plugin: string | null | undefined, impl: string) {
+  const candidates: [string | undefined, string][] = [[plugin ?? undefined, impl]];
+  const dot = impl.indexOf('.');
+  if (dot > 0) candidates.push([impl.slice(0, dot), impl.slice(dot + 1)]);
+  for (const [p, name] of candidates) {
+    const fn = p ? plugins.get(p)?.operations[name] : undefined;
+    if (fn) return fn;
+  }
+  if (plugin && !plugins.has(plugin)) {
+    throw new NonRecoverableError(
+      `Plugin ${plugin} is not available in this worker (operation ${impl}); built-in plugins: ${[...plugins.keys()].join(', ')}`,
+    );
+  }
+  throw new NonRecoverableError(`Operation ${impl} does not exist in plugin ${plugin ?? '(none)'}`);
+}
+
+export async function runRemoteOperation(
+  env: OperationEnv,
+  op: OperationSpec,
+  retries: number,
+  signal: AbortSignal,
+): Promise<unknown> {
+  const k = op.parameters.task_kwargs;
+  const rel = k.relationship;
+  const tenantId = env.exec._tenant_id;
+  const entity = async (instanceId: string): Promise<EntityView> => {
+    const [row] = await env.db.query<{
+      id: string;
+      node_id: string;
+      host_id: string | null;
+      relationships: EntityView['instance']['relationships'];
+      runtime_properties: Record<string, unknown>;
+      version: number;
+    }>(
+      `SELECT ni.id, n.id AS node_id, ni.host_id, ni.relationships, ni.runtime_properties, ni.version
+       FROM node_instances ni JOIN nodes n ON n._storage_id = ni._node_fk
+       WHERE ni.id = $1 AND ni._tenant_id = $2 AND n._deployment_fk = $3`,
+      [instanceId, tenantId, env.dep._storage_id],
+    );
+    if (!row) throw new NonRecoverableError(`Node instance ${instanceId} no longer exists`);
+    const node = env.nodes.get(row.node_id);
+    return {
+      node: {
+        id: row.node_id,
+        name: row.node_id,
+        type: node?.type ?? '',
+        type_hierarchy: node?.type_hierarchy ?? [],
+        properties: node?.properties ?? {},
+      },
+      instance: { ...row, dirty: false },
+    };
+  };
+  const self = rel ? undefined : k.node_instance_id ? await entity(k.node_instance_id) : undefined;
+  const source = rel ? await entity(rel.source_id) : undefined;
+  const target = rel ? await entity(rel.target_id) : undefined;
+
+  let inputs = k.inputs ?? {};
+  if (k.has_intrinsic_functions || hasFunctions(inputs)) {
+    try {
+      const rc = await loadRuntimeContext(env.db, env.dep._storage_id, env.secrets, inputs);
+      inputs = evaluateRuntimeFunctions(
+        inputs,
+        rc,
+        rel ? { source: rel.source_id, target: rel.target_id } : { self: k.node_instance_id },
+      );
+    } catch (err) {
+      throw new NonRecoverableError(`Evaluating the inputs of ${k.operation}: ${(err as Error).message}`);
+    }
+  }
+  const impl = k.implementation ?? '';
+  const fn = findOperation(env.plugins, k.plugin, impl);
+  const logCtx = {
+    operation: k.operation,
+    nodeInstanceId: rel ? (rel.side === 'source' ? rel.source_id : rel.target_id) : k.node_instance_id,
+    sourceId: rel?.source_id,
+    targetId: rel?.target_id,
+  };
+  const views = [self, source, target].filter((v): v is EntityView => !!v);
+  // Runtime properties are written back as the keys this op changed, rebased on the current row
+  // under the version check (compare-and-set on `version`, retried), so two ops that touch one
+  // instance at once (source-side ops of parallel relationships) do not undo each other's writes.
+  const initial = new Map(views.map((v) => [v.instance.id, structuredClone(v.instance.runtime_properties)]));
+  const persist = async () => {
+    for (const v of views) {
+      if (!v.instance.dirty) continue;
+      const before = initial.get(v.instance.id) ?? {};
+      const now = v.instance.runtime_properties;
+      const changed = Object.keys(now).filter(
+        (key) => JSON.stringify(now[key]) !== JSON.stringify(before[key]),
+      );
+      const removed = Object.keys(before).filter((key) => !(key in now));
+      const updated = await updateNodeInstance(env.db, v.instance.id, tenantId, (cur) => {
+        const next = { ...cur.runtime_properties };
+        for (const key of changed) next[key] = now[key];
+        for (const key of removed) delete next[key];
+        return { runtime_properties: next };
+      });
+      v.instance.version = updated.version;
+      v.instance.dirty = false;
+      initial.set(v.instance.id, structuredClone(now));
+    }
+  };
+  const ctx: OperationContext = {
+    tenantName: env.dep.tenant_name,
+    executionId: env.exec.id,
+    workflowId: env.exec.workflow_id,
+    deploymentId: env.dep.id,
+    blueprintId: env.dep.blueprint_id,
+    blueprintDir: blueprintDir(env.resourcesDir, env.dep.tenant_name, env.dep.blueprint_id),
+    operation: {
+      id: op.id,
+      name: k.operation ?? op.name,
+      retryNumber: retries,
+      maxRetries: op.parameters.total_retries,
+    },
+    plugin: k.plugin ?? null,
+    implementation: impl,
+    inputs,
+    self,
+    source,
+    target,
+    relationship: rel,
+    timeoutMs: k.timeout ? k.timeout * 1000 : undefined,
+    timeoutRecoverable: k.timeout_recoverable === true,
+    signal,
+    log: (level: LogLevel, message: string) =>
+      env.writer.log({ level, message, logger: `ctx.${op.id}`, ...logCtx }),
+    updateInstances: persist,
+  };
+  // Runtime properties read at the start are written back at the end, under the version read.
+  if (rel) ctx.self = rel.side === 'source' ? source : target;
+  try {
+    return await fn(ctx);
+  } finally {
+    await persist();
+  }
+}
