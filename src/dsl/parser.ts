@@ -140,14 +140,19 @@ export function parseBlueprint(opts: ParseOptions): Plan {
   checkInputDefinitions(inputs, mergeCtx, version);
   // A mapping naming a file of the blueprint is a script; a namespace prefix (`ns--scripts/x.sh`) is
   // not part of the file name.
+  const existsCache = new Map<string, boolean>();
   const resourceExists = (mapping: string): boolean => {
-    const p = mapping.replace(/^.*--/, '');
-    return (
-      !p.includes('\n') &&
-      (p.includes('/') || /\.\w+$/.test(p)) &&
-      !/^\w+:\/\//.test(p) &&
-      resolver.read(p) !== undefined
-    );
+    let hit = existsCache.get(mapping);
+    if (hit === undefined) {
+      const p = mapping.replace(/^.*--/, '');
+      hit =
+        !p.includes('\n') &&
+        (p.includes('/') || /\.\w+$/.test(p)) &&
+        !/^\w+:\/\//.test(p) &&
+        resolver.read(p) !== undefined;
+      existsCache.set(mapping, hit);
+    }
+    return hit;
   };
   const remoteNamespaces = new Set(Object.keys(merged.namespacesMapping));
   const nodes = buildNodes({
