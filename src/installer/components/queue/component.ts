@@ -188,6 +188,7 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
   writeOwned(PATHS.plugins, ENABLED_PLUGINS, 0o640, { uid: 0, gid: ids.gid });
   writeOwned(PATHS.envConf, renderEnvConf(nodename, Boolean(r.use_long_name)), 0o644);
   writeOwned(PATHS.startScript, renderStartScript(r.fd_limit ?? 102400), 0o755, { uid: 0, gid: 0 });
+  const before = existsSync(PROGRAM_FILE) ? readFileSync(PROGRAM_FILE, 'utf8') : '';
   supervisor.writeProgram({
     name: PROGRAM,
     command: `/bin/sh ${PATHS.startScript}`,
@@ -200,7 +201,14 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
     stopwaitsecs: 60,
     logFile: PATHS.log,
   });
-  await startQueue();
+  if (readFileSync(PROGRAM_FILE, 'utf8') === before) {
+    await startQueue(); // same program: restart so that the re-rendered files are read
+  } else {
+    // A new or changed program: `update` (re)starts it; a restart on top would stop a booting broker.
+    log.info('Starting RabbitMQ...');
+    await supervisor.start(PROGRAM);
+    await waitForBroker(ctl);
+  }
 
   if (first && !opts.configuredBefore) {
     const users = await ctl(['list_users', '--formatter', 'json'], { ignoreFailure: true });
