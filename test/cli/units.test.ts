@@ -15,7 +15,11 @@ import { encodeQuery } from '../../src/cli/client/http.js';
 import { nodeOrder, Transport } from '../../src/cli/client/transport.js';
 import type { CliError } from '../../src/cli/errors.js';
 import { formatEvent } from '../../src/cli/events-format.js';
+import { follow } from '../../src/cli/commands/executions/follow.js';
+import type { CloudifyClient } from '../../src/cli/client/index.js';
+import { Ctx } from '../../src/cli/context.js';
 import { parseInputs } from '../../src/cli/inputs.js';
+import { Output } from '../../src/cli/output.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { resolvePrefixes, similarity, suggestions } from '../../src/cli/prefix.js';
 import { newProfile, ProfileStore } from '../../src/cli/profiles/store.js';
@@ -186,10 +190,10 @@ describe('cluster node order', () => {
   ];
   const hosts = (o: Parameters<typeof nodeOrder>[0]) => nodeOrder(o).map((n) => `${n.host}:${n.port}`);
   test("Cloudify's order: manager_ip, then the cluster list without it", () => {
-    assert.deepEqual(hosts({ managerIp: '10.0.0.2', defaults, managers }), [
-      '10.0.0.2:8080',
-      '10.0.0.1:80',
+    assert.deepEqual(hosts({ managerIp: '10.0.0.3', defaults, managers }), [
       '10.0.0.3:80',
+      '10.0.0.1:80',
+      '10.0.0.2:8080',
     ]);
   });
   test('Stratus: the last node that answered goes first', () => {
@@ -198,6 +202,25 @@ describe('cluster node order', () => {
       '10.0.0.1:80',
       '10.0.0.2:8080',
     ]);
+  });
+  test('nodes sharing an address are told apart by their port', () => {
+    const same = [
+      { hostname: 'a', host_ip: '127.0.0.1', rest_port: 8001 },
+      { hostname: 'b', host_ip: '127.0.0.1', rest_port: 8002 },
+    ];
+    const d = { port: 8001, protocol: 'http' as const };
+    assert.deepEqual(hosts({ managerIp: '127.0.0.1', defaults: d, managers: same }), [
+      '127.0.0.1:8001',
+      '127.0.0.1:8002',
+    ]);
+    assert.deepEqual(hosts({ managerIp: '127.0.0.1', defaults: d, managers: same, lastGood: 'b' }), [
+      '127.0.0.1:8002',
+      '127.0.0.1:8001',
+    ]);
+    assert.deepEqual(
+      hosts({ managerIp: '127.0.0.1', defaults: d, managers: same, pinned: '127.0.0.1:8002' }),
+      ['127.0.0.1:8002'],
+    );
   });
   test('--manager pins one node', () => {
     assert.deepEqual(hosts({ managerIp: '10.0.0.1', defaults, managers, pinned: 'm2' }), ['10.0.0.2:8080']);
@@ -274,5 +297,74 @@ describe('failover transport', () => {
   });
   test('query booleans and repeated keys follow the Python client', () => {
     assert.equal(encodeQuery({ a: true, type: ['x', 'y'], n: undefined }), '?a=true&type=x&type=y');
+  });
+});
+
+describe('following an execution', () => {
+  const sink = (isTTY: boolean) => {
+    let text = '';
+    return Object.assign(
+      { write: (c: string) => ((text += c), true), isTTY },
+      { text: () => text },
+    ) as unknown as NodeJS.WritableStream & { isTTY: boolean; text(): string };
+  };
+  const fakeClient = () => {
+    let polls = 0;
+    const events = [
+      {
+        type: 'cloudify_event',
+        event_type: 'workflow_started',
+        message: 'Starting',
+        deployment_id: 'd',
+        timestamp: '2020-01-01T00:00:00.000Z',
+      },
+      {
+        type: 'cloudify_event',
+        event_type: 'workflow_succeeded',
+        message: 'Done',
+        deployment_id: 'd',
+        timestamp: '2020-01-01T00:00:01.000Z',
+      },
+    ];
+    return {
+      events: {
+        list: async (o: { offset: number }) => {
+          const items = polls >= 2 ? events.slice(o.offset) : events.slice(o.offset, 1);
+          return { items, metadata: { pagination: { total: items.length, size: 100, offset: o.offset } } };
+        },
+      },
+      executions: {
+        get: async () => {
+          polls++;
+          return polls >= 3
+            ? { id: 'e', workflow_id: 'install', deployment_id: 'd', status: 'terminated' }
+            : {
+                id: 'e',
+                workflow_id: 'install',
+                deployment_id: 'd',
+                status: 'started',
+                total_operations: 4,
+                finished_operations: polls,
+              };
+        },
+      },
+    } as unknown as CloudifyClient;
+  };
+  test('a terminal gets a live finished/total line; a pipe gets only the event lines', async () => {
+    for (const isTTY of [true, false]) {
+      const out = sink(isTTY);
+      const c = new Ctx(
+        new Output({ json: false, verbose: 0, stdout: out, stderr: sink(false) }),
+        { verbose: 0, json: false, quiet: false },
+        {},
+      );
+      const ex = await follow(c, fakeClient(), 'e', { includeLogs: true, jsonEvents: false, timeout: 30 });
+      assert.equal(ex.status, 'terminated');
+      const text = out.text();
+      assert.match(text, /CFY <d> Starting/);
+      assert.match(text, /CFY <d> Done/);
+      if (isTTY) assert.match(text, /install: started — 1\/4 operations/);
+      else assert.ok(!text.includes('\u001b['), text);
+    }
   });
 });
