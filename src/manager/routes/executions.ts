@@ -17,7 +17,7 @@ import {
   startQueuedExecutions,
   updateExecutionStatus,
 } from '../executions/service.js';
-import { applyAction, isEnd } from '../executions/status.js';
+import { applyAction, isEnd, statusDisplay } from '../executions/status.js';
 import { type ListOptions, listResources, parseInclude } from '../list-query.js';
 import { Any, Bool, errorResponses, IdParam, Include, ListQuery, listOf, NStr, Str } from '../schemas.js';
 
@@ -189,7 +189,7 @@ export async function registerExecutionRoutes(app: FastifyInstance, ctx: Manager
       const r = await updateExecutionStatus(ctx, id, body.status, body.error, tenantOf(req).id);
       if (r.deploymentDeleted) {
         // The execution went with its deployment: answer with what it was.
-        return { ...publicRow(before), status: r.status, status_display: r.status };
+        return { ...publicRow(before), status: r.status, status_display: statusDisplay(r.status) };
       }
       return publicRow(await getExecution(db, scope, id));
     },
