@@ -40,11 +40,16 @@ export async function buildApp(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.blueprintMaxSizeMb * 1024 * 1024,
     // Resource ids may be up to 256 characters (Cloudify's limit); Fastify's default is 100.
-    maxParamLength: 300,
+    routerOptions: { maxParamLength: 300 },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.decorateRequest('auth', null as never);
   installBodyParsers(app);
+  // Cloudify's clients POST some actions (e.g. /tokens) with no body at all: treat that as `{}` so the
+  // route's schema sees an empty object and names any missing field, instead of "body must be object".
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') req.body = {};
+  });
   installErrorHandling(app);
   await app.register(multipart, {
     limits: { fileSize: ctx.config.blueprintMaxSizeMb * 1024 * 1024, files: 1, fields: 20 },

@@ -21,7 +21,7 @@ export interface ResourceDef {
   fields: Record<string, FieldDef>;
   /** Scope rows to the request tenant (plus global rows) and hide others' private rows. */
   tenantScoped: boolean;
-  /** Unique id order that makes paging stable. @default t._storage_id */
+  /** The row's unique key, also the order that makes paging stable. @default t._storage_id */
   orderBy?: string;
 }
 
@@ -134,26 +134,21 @@ export async function listResources<T = Record<string, unknown>>(
   const order = parseSort(def, q._sort);
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
   params.push(size, offset);
-  // Two steps in one statement: pick the page's row ids (and the total) from the cheap columns, then
-  // compute the fields, some of which are subqueries, for those rows only.
-  const orderSql = [...order, def.orderBy ?? 't._storage_id'].join(', ');
-  const rows = await db.query<Record<string, unknown>>(
-    `WITH page AS (
-       SELECT t._storage_id AS sid, count(*) OVER ()::int AS total, row_number() OVER (ORDER BY ${orderSql}) AS rn
-       FROM ${def.from} ${whereSql} ORDER BY ${orderSql} LIMIT $${params.length - 1} OFFSET $${params.length})
-     SELECT ${selectList(def, include)}, page.total AS "__total"
-     FROM page JOIN ${def.from} ON t._storage_id = page.sid ORDER BY page.rn`,
-    params,
-  );
-  let total = rows.length ? Number(rows[0].__total) : 0;
-  if (rows.length === 0 && offset > 0) {
-    const [c] = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${def.from} ${whereSql}`,
-      params.slice(0, -2),
-    );
-    total = c.n;
-  }
-  for (const r of rows) delete r.__total;
+  // The page's row ids come from an index-ordered scan that stops after offset + size rows; the fields,
+  // some of them subqueries, are computed for those rows only; the total is a separate count.
+  const key = def.orderBy ?? 't._storage_id';
+  const orderSql = [...order, key].join(', ');
+  const [rows, [count]] = await Promise.all([
+    db.query<Record<string, unknown>>(
+      `WITH page AS (SELECT ${key} AS sid FROM ${def.from} ${whereSql}
+         ORDER BY ${orderSql} LIMIT $${params.length - 1} OFFSET $${params.length})
+       SELECT ${selectList(def, include)} FROM ${def.from}
+       WHERE ${key} IN (SELECT sid FROM page) ORDER BY ${orderSql}`,
+      params,
+    ),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${def.from} ${whereSql}`, params.slice(0, -2)),
+  ]);
+  const total = count.n;
   return { items: rows as T[], metadata: { pagination: { total, size, offset }, filtered: null } };
 }
 

@@ -89,6 +89,33 @@ forEachDriver('REST core', (fx) => {
     assert.match(exp.json().message, /expired/);
   });
 
+  test('an Execution-Token authenticates while its execution is active, and names it', async () => {
+    const { sha256 } = await import('../../src/manager/auth/tokens.js');
+    await m.db.query(
+      "INSERT INTO executions (id, _tenant_id, _creator_id, workflow_id, status, token) VALUES ('ex1', 0, 0, 'install', 'started', $1)",
+      [sha256('raw-exec-token')],
+    );
+    const ok = await m.call({
+      method: 'GET',
+      url: '/api/v3.1/user',
+      as: null,
+      headers: { 'execution-token': 'raw-exec-token' },
+    });
+    assert.equal(ok.statusCode, 200);
+    assert.equal(ok.json().username, 'admin');
+    const auth = await m.ctx.authenticator.authenticate({ 'execution-token': 'raw-exec-token' });
+    assert.equal(auth.execution?.id, 'ex1');
+    await m.db.query("UPDATE executions SET status = 'terminated' WHERE id = 'ex1'");
+    const ended = await m.call({
+      method: 'GET',
+      url: '/api/v3.1/user',
+      as: null,
+      headers: { 'execution-token': 'raw-exec-token' },
+    });
+    assert.equal(ended.statusCode, 401);
+    assert.match(ended.json().message, /Execution Token/);
+  });
+
   test('users, tenants and roles: a viewer may read but not write, and tenants isolate', async () => {
     const mk = await m.call({
       method: 'PUT',

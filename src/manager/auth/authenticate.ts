@@ -85,7 +85,8 @@ export class Authenticator {
 
   private async byExecutionToken(token: string) {
     const rows = await this.db.query<UserRow & { exec_storage_id: number; exec_id: string }>(
-      `${USER_SQL} JOIN executions e ON e._creator_id = u.id
+      `${USER_SQL.replace(' FROM users u', ', e._storage_id AS exec_storage_id, e.id AS exec_id FROM users u')}
+       JOIN executions e ON e._creator_id = u.id
        WHERE e.token = $1 AND e.status = ANY($2::text[])`,
       [sha256(token), `{${ACTIVE_STATES.join(',')}}`],
     );
