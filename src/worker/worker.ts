@@ -2,11 +2,10 @@
 // only once its execution reached an end status, so a worker that dies mid-run leaves it to the
 // next one), runs the system workflows that build and remove deployment environments, and every
 // other built-in workflow with the engine (run-execution.ts).
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type Bus, type Consumer, WORKFLOW_QUEUE } from '../bus/port.js';
 import type { Db } from '../store/port.js';
+import { ctxBinDir } from './ctx-bin.js';
 import { stratusPlugin } from './plugins/noop.js';
 import { scriptPlugin } from './plugins/script/index.js';
 import type { Plugin } from './plugins/types.js';
@@ -45,11 +44,8 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** The repository's bin/ (holds the `ctx` launcher). */
-export const BIN_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin');
-
 export function builtinPlugins(extra: Plugin[] = []): Map<string, Plugin> {
-  const all = [stratusPlugin, scriptPlugin({ binDir: BIN_DIR }), ...extra];
+  const all = [stratusPlugin, scriptPlugin({ binDir: ctxBinDir() }), ...extra];
   return new Map(all.map((p) => [p.name, p]));
 }
 

@@ -37,7 +37,9 @@ forEachDriver('install/uninstall journey over REST', (fx) => {
     assert.equal(hosts.length, 2);
     assert.equal(dbs.length, 2);
 
+    const t0 = Date.now();
     const install = await runWorkflow(m, 'j1', 'install', {}, 120_000);
+    if (process.env.STRATUS_TEST_TIMING) console.error('install ms', Date.now() - t0);
     assert.equal(install.status, 'terminated', install.error);
     assert.equal(install.finished_operations, install.total_operations);
     assert.ok(install.total_operations > 0);
