@@ -134,8 +134,9 @@ export async function runWorkflow(
   workflowId: string,
   parameters: Record<string, unknown> = {},
   timeoutMs = 60_000,
+  extra: Record<string, unknown> = {},
 ) {
-  const e = await startExecution(m, deploymentId, workflowId, parameters);
+  const e = await startExecution(m, deploymentId, workflowId, parameters, extra);
   return waitExecution(m, e.id, timeoutMs);
 }
 

@@ -77,7 +77,7 @@ export async function startManagerProcess(
           h['content-type'] ??= 'application/json';
         }
       }
-      const res = await fetch(url + path, { method, headers: h, body });
+      const res = await fetch(url + path, { method, headers: h, body: body as BodyInit | undefined });
       const text = await res.text();
       return { statusCode: res.status, body: text, json: () => JSON.parse(text) };
     },
