@@ -1,3 +1,7 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { API, type Caller, createDeployment, uploadBlueprint } from './helpers.js';
+
 // Small blueprints for one behaviour each: every lifecycle op runs scripts/step.sh, whose MODE input
 // says what to do (sleep, fail once, retry once, abort while a flag file exists, fork a daemon,
 // print megabytes, hang). Each run appends to `<marker_dir>/<instance>.<op>`.
@@ -83,3 +87,46 @@ export const miniFiles = (nodes: Record<string, NodeSpec>, extra: Record<string,
   'scripts/step.sh': STEP_SH,
   ...extra,
 });
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readPids(markers: string): number[] {
+  const f = join(markers, 'pids');
+  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').map(Number) : [];
+}
+
+export function killPids(pids: number[]) {
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {}
+  }
+}
+
+export async function deploy(
+  m: Caller,
+  root: string,
+  name: string,
+  nodes: Record<string, NodeSpec>,
+  extra: Record<string, string> = {},
+): Promise<string> {
+  const markers = join(root, name);
+  mkdirSync(markers, { recursive: true });
+  await uploadBlueprint(m, `bp-${name}`, miniFiles(nodes, extra));
+  await createDeployment(m, name, `bp-${name}`, { marker_dir: markers });
+  return markers;
+}
+
+export const count = (markers: string, file: string) =>
+  existsSync(join(markers, file)) ? readFileSync(join(markers, file), 'utf8').trim().split('\n').length : 0;
+
+export async function instancesOf(m: Caller, dep: string): Promise<any[]> {
+  return (await m.call({ method: 'GET', url: `${API}/node-instances?deployment_id=${dep}` })).json().items;
+}

@@ -19,53 +19,10 @@ import {
   uploadBlueprint,
   waitExecution,
 } from './helpers.js';
-import { miniFiles, type NodeSpec } from './mini.js';
+import { alive, count, deploy, instancesOf, killPids, readPids } from './mini.js';
 
 /** Cloudify 5.1's install declares no node_ids; the engine honours it as a custom parameter. */
 const CUSTOM = { allow_custom_parameters: true };
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function readPids(markers: string): number[] {
-  const f = join(markers, 'pids');
-  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').map(Number) : [];
-}
-
-export function killPids(pids: number[]) {
-  for (const p of pids) {
-    try {
-      process.kill(p, 'SIGKILL');
-    } catch {}
-  }
-}
-
-export async function deploy(
-  m: { call: TestManager['call'] } | any,
-  root: string,
-  name: string,
-  nodes: Record<string, NodeSpec>,
-  extra: Record<string, string> = {},
-): Promise<string> {
-  const markers = join(root, name);
-  mkdirSync(markers, { recursive: true });
-  await uploadBlueprint(m, `bp-${name}`, miniFiles(nodes, extra));
-  await createDeployment(m, name, `bp-${name}`, { marker_dir: markers });
-  return markers;
-}
-
-export const count = (markers: string, file: string) =>
-  existsSync(join(markers, file)) ? readFileSync(join(markers, file), 'utf8').trim().split('\n').length : 0;
-
-export async function instancesOf(m: any, dep: string): Promise<any[]> {
-  return (await m.call({ method: 'GET', url: `${API}/node-instances?deployment_id=${dep}` })).json().items;
-}
 
 forEachDriver('workflows over REST', (fx) => {
   let m: TestManager;
