@@ -70,8 +70,8 @@ export function report(e: unknown, out: Output): ExitCode {
     line(err.message, 'check the path');
     return EXIT.USAGE;
   }
-  // A bug: show everything.
+  // A bug: show everything, -v or not.
   out.error(`Unexpected error: ${err.message}`);
-  if (!verbose) out.error(err.stack ?? '');
+  out.error(err.stack ?? '');
   return EXIT.FAILED;
 }

@@ -230,6 +230,12 @@ describe('cfy against a real manager', () => {
     assert.equal(events.code, 0, events.stderr);
     for (const line of events.stdout.trim().split('\n').filter(Boolean))
       assert.equal(typeof JSON.parse(line).type, 'string');
+    const tail = await cfy(['events', 'list', env.id, '--tail']);
+    assert.equal(tail.code, 0, tail.stderr);
+    assert.match(
+      tail.stdout,
+      /^Finished executing workflow create_deployment_environment on deployment d-kv$/m,
+    );
     const plain = await cfy(['events', 'list', env.id]);
     assert.match(plain.stdout, /Showing \d+ of \d+ events/);
     oneLine(

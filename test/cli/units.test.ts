@@ -367,4 +367,31 @@ describe('following an execution', () => {
       else assert.ok(!text.includes('\u001b['), text);
     }
   });
+  test('a wait that runs out exits with TIMEOUT and says how to track the execution', async () => {
+    const never = {
+      events: {
+        list: async () => ({ items: [], metadata: { pagination: { total: 0, size: 100, offset: 0 } } }),
+      },
+      executions: {
+        get: async () => ({ id: 'e', workflow_id: 'install', deployment_id: 'd', status: 'started' }),
+      },
+    } as unknown as CloudifyClient;
+    const c = new Ctx(
+      new Output({ json: false, verbose: 0, stdout: sink(false), stderr: sink(false) }),
+      { verbose: 0, json: false, quiet: false },
+      {},
+    );
+    await assert.rejects(
+      follow(c, never, 'e', { includeLogs: true, jsonEvents: false, timeout: 0.01 }),
+      (e: CliError) => {
+        assert.equal(e.exitCode, 5);
+        assert.match(
+          e.message,
+          /^Timed out waiting for execution e of workflow install on deployment d to end/,
+        );
+        assert.match(e.fix!, /cfy executions cancel e/);
+        return true;
+      },
+    );
+  });
 });

@@ -1,6 +1,5 @@
 // The per-role node lists: `cluster managers|brokers|db-nodes list`.
-import type { Ctx } from '../../context.js';
-import { Ctx as C } from '../../context.js';
+import { Ctx } from '../../context.js';
 
 const MANAGER_COLUMNS = [
   'hostname',
@@ -25,7 +24,7 @@ export const listers = {
   managers: async (c: Ctx) => {
     const client = c.client();
     const r = await client.manager.managers();
-    c.out.info(`Retrieving managers list... [ip=${C.ipOf(client)}]`);
+    c.out.info(`Retrieving managers list... [ip=${Ctx.ipOf(client)}]`);
     c.out.table('HA Cluster manager nodes', MANAGER_COLUMNS, r.items.map(networks), {
       total: r.metadata.pagination.total,
       what: 'managers',

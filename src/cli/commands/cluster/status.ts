@@ -1,5 +1,6 @@
 // `cfy cluster status`: GET /cluster-status?summary=False; a table per service, or the whole document.
-import { Ctx } from '../../context.js';
+// Unlike Cloudify (which exits 0), a `Fail` cluster exits non-zero so scripts can test it.
+import type { Ctx } from '../../context.js';
 import { CliError } from '../../errors.js';
 
 export async function run(c: Ctx): Promise<void> {
@@ -13,7 +14,6 @@ export async function run(c: Ctx): Promise<void> {
     const rows = Object.entries(status.services ?? {}).map(([service, s]) => ({ service, status: s.status }));
     c.out.table('Cluster status services:', ['service', 'status'], rows);
   }
-  void Ctx.ipOf(client);
   if (status.status === 'Fail')
     throw new CliError('The cluster status is Fail', {
       fix: 'see `cfy cluster status --json` for the failing nodes',
