@@ -330,6 +330,11 @@ describe('cfy against a real manager', () => {
       /^Inputs file missing\.yaml does not exist$/,
     );
     oneLine(await cfy(['profiles', 'delete', 'nope']), 2, /^Profile nope does not exist$/);
+    const active = join(cfy.workdir, '.cloudify/active.profile');
+    const was = readFileSync(active, 'utf8');
+    writeFileSync(active, 'ghost');
+    oneLine(await cfy(['status']), 2, /^The active profile "ghost" does not exist$/);
+    writeFileSync(active, was);
     oneLine(await cfy(['d', 'list']), 2, /^Too many matches: db-nodes, deployments$/);
     oneLine(
       await cfy(['deploymnts', 'list']),
@@ -365,9 +370,29 @@ describe('cfy against a real manager', () => {
     assert.match(verbose.stderr, /^\s+at /m);
   });
 
-  test('cluster status and the node lists', async () => {
+  test('cluster status, the node lists, update-profile and set-cluster', async () => {
     const cs = await cfy(['cluster', 'status', '--json']);
     assert.ok(['OK', 'Degraded', 'Fail'].includes(json(cs).status), cs.stdout + cs.stderr);
+    const [mgr] = json<{ hostname: string; private_ip: string }[]>(await cfy(['managers', 'list', '--json']));
+    assert.ok(mgr?.hostname);
+    assert.ok(Array.isArray(json(await cfy(['cluster', 'brokers', 'list', '--json']))));
+    assert.ok(Array.isArray(json(await cfy(['db-nodes', 'list', '--json']))));
+    const up = await cfy(['cluster', 'update-profile']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /Profile is up to date with \d+ nodes/);
+    assert.equal((await cfy(['profiles', 'set-cluster', mgr.hostname, '-s', 'ubuntu'])).code, 0);
+    const ctx = JSON.parse(
+      readFileSync(join(cfy.workdir, '.cloudify/profiles/127.0.0.1/context.json'), 'utf8'),
+    );
+    assert.equal(ctx.cluster.manager[0].hostname, mgr.hostname);
+    assert.equal(ctx.cluster.manager[0].ssh_user, 'ubuntu');
+    oneLine(
+      await cfy(['profiles', 'set-cluster', 'no-such-node', '-s', 'x']),
+      2,
+      /^Node no-such-node not found in the cluster$/,
+    );
+    // The profile's own node is the primary: commands still answer.
+    assert.equal((await cfy(['status'])).code, 0);
   });
 
   // The journey of issue 5's "Done when". It needs the workflow engine in the worker (issue 4).
