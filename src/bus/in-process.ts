@@ -38,8 +38,9 @@ export function createInProcessBus(onError: (err: unknown) => void = () => {}): 
         .then(() => sub.handler(msg))
         .catch((err) => {
           onError(err);
-          // A handler that failed did not ack: requeue at the front, as RabbitMQ's nack-requeue does.
-          if (sub.active) q.messages.unshift(msg);
+          // A handler that failed did not ack: requeue at the front, as RabbitMQ's nack-requeue does
+          // (also when its consumer was cancelled meanwhile: an unacked message is never lost).
+          q.messages.unshift(msg);
         })
         .finally(() => {
           sub.inFlight--;

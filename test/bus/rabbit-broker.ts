@@ -1,0 +1,109 @@
+// A throwaway RabbitMQ broker for tests: installs Debian's rabbitmq-server when root and missing,
+// then starts one node as a child process on free loopback ports, with its own epmd (on its own port)
+// and all state in a temp dir. stop() kills exactly the processes it started, by PID, and removes the dir.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+
+export interface TestBroker {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Why RabbitMQ tests cannot run here, or undefined when they can (installing it if root). */
+export function brokerUnavailable(): string | undefined {
+  if (existsSync(SERVER)) return undefined;
+  if (process.getuid?.() !== 0) return 'rabbitmq-server is not installed and this is not root';
+  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'rabbitmq-server'], {
+    stdio: 'ignore',
+    timeout: 300_000,
+  });
+  return r.status === 0 && existsSync(SERVER) ? undefined : 'apt-get install rabbitmq-server failed';
+}
+
+const tcpOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+
+export async function startBroker(timeoutMs = 120_000): Promise<TestBroker> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratus-rmq-'));
+  const [port, dist, epmdPort] = [await freePort(), await freePort(), await freePort()];
+  const node = `stratus${process.pid}x${port}@localhost`;
+  mkdirSync(join(dir, 'mnesia'));
+  mkdirSync(join(dir, 'log'));
+  writeFileSync(
+    join(dir, 'rabbitmq.conf'),
+    [`listeners.tcp.default = 127.0.0.1:${port}`, 'loopback_users = none', 'log.console = false', ''].join('\n'),
+  );
+  writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+  writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
+  writeFileSync(join(dir, '.erlang.cookie'), `STRATUSTEST${port}${Date.now()}`);
+  chmodSync(join(dir, '.erlang.cookie'), 0o400);
+  const env = {
+    ...process.env,
+    HOME: dir,
+    ERL_EPMD_PORT: String(epmdPort),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODENAME: node,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(dist),
+    RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
+    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: join(dir, 'rabbit.pid'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
+  };
+  // our own epmd, so that nothing outlives the test and nothing shared is touched
+  const epmd: ChildProcess = spawn('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], {
+    env,
+    stdio: 'ignore',
+  });
+  const server: ChildProcess = spawn(SERVER, [], { env, cwd: dir, stdio: 'ignore', detached: true });
+  const stop = async () => {
+    for (const p of [server, epmd]) {
+      if (!p.pid || p.exitCode !== null || p.signalCode !== null) continue;
+      const gone = new Promise((r) => p.once('exit', r));
+      try {
+        // the broker's group: the sh wrapper, beam.smp and its port programs
+        process.kill(p === server ? -p.pid : p.pid, 'SIGKILL');
+      } catch {}
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (!(await tcpOpen(port))) {
+    if (server.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`RabbitMQ did not start on port ${port} (exit ${server.exitCode})`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url: `amqp://guest:guest@127.0.0.1:${port}`, port, stop };
+}
