@@ -13,10 +13,10 @@ import {
 import {
   ENABLED_PLUGINS,
   hostsBlock,
+  rabbitEnv,
   rabbitPasswordHash,
   renderDefinitions,
   renderEnvConf,
-  renderProgram,
   renderRabbitmqConf,
 } from '../../src/installer/components/queue/files.js';
 
@@ -121,16 +121,12 @@ describe('files', () => {
     assert.ok(!renderRabbitmqConf({ tls, definitions: false }).includes('load_definitions'));
     assert.ok(!/tlsv1(\.1)?$/m.test(conf), 'no TLS 1.0/1.1');
   });
-  test('env file, plugins and the supervisord program', () => {
+  test('env file, plugins and the environment of the server and the CLI', () => {
     assert.match(renderEnvConf('rabbit@queue1', false), /^NODENAME=rabbit@queue1$/m);
     assert.match(renderEnvConf('rabbit@q.x', true), /^USE_LONGNAME=true$/m);
     assert.equal(ENABLED_PLUGINS, '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_tracing].\n');
-    const p = renderProgram();
-    assert.match(p, /^\[program:cloudify-rabbitmq\]$/m);
-    assert.match(p, /^user=rabbitmq$/m);
-    assert.match(p, /^umask=0027$/m);
-    assert.match(p, /^exitcodes=0,69$/m);
-    assert.match(p, /HOME="\/var\/lib\/rabbitmq"/);
+    assert.equal(rabbitEnv().HOME, '/var/lib/rabbitmq');
+    assert.equal(rabbitEnv().RABBITMQ_CONF_ENV_FILE, '/etc/rabbitmq/rabbitmq-env.conf');
   });
   test('password hash is rabbit_password_hashing_sha256: base64(salt + sha256(salt + password))', () => {
     const salt = Buffer.from([1, 2, 3, 4]);

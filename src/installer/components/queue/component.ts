@@ -197,7 +197,7 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
     environment: rabbitEnv(),
     umask: '0027',
     exitcodes: '0,69',
-    startsecs: 5,
+    startsecs: 1, // supervisor.verifyAlive allows 3 s; waitForBroker is the real readiness check
     stopwaitsecs: 60,
     logFile: PATHS.log,
   });

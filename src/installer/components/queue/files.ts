@@ -117,35 +117,6 @@ export function renderStartScript(fdLimit: number): string {
   ].join('\n');
 }
 
-/** The supervisord program (reference §5.1 step 6, §8). */
-export function renderProgram(): string {
-  const env = Object.entries(rabbitEnv())
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(',');
-  return [
-    `[program:${PROGRAM}]`,
-    `command=/bin/sh ${PATHS.startScript}`,
-    'user=rabbitmq',
-    'umask=0027',
-    `directory=${PATHS.home}`,
-    `environment=${env}`,
-    'autostart=true',
-    'autorestart=true',
-    'startsecs=5',
-    'startretries=10',
-    'exitcodes=0,69',
-    'stopsignal=TERM',
-    'stopwaitsecs=60',
-    'stopasgroup=true',
-    'killasgroup=true',
-    `stdout_logfile=${PATHS.log}`,
-    'stdout_logfile_maxbytes=50MB',
-    'stdout_logfile_backups=5',
-    'redirect_stderr=true',
-    '',
-  ].join('\n');
-}
-
 /** RabbitMQ's rabbit_password_hashing_sha256: base64(salt(4) + sha256(salt + password)). */
 export function rabbitPasswordHash(password: string, salt: Buffer = randomBytes(4)): string {
   const digest = createHash('sha256')
