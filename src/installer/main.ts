@@ -4,12 +4,14 @@ import { registerLabCommands } from '../lab/commands.js';
 import { registerBrokersCommands } from './commands/brokers.js';
 import { registerInstallerCommands } from './commands/index.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('cfy_manager').description(
     'Install and run a Stratus (Cloudify-compatible) manager',
   );
   registerServeCommand(program);
+  registerWorkerCommand(program); // the management worker as its own process (server setup)
   registerInstallerCommands(program); // installer core: install/configure/remove/…, generate-test-cert, dbs
   registerLabCommands(program);
   registerBrokersCommands(program);
