@@ -83,10 +83,8 @@ stdout is not a terminal.
 
 ## Exit codes
 
-| code | name | meaning |
-|---|---|---|
 ${Object.entries(EXIT)
-  .map(([k, v]) => `| ${v} | ${k} | ${exitDocs[k as keyof typeof EXIT]} |`)
+  .map(([k, v]) => `- \`${v}\` ${k}: ${exitDocs[k as keyof typeof EXIT]}`)
   .join('\n')}
 `;
 
@@ -108,9 +106,7 @@ export function renderCliDocs(program: Command = buildProgram()): string {
     '',
     '## Not implemented yet',
     '',
-    '| command | why |',
-    '|---|---|',
-    ...NOT_IMPLEMENTED.map((n) => `| \`${n.command}\` | ${n.why} |`),
+    ...NOT_IMPLEMENTED.map((n) => `- \`${n.command}\`: ${n.why}`),
     '',
   ].join('\n');
 }

@@ -304,7 +304,13 @@ describe('following an execution', () => {
   const sink = (isTTY: boolean) => {
     let text = '';
     return Object.assign(
-      { write: (c: string) => ((text += c), true), isTTY },
+      {
+        write: (c: string) => {
+          text += c;
+          return true;
+        },
+        isTTY,
+      },
       { text: () => text },
     ) as unknown as NodeJS.WritableStream & { isTTY: boolean; text(): string };
   };
