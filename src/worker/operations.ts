@@ -50,8 +50,9 @@ export function findOperation(plugins: Map<string, Plugin>, plugin: string | nul
   const dot = impl.indexOf('.');
   if (dot > 0) candidates.push([impl.slice(0, dot), impl.slice(dot + 1)]);
   for (const [p, name] of candidates) {
-    const fn = p ? plugins.get(p)?.operations[name] : undefined;
-    if (fn) return fn;
+    const plugin = p ? plugins.get(p) : undefined;
+    const fn = plugin?.operations[name];
+    if (plugin && fn) return { plugin, fn };
   }
   if (plugin && !plugins.has(plugin)) {
     throw new NonRecoverableError(
@@ -97,9 +98,12 @@ export async function runRemoteOperation(
       instance: { ...row, dirty: false },
     };
   };
-  const self = rel ? undefined : k.node_instance_id ? await entity(k.node_instance_id) : undefined;
-  const source = rel ? await entity(rel.source_id) : undefined;
-  const target = rel ? await entity(rel.target_id) : undefined;
+  const impl = k.implementation ?? '';
+  const { fn, plugin } = findOperation(env.plugins, k.plugin, impl);
+  const views = !plugin.withoutInstances;
+  const self = views && !rel && k.node_instance_id ? await entity(k.node_instance_id) : undefined;
+  const source = views && rel ? await entity(rel.source_id) : undefined;
+  const target = views && rel ? await entity(rel.target_id) : undefined;
 
   let inputs = k.inputs ?? {};
   if (k.has_intrinsic_functions || hasFunctions(inputs)) {
@@ -114,21 +118,19 @@ export async function runRemoteOperation(
       throw new NonRecoverableError(`Evaluating the inputs of ${k.operation}: ${(err as Error).message}`);
     }
   }
-  const impl = k.implementation ?? '';
-  const fn = findOperation(env.plugins, k.plugin, impl);
   const logCtx = {
     operation: k.operation,
     nodeInstanceId: rel ? (rel.side === 'source' ? rel.source_id : rel.target_id) : k.node_instance_id,
     sourceId: rel?.source_id,
     targetId: rel?.target_id,
   };
-  const views = [self, source, target].filter((v): v is EntityView => !!v);
+  const viewList = [self, source, target].filter((v): v is EntityView => !!v);
   // Runtime properties are written back as the keys this op changed, rebased on the current row
   // under the version check (compare-and-set on `version`, retried), so two ops that touch one
   // instance at once (source-side ops of parallel relationships) do not undo each other's writes.
-  const initial = new Map(views.map((v) => [v.instance.id, structuredClone(v.instance.runtime_properties)]));
+  const initial = new Map(viewList.map((v) => [v.instance.id, structuredClone(v.instance.runtime_properties)]));
   const persist = async () => {
-    for (const v of views) {
+    for (const v of viewList) {
       if (!v.instance.dirty) continue;
       const before = initial.get(v.instance.id) ?? {};
       const now = v.instance.runtime_properties;

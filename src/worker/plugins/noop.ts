@@ -5,6 +5,7 @@ import type { Plugin } from './types.js';
 
 export const stratusPlugin: Plugin = {
   name: 'stratus',
+  withoutInstances: true,
   operations: {
     noop: async () => undefined,
     fail: async (ctx) => {

@@ -73,4 +73,6 @@ export interface Plugin {
   name: string;
   /** task name (the part after the plugin name, e.g. `noop`) → implementation */
   operations: Record<string, OperationFn>;
+  /** The plugin never reads node/instance views (skip loading them per operation). */
+  withoutInstances?: boolean;
 }
