@@ -128,7 +128,9 @@ export async function runRemoteOperation(
   // Runtime properties are written back as the keys this op changed, rebased on the current row
   // under the version check (compare-and-set on `version`, retried), so two ops that touch one
   // instance at once (source-side ops of parallel relationships) do not undo each other's writes.
-  const initial = new Map(viewList.map((v) => [v.instance.id, structuredClone(v.instance.runtime_properties)]));
+  const initial = new Map(
+    viewList.map((v) => [v.instance.id, structuredClone(v.instance.runtime_properties)]),
+  );
   const persist = async () => {
     for (const v of viewList) {
       if (!v.instance.dirty) continue;

@@ -66,6 +66,31 @@ forEachDriver('workflows over REST', (fx) => {
     assert.equal(failed.length, 1);
   });
 
+  it('runs python scripts with `from cloudify import ctx` and the inputs', { timeout: 60_000 }, async () => {
+    const py = [
+      'from cloudify import ctx',
+      'from cloudify.state import ctx_parameters as p',
+      "ctx.logger.info('python %s of %s' % (p['OP'], ctx.instance.id))",
+      "ctx.instance.runtime_properties['from_py'] = {'op': p['OP'], 'node': ctx.node.id}",
+      '',
+    ].join('\n');
+    await deploy(
+      m,
+      root,
+      'py',
+      { a: { ops: { create: { script: 'scripts/create.py', max_retries: 0 } } } },
+      {
+        'scripts/create.py': py,
+      },
+    );
+    const ex = await runWorkflow(m, 'py', 'install');
+    assert.equal(ex.status, 'terminated', ex.error);
+    const [a] = await instancesOf(m, 'py');
+    assert.deepEqual(a.runtime_properties.from_py, { op: 'create', node: 'a' });
+    const logs = await events(m, ex.id, 'cloudify_log');
+    assert.ok(logs.some((l) => l.message === `python create of ${a.id}`));
+  });
+
   it('cancel waits for the running op; force-cancel kills its process group', {
     timeout: 120_000,
   }, async () => {

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NonRecoverableError, OperationRetry, RecoverableError } from '../../../engine/index.js';
 import type { OperationContext, Plugin } from '../types.js';
 import type { ScriptOutcome } from './ctx-object.js';
@@ -22,6 +23,9 @@ export interface ScriptPluginOptions {
 }
 
 export const SCRIPT_TASK = 'script_runner.tasks.run';
+
+/** Folder holding the small `cloudify` Python package for .py scripts. */
+const PY_SHIM = join(dirname(fileURLToPath(import.meta.url)), 'python');
 
 export function scriptPlugin(o: ScriptPluginOptions): Plugin {
   return { name: 'script', operations: { [SCRIPT_TASK]: (ctx) => runScript(ctx, o) } };
@@ -93,6 +97,11 @@ export async function runScript(ctx: OperationContext, o: ScriptPluginOptions): 
         env[k] = v === null ? '' : envValue(v);
       }
       env.CTX_SOCKET_URL = proxy.url;
+      // `from cloudify import ctx` / `from cloudify.state import ctx_parameters` in .py scripts
+      env.PYTHONPATH = [PY_SHIM, env.PYTHONPATH].filter(Boolean).join(':');
+      env.STRATUS_CTX_INPUTS = JSON.stringify(
+        Object.keys(inputs).filter((k) => !['script_path', 'script_source', 'process'].includes(k)),
+      );
       env.PATH = `${o.binDir}:${env.PATH ?? '/usr/bin:/bin'}`;
       const code = await runProcess(ctx, command, env, proc.cwd ?? work, o.maxLogBytes ?? 65536, label);
       if (outcome.abort !== undefined) throw new NonRecoverableError(outcome.abort);

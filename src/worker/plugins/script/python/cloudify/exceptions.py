@@ -1,0 +1,10 @@
+class NonRecoverableError(Exception):
+    pass
+
+
+class RecoverableError(Exception):
+    pass
+
+
+class OperationRetry(Exception):
+    pass
