@@ -201,6 +201,12 @@ forEachDriver('REST core', (fx) => {
     assert.equal(route.json().error_code, 'not_found_error');
   });
 
+  test('query booleans in Python form (force=False) are accepted', async () => {
+    const r = await m.call({ method: 'DELETE', url: '/api/v3.1/deployments/nope?force=False&delete_logs=True' });
+    assert.equal(r.statusCode, 404);
+    assert.equal(r.json().error_code, 'not_found_error');
+  });
+
   test('the OpenAPI document lists the routes with their schemas', async () => {
     const r = await m.call({ method: 'GET', url: '/api/v3.1/openapi.json', as: null, tenant: null });
     assert.equal(r.statusCode, 200);
