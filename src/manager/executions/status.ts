@@ -1,18 +1,10 @@
 // Execution statuses and who may move them where (rest-api.md §6.1–6.2): the PATCH validation the
 // workers are held to, and the user actions of POST /executions/{id}.
+import type { ExecutionStatus } from '../../engine/states.js';
 import { illegalAction, invalidStatusUpdate, unknownAction } from '../errors.js';
 
-export type ExecutionStatus =
-  | 'pending'
-  | 'started'
-  | 'cancelling'
-  | 'force_cancelling'
-  | 'kill_cancelling'
-  | 'terminated'
-  | 'failed'
-  | 'cancelled'
-  | 'queued'
-  | 'scheduled';
+// One definition of the statuses, owned by the engine (manager → engine is an inward dependency).
+export type { ExecutionStatus };
 
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
   'pending',
