@@ -97,7 +97,7 @@ export function finishConfig(tree: Tree, files: string[], opts: LoadOptions = {}
   }
   tree.manager = manager;
   tree.config_files = files;
-  registerSecrets(tree);
+  registerSecrets(tree, '', publicValues(tree));
   const parsed = ConfigSchema.safeParse(tree);
   if (!parsed.success) {
     throw new ValidationError(
@@ -110,11 +110,23 @@ export function finishConfig(tree: Tree, files: string[], opts: LoadOptions = {}
 
 const SECRET_KEY = /password|token|cookie|secret/i;
 
-/** Every value under a key that looks secret is scrubbed from the logs. */
-function registerSecrets(v: unknown, key = ''): void {
-  if (isMap(v)) for (const [k, x] of Object.entries(v)) registerSecrets(x, k);
-  else if (Array.isArray(v)) for (const x of v) registerSecrets(x, key);
-  else if (SECRET_KEY.test(key) && (typeof v === 'string' || typeof v === 'number')) redact(String(v));
+/**
+ * Every value under a key that looks secret is scrubbed from the logs, except a value that the config
+ * also uses openly (the default cloudify_password equals cloudify_username and appears in paths).
+ */
+function registerSecrets(v: unknown, key: string, open: Set<string>): void {
+  if (isMap(v)) for (const [k, x] of Object.entries(v)) registerSecrets(x, k, open);
+  else if (Array.isArray(v)) for (const x of v) registerSecrets(x, key, open);
+  else if (SECRET_KEY.test(key) && (typeof v === 'string' || typeof v === 'number') && !open.has(String(v))) {
+    redact(String(v));
+  }
+}
+
+function publicValues(v: unknown, key = '', out = new Set<string>()): Set<string> {
+  if (isMap(v)) for (const [k, x] of Object.entries(v)) publicValues(x, k, out);
+  else if (Array.isArray(v)) for (const x of v) publicValues(x, key, out);
+  else if (!SECRET_KEY.test(key) && typeof v === 'string') out.add(v);
+  return out;
 }
 
 function at(tree: unknown, path: PropertyKey[]): unknown {

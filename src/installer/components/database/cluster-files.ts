@@ -72,7 +72,7 @@ export function renderEtcdConf(
     ETCD_INITIAL_CLUSTER_STATE: state,
     ETCD_CERT_FILE: ETCD_CERT,
     ETCD_KEY_FILE: ETCD_KEY,
-    ETCD_TRUSTED_CA_FILE: ETCD_CA,
+    // No ETCD_TRUSTED_CA_FILE for clients: etcd would then demand client certificates; clients log in.
     ETCD_CLIENT_CERT_AUTH: 'false',
     ETCD_PEER_CERT_FILE: ETCD_CERT,
     ETCD_PEER_KEY_FILE: ETCD_KEY,

@@ -127,11 +127,37 @@ export function etcdProgram(): supervisor.Program {
   };
 }
 
+export const ETCD_GATE = `${PATRONI_DIR}/wait-for-etcd.py`;
+
+/**
+ * Patroni reads etcd's cluster version once, when it connects. Until every member of a new etcd cluster
+ * has been up once, etcd reports `not_decided` or 3.0.0; Patroni then assumes etcd 3.0 (no auth, the
+ * v3alpha API) and never recovers. So Patroni is started only once etcd reports cluster version >= 3.3.
+ */
+export function renderEtcdGate(ip: string): string {
+  return `#!${SYSTEM_PYTHON}
+# Written by cfy_manager: wait until etcd has a quorum (a decided cluster version), then run Patroni.
+import json, os, ssl, sys, time, urllib.request
+ctx = ssl.create_default_context(cafile=${JSON.stringify(ETCD_CA)})
+url = ${JSON.stringify(`https://${urlHost(ip)}:2379/version`)}
+while True:
+    try:
+        with urllib.request.urlopen(url, context=ctx, timeout=2) as r:
+            v = json.load(r).get('etcdcluster', 'not_decided')
+            if v != 'not_decided' and tuple(int(x) for x in v.split('.')[:2]) >= (3, 3):
+                break
+    except Exception:
+        pass
+    time.sleep(0.5)
+os.execv(${JSON.stringify(SYSTEM_PYTHON)}, [${JSON.stringify(SYSTEM_PYTHON)}, '/usr/bin/patroni'] + sys.argv[1:])
+`;
+}
+
 export function patroniProgram(): supervisor.Program {
   return {
     name: 'patroni',
     // Debian's python: the python3 on PATH may be another one that cannot import patroni.
-    command: `${SYSTEM_PYTHON} /usr/bin/patroni ${PATRONI_CONF}`,
+    command: `${SYSTEM_PYTHON} ${ETCD_GATE} ${PATRONI_CONF}`,
     user: 'postgres',
     directory: PATRONI_DIR,
     environment: { HOME: '/var/lib/postgresql' },
@@ -196,7 +222,8 @@ async function joinRunningCluster(ctl: Etcdctl, config: Config, ip: string, log:
       throw new ClusteringError(`Could not update the cluster's pg_hba: ${put.stderr.trim()}`);
     log.info(`Added ${ip} to the cluster's pg_hba.`);
   }
-  const health = await ctl(['endpoint', 'health']);
+  // As root: with auth on, an anonymous health probe is refused and would look unhealthy.
+  const health = await ctl(['endpoint', 'health'], { asRoot: true });
   if (health.code === 0) {
     log.info('Etcd on this node is a healthy cluster member.');
     return;
@@ -271,6 +298,20 @@ export async function configureEtcd(config: Config, ip: string, log: Logger): Pr
   return true;
 }
 
+/** etcd's cluster version as seen by this node (`3.4.0`), or undefined. */
+export async function etcdClusterVersion(ip: string): Promise<string | undefined> {
+  const r = await httpsRequest(`https://${urlHost(ip)}:2379/version`, {
+    tls: { ca: ETCD_CA },
+    timeoutMs: 3000,
+  });
+  return typeof r?.json?.etcdcluster === 'string' ? r.json.etcdcluster : undefined;
+}
+
+const atLeast33 = (v: string | undefined) => {
+  const [a, b] = (v ?? '0.0').split('.').map(Number);
+  return a! > 3 || (a === 3 && b! >= 3);
+};
+
 export async function configurePatroni(
   config: Config,
   ip: string,
@@ -292,10 +333,18 @@ export async function configurePatroni(
     'postgres',
     0o640,
   );
+  await writeOwned(ETCD_GATE, renderEtcdGate(ip), 'root', 'postgres', 0o750);
   supervisor.writeProgram(patroniProgram());
   await supervisor.restart('patroni');
   if (!waitForRunning) {
     log.info('Patroni started; it will bootstrap or join once the etcd cluster has a quorum.');
+    return;
+  }
+  const version = await etcdClusterVersion(ip);
+  if (!atLeast33(version)) {
+    log.info(
+      `Patroni will start once every etcd member has joined (etcd cluster version now ${version ?? 'unknown'}); install the remaining DB nodes.`,
+    );
     return;
   }
   // With a DCS quorum, wait (bounded) until this member runs PostgreSQL, so that `install` ending means

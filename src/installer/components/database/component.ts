@@ -12,6 +12,7 @@ import {
   PG_DATA,
 } from '../../paths.js';
 import * as supervisor from '../../services/supervisor.js';
+import type { PackageSpec } from '../../services/apt.js';
 import type { Component } from '../types.js';
 import { configureCluster, emptyDir } from './cluster.js';
 import { configureSingle, SINGLE_PROGRAM } from './single.js';
@@ -22,12 +23,14 @@ export const postgresqlServer: Component = {
   name: 'postgresqlserver',
   service: 'database_service',
   packages(ctx) {
-    const pkgs = [{ name: 'postgresql-15', version: '15.' }];
+    const pkgs: PackageSpec[] = [{ name: 'postgresql-15', version: '15.' }];
     if (isDbCluster(ctx.config)) {
       pkgs.push(
         { name: 'etcd-server', version: '3.4.' },
         { name: 'etcd-client', version: '3.4.' },
         { name: 'patroni', version: '3.' },
+        // urllib3 needs it for https with a host name; only a Suggests of python3-urllib3 on Debian 12.
+        { name: 'python3-idna' },
       );
     }
     return pkgs;

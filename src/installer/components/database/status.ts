@@ -69,7 +69,7 @@ const isMaster = (p?: PatroniStatus) => p?.role === 'master' || p?.role === 'pri
 /** Reads the member list from this node's etcd, then every member's Patroni and etcd, in parallel. */
 export async function snapshot(config: Config, ownIp: string): Promise<NodeSnapshot[]> {
   const ctl = etcdctl(config, ownIp);
-  const health = await ctl(['endpoint', 'health']);
+  const health = await ctl(['endpoint', 'health'], { asRoot: true });
   const members = health.code === 0 ? await memberList(ctl) : undefined;
   if (!members) {
     throw new DBNodeListError(
