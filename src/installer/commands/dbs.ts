@@ -14,12 +14,12 @@ const ACCEPTED = ['database_service', 'manager_service'];
 /** The shared gate: configured, DB or manager here, and a cluster in the config (else exit 0 with a note). */
 function prepare(o: CommonOpts, cmd: string) {
   const config = loadDerived(o);
-  requireConfigured(config.services_to_install, configPathLabel(o), cmd);
-  requireOneOf(ACCEPTED, cmd);
   if (!isDbCluster(config)) {
     log.info('There is no database cluster associated with this node.');
     return undefined;
   }
+  requireConfigured(config.services_to_install, configPathLabel(o), cmd);
+  requireOneOf(ACCEPTED, cmd);
   if (!markedServices('configured').includes('database_service')) {
     throw new DBManagementError(
       'This command needs the manager service, which this version of cfy_manager does not install; run it on a DB node.',

@@ -114,6 +114,9 @@ export function assess(nodes: NodeSnapshot[]): Health {
     else if (syncNames.has(patroniName(n.ip))) state = 'sync_replica';
     else state = 'async_replica';
     if (!alive) errors.push('Node not running');
+    // Stratus: a replica whose Patroni is down makes the cluster degraded even when its etcd is up
+    // (Cloudify's rules only look at etcd followers there, and would call it healthy).
+    if (!alive && n !== master) worst(DEGRADED);
     if (p?.pause) errors.push('Failover disabled');
     if (p && alive && !p.xlog) errors.push('Could not retrieve DB status');
     if (!n.etcd) errors.push('Could not retrieve etcd status');
