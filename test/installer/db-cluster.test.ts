@@ -1,0 +1,229 @@
+// The database cluster of the guide, in the lab, as an operator would drive it: three DB nodes installed
+// from the guide's config.yaml with generate-test-cert certificates, then a killed leader, its return,
+// a switchover, the security promises, and `remove` of one node.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { GUIDE_SECRETS } from '../../src/installer/guide-config.js';
+import { httpsRequest } from '../../src/installer/services/https.js';
+import { startTestLab, type TestLab } from '../../src/lab/testing.js';
+import { within } from '../../src/lab/within.js';
+import { cfy, dbsList, labInstall, leaderOf, nodeFile, nodeIp, readNodeFile } from './lab-helpers.js';
+
+const root = process.getuid?.() === 0;
+const skip = root ? false : 'needs root: the lab creates namespaces, and the installer runs as root';
+const NODES = ['db1', 'db2', 'db3'];
+
+describe('database cluster from the guide', { skip, timeout: 480_000 }, () => {
+  let t: TestLab;
+  let ips: string[];
+  const ip = (n: string) => nodeIp(t.lab, n);
+  const nameOf = (addr: string) => NODES.find((n) => ip(n) === addr)!;
+
+  before(async () => {
+    t = await startTestLab({
+      name: 'dbs',
+      nodes: NODES.map((name) => ({ name, roles: ['database' as const] })),
+    });
+    ips = NODES.map(ip);
+  });
+  let failed = false;
+  afterEach((c) => {
+    if ((c as { passed?: boolean }).passed === false) failed = true;
+  });
+  after(async () => {
+    // On a failure the nodes' logs are kept for the post-mortem (tmp dir printed), then the lab goes.
+    if (failed && t) {
+      const keep = mkdtempSync(join(tmpdir(), 'db-cluster-logs-'));
+      for (const n of NODES) cpSync(nodeFile(t.lab, n, 'var/log'), join(keep, n), { recursive: true });
+      process.stdout.write(`# node logs kept in ${keep}\n`);
+    }
+    await t?.down();
+  });
+
+  test('three DB nodes install in order; dbs list exits 0 with one leader and a sync replica', async () => {
+    const log: string[] = [];
+    const code = await labInstall(t.lab, (l) => log.push(l));
+    assert.equal(code, 0, log.join('\n'));
+    // The last install waited for its own member; the others settle within seconds.
+    const r = await within(
+      60_000,
+      () => dbsList(t.lab, 'db2'),
+      (x) => x.code === 0,
+      'healthy cluster',
+    );
+    assert.match(r.out, /DB cluster is healthy\./);
+    assert.deepEqual(r.rows.map((x) => x.state).sort(), ['async_replica', 'leader', 'sync_replica']);
+    assert.ok(r.rows.every((x) => x.alive === 'True'));
+    assert.equal(r.rows.filter((x) => x.etcd_state === 'StateLeader').length, 1);
+  });
+
+  test('unauthenticated Patroni and etcd are refused; non-TLS PostgreSQL is refused', async () => {
+    const ca = nodeFile(t.lab, 'db1', 'var/lib/patroni/ca.crt');
+    // Patroni demands a client certificate, so even a read without one fails at the TLS handshake.
+    assert.equal(await httpsRequest(`https://${ips[0]}:8008/patroni`, { tls: { ca } }), undefined);
+    const withCert = await httpsRequest(`https://${ips[0]}:8008/patroni`, {
+      tls: {
+        ca,
+        cert: nodeFile(t.lab, 'db1', 'var/lib/patroni/rest.crt'),
+        key: nodeFile(t.lab, 'db1', 'var/lib/patroni/rest.key'),
+      },
+    });
+    assert.equal(withCert?.status, 200);
+    // A write needs basic auth on top of the certificate.
+    const noAuth = await httpsRequest(`https://${ips[0]}:8008/restart`, {
+      method: 'POST',
+      body: {},
+      tls: {
+        ca,
+        cert: nodeFile(t.lab, 'db1', 'var/lib/patroni/rest.crt'),
+        key: nodeFile(t.lab, 'db1', 'var/lib/patroni/rest.key'),
+      },
+    });
+    assert.equal(noAuth?.status, 401);
+    // etcd: anonymous reads of the DCS are refused once auth is on.
+    const etcd = await httpsRequest(`https://${ips[0]}:2379/v3/kv/range`, {
+      method: 'POST',
+      body: {
+        key: Buffer.from('/db/').toString('base64'),
+        range_end: Buffer.from('/db0').toString('base64'),
+      },
+      tls: { ca },
+    });
+    assert.ok(etcd, 'etcd answers over TLS');
+    assert.notEqual(etcd.status, 200, etcd.body);
+    assert.match(etcd.body, /user name is empty|permission denied/);
+    // PostgreSQL: sslmode=disable is refused by pg_hba, verify-full with the CA works.
+    const pg = (mode: string) =>
+      t.lab.exec('db2', [
+        'env',
+        `PGPASSWORD=${GUIDE_SECRETS.postgresPassword}`,
+        '/usr/bin/psql',
+        `host=${ips[0]} user=postgres dbname=postgres sslmode=${mode} sslrootcert=/var/lib/patroni/ca.crt connect_timeout=5`,
+        '-Atc',
+        'select 1',
+      ]);
+    const plain = await pg('disable');
+    assert.notEqual(plain.code, 0);
+    assert.match(plain.stderr, /no pg_hba\.conf entry|no encryption/);
+    const leader = await leaderOf(t.lab, 'db1', ips);
+    const tls = await t.lab.exec('db2', [
+      'env',
+      `PGPASSWORD=${GUIDE_SECRETS.postgresPassword}`,
+      '/usr/bin/psql',
+      `host=${leader} user=postgres dbname=postgres sslmode=verify-full sslrootcert=/var/lib/patroni/ca.crt`,
+      '-Atc',
+      'select 1',
+    ]);
+    assert.equal(tls.stdout.trim(), '1', tls.stderr);
+  });
+
+  test('key files are 0400 or 0440 and no password reaches cfy_manager.log', () => {
+    for (const n of NODES) {
+      for (const key of [
+        'etc/etcd/etcd.key',
+        'var/lib/patroni/rest.key',
+        'var/lib/patroni/db.key',
+        'etc/cloudify/ssl/postgresql_server.key',
+      ]) {
+        const mode = statSync(nodeFile(t.lab, n, key)).mode & 0o777;
+        assert.ok(mode === 0o400 || mode === 0o440, `${n}:/${key} is ${mode.toString(8)}`);
+      }
+      const log = readNodeFile(t.lab, n, 'var/log/cloudify/manager/cfy_manager.log');
+      assert.match(log, / - DEBUG - /, 'the file log is at DEBUG');
+      for (const [k, v] of Object.entries(GUIDE_SECRETS))
+        assert.ok(!log.includes(v), `${n}: ${k} found in cfy_manager.log`);
+    }
+  });
+
+  let oldLeader: string;
+  test('lab kill of the leader: a new leader within 20 s, dbs list exits 1', async () => {
+    oldLeader = (await leaderOf(t.lab, 'db1', ips))!;
+    assert.ok(oldLeader);
+    const survivor = NODES.find((n) => ip(n) !== oldLeader)!;
+    const t0 = Date.now();
+    await t.lab.kill(nameOf(oldLeader));
+    const others = ips.filter((x) => x !== oldLeader);
+    const next = await within(20_000, () => leaderOf(t.lab, survivor, others), Boolean, 'new leader');
+    const seconds = (Date.now() - t0) / 1000;
+    process.stdout.write(
+      `# failover: ${nameOf(oldLeader)} killed, ${nameOf(next!)} leader after ${seconds.toFixed(1)} s\n`,
+    );
+    assert.ok(seconds <= 20);
+    const r = await within(
+      30_000,
+      () => dbsList(t.lab, survivor),
+      (x) => x.code === 1,
+      'dbs list degraded',
+    );
+    assert.match(r.out, /DB cluster is unhealthy\./);
+    assert.equal(r.rows.find((x) => x.node_ip === oldLeader)?.state, 'dead');
+  });
+
+  test('lab start of the old leader: it rejoins as a replica', async () => {
+    await t.lab.start(nameOf(oldLeader));
+    const r = await within(
+      90_000,
+      () => dbsList(t.lab, nameOf(oldLeader)),
+      (x) => x.code === 0 && /replica/.test(x.rows.find((y) => y.node_ip === oldLeader)?.state ?? ''),
+      'old leader back as replica',
+    );
+    assert.equal(r.rows.find((y) => y.node_ip === oldLeader)?.alive, 'True');
+  });
+
+  test('dbs set-master switches the leader', async () => {
+    const r = await cfy(t.lab, 'db1', ['dbs', 'set-master', '-a', oldLeader], 120_000);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`Master changed to ${oldLeader.replaceAll('.', '\\.')}`));
+    const after = await within(
+      30_000,
+      () => dbsList(t.lab, 'db1'),
+      (x) => x.code === 0,
+      'healthy after switchover',
+    );
+    assert.equal(after.rows[0]?.node_ip, oldLeader);
+    assert.equal(after.rows[0]?.state, 'leader');
+  });
+
+  test('remove on one node leaves it clean; the others keep a leader', async () => {
+    const leader = (await leaderOf(t.lab, 'db1', ips))!;
+    const victim = NODES.find((n) => ip(n) !== leader)!;
+    const r = await cfy(t.lab, victim, ['remove'], 120_000);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Removing Cloudify Database\.\.\./);
+    assert.match(r.stdout, /Finished in \d+ minutes and \d+ seconds/);
+    const progs = await t.lab.exec(victim, [
+      'supervisorctl',
+      '-c',
+      '/etc/supervisor/supervisord.conf',
+      'status',
+    ]);
+    assert.equal(progs.stdout.trim(), '', 'no supervisord programs left');
+    for (const d of ['var/lib/patroni', 'var/lib/etcd', 'etc/etcd', 'etc/supervisord.d']) {
+      assert.deepEqual(readdirSync(nodeFile(t.lab, victim, d)), [], `/${d} is empty`);
+    }
+    assert.ok(!existsSync(nodeFile(t.lab, victim, 'etc/cloudify/.installed')));
+    assert.ok(!existsSync(nodeFile(t.lab, victim, 'etc/cloudify/.configured')));
+    assert.ok(
+      readdirSync(nodeFile(t.lab, victim, 'etc/cloudify/ssl')).every((f) => /^\d{8}-\d{6}_/.test(f)),
+      'certs backed up',
+    );
+    const listen = await t.lab.exec(victim, ['sh', '-c', 'cat /proc/net/tcp']);
+    for (const port of [2379, 2380, 5432, 8008]) {
+      assert.ok(
+        !listen.stdout.includes(`:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`),
+        `port ${port} closed`,
+      );
+    }
+    const rest = NODES.find((n) => n !== victim)!;
+    assert.ok(
+      await leaderOf(
+        t.lab,
+        rest,
+        ips.filter((x) => x !== ip(victim)),
+      ),
+    );
+  });
+});
