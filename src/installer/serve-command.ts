@@ -18,7 +18,9 @@ export function registerServeCommand(program: Command): void {
       process.env.STRATUS_DB_URL,
     )
     .option('--amqp <url>', 'RabbitMQ URL (env STRATUS_AMQP_URL)', process.env.STRATUS_AMQP_URL)
+    .option('--amqp-ca <file>', 'CA bundle for an amqps:// URL (env STRATUS_AMQP_CA)')
     .action(async (o: Record<string, string | undefined>) => {
+      if (o.amqpCa) process.env.STRATUS_AMQP_CA = o.amqpCa; // read by createManager's RabbitMQ bus
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new Error(`--port must be a number from 0 to 65535, got "${o.port}"`);

@@ -113,7 +113,10 @@ export function busContract(fx: BusFixture): void {
     const cb = await bus.consume(name, slow(b), { prefetch: 1 });
     for (let i = 0; i < 10; i++) await bus.publish(name, i);
     await deadline('10 handled', () => a.length + b.length === 10);
-    assert.deepEqual([...a, ...b].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      [...a, ...b].sort((x, y) => x - y),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
     assert.ok(a.length > 0 && b.length > 0, `both consumers worked (${a.length}/${b.length})`);
     await ca.cancel();
     await cb.cancel();

@@ -12,7 +12,64 @@ const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 export interface TestBroker {
   url: string;
   port: number;
+  /** amqps:// URL and the CA (PEM file) that signed the broker's certificate, with `tls: true`. */
+  tlsUrl?: string;
+  caFile?: string;
   stop(): Promise<void>;
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1/localhost, made with openssl. */
+function makeCerts(dir: string): { ca: string; cert: string; key: string } {
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=stratus-test-ca',
+  ]);
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  ]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+  ]);
+  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
 }
 
 async function freePort(): Promise<number> {
@@ -48,16 +105,28 @@ const tcpOpen = (port: number) =>
     s.once('error', () => resolve(false));
   });
 
-export async function startBroker(timeoutMs = 120_000): Promise<TestBroker> {
+export async function startBroker(opts: { tls?: boolean } = {}, timeoutMs = 120_000): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-rmq-'));
   const [port, dist, epmdPort] = [await freePort(), await freePort(), await freePort()];
   const node = `stratus${process.pid}x${port}@localhost`;
   mkdirSync(join(dir, 'mnesia'));
   mkdirSync(join(dir, 'log'));
-  writeFileSync(
-    join(dir, 'rabbitmq.conf'),
-    [`listeners.tcp.default = 127.0.0.1:${port}`, 'loopback_users = none', 'log.console = false', ''].join('\n'),
-  );
+  const conf = [`listeners.tcp.default = 127.0.0.1:${port}`, 'loopback_users = none', 'log.console = false'];
+  let tlsPort: number | undefined;
+  let certs: ReturnType<typeof makeCerts> | undefined;
+  if (opts.tls) {
+    tlsPort = await freePort();
+    certs = makeCerts(dir);
+    conf.push(
+      `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+      `ssl_options.cacertfile = ${certs.ca}`,
+      `ssl_options.certfile = ${certs.cert}`,
+      `ssl_options.keyfile = ${certs.key}`,
+      'ssl_options.verify = verify_none',
+      'ssl_options.fail_if_no_peer_cert = false',
+    );
+  }
+  writeFileSync(join(dir, 'rabbitmq.conf'), `${conf.join('\n')}\n`);
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
   writeFileSync(join(dir, '.erlang.cookie'), `STRATUSTEST${port}${Date.now()}`);
@@ -105,5 +174,19 @@ export async function startBroker(timeoutMs = 120_000): Promise<TestBroker> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url: `amqp://guest:guest@127.0.0.1:${port}`, port, stop };
+  if (tlsPort) {
+    while (!(await tcpOpen(tlsPort))) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`RabbitMQ TLS listener did not open on port ${tlsPort}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    port,
+    ...(tlsPort ? { tlsUrl: `amqps://guest:guest@localhost:${tlsPort}`, caFile: certs!.ca } : {}),
+    stop,
+  };
 }

@@ -23,7 +23,21 @@ describe('bus contract [rabbitmq]', { skip }, () => {
 describe('rabbitmq adapter', { skip }, () => {
   let broker: TestBroker;
   before(async () => {
-    broker = await startBroker();
+    broker = await startBroker({ tls: true });
+  });
+
+  it('speaks amqps:// with a CA bundle, and refuses a broker certificate it cannot verify', async () => {
+    const bus = await createRabbitBus({ url: broker.tlsUrl!, ca: broker.caFile });
+    const got: unknown[] = [];
+    await bus.consume('q.tls', async (m) => {
+      got.push(m);
+    });
+    await bus.publish('q.tls', { secure: true });
+    const end = Date.now() + 20_000;
+    while (got.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(got, [{ secure: true }]);
+    await bus.close();
+    await assert.rejects(createRabbitBus({ url: broker.tlsUrl!, publishTimeoutMs: 1500 }), /not reachable/);
   });
   after(async () => broker?.stop());
 
@@ -52,7 +66,9 @@ describe('rabbitmq adapter', { skip }, () => {
     const ch = await conn.createChannel();
     ch.on('error', () => {});
     // re-declaring with other arguments fails when the queue is a quorum queue
-    await assert.rejects(ch.assertQueue('q.survive', { durable: true, arguments: { 'x-queue-type': 'classic' } }));
+    await assert.rejects(
+      ch.assertQueue('q.survive', { durable: true, arguments: { 'x-queue-type': 'classic' } }),
+    );
     await conn.close().catch(() => {});
     await bus.close();
   });
