@@ -138,18 +138,28 @@ export async function listResources<T = Record<string, unknown>>(
   // some of them subqueries, are computed for those rows only; the total is a separate count.
   const key = def.orderBy ?? 't._storage_id';
   const orderSql = [...order, key].join(', ');
+  // When neither the conditions nor the order touch a joined table, page and count on the bare table.
+  const bare = onlyMainTable(`${whereSql} ${orderSql}`)
+    ? def.from.trim().split(/\s+/, 2).join(' ')
+    : def.from;
   const [rows, [count]] = await Promise.all([
     db.query<Record<string, unknown>>(
-      `WITH page AS (SELECT ${key} AS sid FROM ${def.from} ${whereSql}
+      `WITH page AS (SELECT ${key} AS sid FROM ${bare} ${whereSql}
          ORDER BY ${orderSql} LIMIT $${params.length - 1} OFFSET $${params.length})
        SELECT ${selectList(def, include)} FROM ${def.from}
        WHERE ${key} IN (SELECT sid FROM page) ORDER BY ${orderSql}`,
       params,
     ),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${def.from} ${whereSql}`, params.slice(0, -2)),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${bare} ${whereSql}`, params.slice(0, -2)),
   ]);
   const total = count.n;
   return { items: rows as T[], metadata: { pagination: { total, size, offset }, filtered: null } };
+}
+
+/** True when every column reference (`alias.column`) in the SQL is to the main table `t`. */
+function onlyMainTable(sql: string): boolean {
+  const refs = sql.replace(/'[^']*'/g, '').match(/\b[a-z_]\w*\.[a-z_]\w*/gi) ?? [];
+  return refs.every((r) => r.startsWith('t.'));
 }
 
 function filterable(def: ResourceDef): string[] {
