@@ -182,7 +182,9 @@ export function renderPatroniConfig(config: Config, ip: string): string {
         postgresql: {
           use_pg_rewind: true,
           parameters: {
-            unix_socket_directories: '.',
+            // Not the data dir (Cloudify's '.'): pg_basebackup would copy the leader's socket lock file,
+            // whose PID may name a live process on the replica, and PostgreSQL would refuse to start.
+            unix_socket_directories: PATRONI_DIR,
             synchronous_commit: 'on',
             ssl: 'on',
             ssl_ca_file: PATRONI_CA,

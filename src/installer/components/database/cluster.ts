@@ -137,7 +137,22 @@ export const ETCD_GATE = `${PATRONI_DIR}/wait-for-etcd.py`;
 export function renderEtcdGate(ip: string): string {
   return `#!${SYSTEM_PYTHON}
 # Written by cfy_manager: wait until etcd has a quorum (a decided cluster version), then run Patroni.
-import json, os, ssl, sys, time, urllib.request
+import glob, json, os, ssl, sys, time, urllib.request
+# A socket lock file left by a killed postmaster names a PID that another process may own now (after a
+# reboot, or a lab node restarted in a new PID namespace); PostgreSQL would then refuse to start.
+for lock in glob.glob(${JSON.stringify(`${PATRONI_DIR}/.s.PGSQL.*.lock`)}) + glob.glob(${JSON.stringify(`${PATRONI_DATA}/.s.PGSQL.*.lock`)}):
+    try:
+        with open(lock) as f:
+            pid = int(f.readline().strip())
+        with open('/proc/%d/comm' % pid) as f:
+            alive = f.read().strip() == 'postgres'
+    except Exception:
+        alive = False
+    if not alive:
+        try:
+            os.unlink(lock)
+        except OSError:
+            pass
 ctx = ssl.create_default_context(cafile=${JSON.stringify(ETCD_CA)})
 url = ${JSON.stringify(`https://${urlHost(ip)}:2379/version`)}
 while True:
