@@ -40,6 +40,9 @@ import {
 } from './store.js';
 import { ExecutionWriter } from './writer.js';
 
+/** Operations in flight per execution. @default 100 */
+export const DEFAULT_MAX_IN_FLIGHT = 100;
+
 export type EndStatus = 'terminated' | 'failed' | 'cancelled';
 
 /** How the worker reports an execution's status: the manager's status machine, with its side effects. */
@@ -57,7 +60,10 @@ export interface RunnerOptions {
   log?: Logger;
   /** Workflow retry defaults (Cloudify's task_retries / task_retry_interval). */
   retry?: { maxRetries?: number; retryIntervalMs?: number };
-  /** Operations in flight per execution. @default 20 */
+  /**
+   * Operations in flight per execution. Script processes are bounded separately (20 at once per
+   * worker, see the script plugin), so in-process operations are not held back by them. @default 100
+   */
   maxInFlight?: number;
   /** How often the execution's status is read for cancel requests. @default 1000 */
   cancelPollMs?: number;
@@ -82,7 +88,7 @@ export async function runWorkflowExecution(o: RunnerOptions, exec: ExecutionRow)
   const ref: ExecutionRef = { executionId: exec.id, workflowId: exec.workflow_id, deploymentId: dep.id };
   const nodes = await loadNodes(o.db, dep._storage_id);
   const stored = await loadGraph(o.db, exec._storage_id);
-  const maxInFlight = o.maxInFlight ?? 20;
+  const maxInFlight = o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   let state: ExecutionState;
   let first: EngineInput;
   let modification: ScaleModification | undefined;
@@ -277,7 +283,7 @@ class Run {
               // `cancelling` was set by REST already; `started` is ours to report.
               if (c.status === 'started') {
                 await this.writer.flush();
-                await this.o.status.setStatus(this.exec.id, 'started');
+                await this.reportStarted();
               }
               break;
             case 'finishExecution':
@@ -291,6 +297,17 @@ class Run {
       if (finish && !this.ended) await this.finish(finish.status, finish.error);
     }
     this.processing = false;
+  }
+
+  /** `started`, unless REST already moved the execution to a cancelling status (then that stays). */
+  private async reportStarted() {
+    try {
+      await this.o.status.setStatus(this.exec.id, 'started');
+    } catch (err) {
+      const now = await executionStatus(this.o.db, this.exec._storage_id);
+      if (!now || !CANCEL_MODES[now]) throw err;
+      this.requestCancel(CANCEL_MODES[now]);
+    }
   }
 
   private startOperation(op: OperationSpec, retries: number) {

@@ -45,7 +45,11 @@ export interface Worker {
 }
 
 export function builtinPlugins(extra: Plugin[] = []): Map<string, Plugin> {
-  const all = [stratusPlugin, scriptPlugin({ binDir: ctxBinDir() }), ...extra];
+  const all = [
+    stratusPlugin,
+    scriptPlugin({ binDir: ctxBinDir(), maxProcesses: envInt('STRATUS_WORKER_MAX_PROCESSES') }),
+    ...extra,
+  ];
   return new Map(all.map((p) => [p.name, p]));
 }
 
@@ -58,7 +62,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     secrets: o.secrets,
     log: o.log,
     retry: o.retry,
-    maxInFlight: o.maxInFlight,
+    maxInFlight: o.maxInFlight ?? envInt('STRATUS_WORKER_MAX_IN_FLIGHT'),
     cancelPollMs: o.cancelPollMs,
   };
   // A redelivery of an execution this worker is still running (its broker connection dropped and
@@ -79,6 +83,12 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   return {
     stop: () => consumer.cancel(),
   };
+}
+
+/** A positive integer from the environment, else undefined (the documented default applies). */
+function envInt(name: string): number | undefined {
+  const n = Number(process.env[name]);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 const RUNNABLE = new Set(['pending', 'started', 'cancelling', 'force_cancelling', 'kill_cancelling']);

@@ -20,6 +20,42 @@ export interface ScriptPluginOptions {
   python?: string;
   /** Bytes of stdout+stderr logged per operation; the rest is counted and dropped. @default 65536 */
   maxLogBytes?: number;
+  /** Scripts running at once in this worker; the others wait their turn. @default 20 (Cloudify's MAX_OPERATION_WORKERS) */
+  maxProcesses?: number;
+}
+
+/** A counting semaphore: at most `n` holders; waiters are served in FIFO order. */
+export function semaphore(n: number) {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  return {
+    async acquire(signal?: AbortSignal): Promise<() => void> {
+      if (free > 0) free--;
+      else {
+        await new Promise<void>((resolve, reject) => {
+          const go = () => {
+            signal?.removeEventListener('abort', abort);
+            resolve();
+          };
+          const abort = () => {
+            const i = waiting.indexOf(go);
+            if (i >= 0) waiting.splice(i, 1);
+            reject(new NonRecoverableError('cancelled before the script started'));
+          };
+          signal?.addEventListener('abort', abort, { once: true });
+          waiting.push(go);
+        });
+      }
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        const next = waiting.shift();
+        if (next) next();
+        else free++;
+      };
+    },
+  };
 }
 
 export const SCRIPT_TASK = 'script_runner.tasks.run';
@@ -28,7 +64,20 @@ export const SCRIPT_TASK = 'script_runner.tasks.run';
 const PY_SHIM = join(dirname(fileURLToPath(import.meta.url)), 'python');
 
 export function scriptPlugin(o: ScriptPluginOptions): Plugin {
-  return { name: 'script', operations: { [SCRIPT_TASK]: (ctx) => runScript(ctx, o) } };
+  const slots = semaphore(o.maxProcesses ?? 20);
+  return {
+    name: 'script',
+    operations: {
+      [SCRIPT_TASK]: async (ctx) => {
+        const release = await slots.acquire(ctx.signal);
+        try {
+          return await runScript(ctx, o);
+        } finally {
+          release();
+        }
+      },
+    },
+  };
 }
 
 interface ProcessOptions {
