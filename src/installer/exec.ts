@@ -32,7 +32,8 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
       stdio: ['pipe', 'pipe', 'pipe'],
       env,
       timeout: opts.timeoutMs ?? 120_000,
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      // A command run as another user starts in / (root's cwd, e.g. /root, is not readable to it).
+      ...(opts.cwd ? { cwd: opts.cwd } : cmd === 'setpriv' ? { cwd: '/' } : {}),
     });
     let stdout = '';
     let stderr = '';

@@ -1,7 +1,7 @@
 // The real binary in a lab node, fed the guide's config.yaml with one mistake at a time. Each problem is
 // reported before anything on the node changes (no markers, no supervisord programs, no data).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { databaseConfig } from '../../src/installer/guide-config.js';
@@ -151,5 +151,59 @@ describe('bad input is reported before anything changes', { skip, timeout: 240_0
       r.stderr,
       /This can also mean you need to run `cfy_manager configure` before running `cfy_manager start`/,
     );
+  });
+});
+
+describe('a single PostgreSQL node (database_service without a cluster)', { skip, timeout: 240_000 }, () => {
+  let t: TestLab;
+  let ip: string;
+  before(async () => {
+    t = await startTestLab({ name: 'single', nodes: [{ name: 'pg', roles: ['database'] }] });
+    ip = nodeIp(t.lab, 'pg');
+  });
+  after(async () => {
+    await t?.down();
+  });
+
+  test('installs with TLS and a password, answers over TLS, and remove leaves it clean', async () => {
+    assert.equal((await cfy(t.lab, 'pg', ['generate-test-cert', '-s', `${ip},pg`])).code, 0);
+    const ca = '/root/.cloudify-test-ca';
+    writeFileSync(
+      nodeFile(t.lab, 'pg', 'etc/cloudify/config.yaml'),
+      stringify({
+        manager: { private_ip: ip, public_ip: ip },
+        postgresql_server: {
+          postgres_password: 'single-node-secret-pw',
+          enable_remote_connections: true,
+          ssl_enabled: true,
+          ssl_only_connections: true,
+          cert_path: `${ca}/${ip}.crt`,
+          key_path: `${ca}/${ip}.key`,
+          ca_path: `${ca}/ca.crt`,
+          config: { shared_buffers: '128MB' },
+        },
+        services_to_install: ['database_service'],
+      }),
+    );
+    const r = await cfy(t.lab, 'pg', ['install']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Finished in 0 minutes and \d+ seconds/);
+    const psql = (mode: string) =>
+      t.lab.exec('pg', [
+        'env',
+        'PGPASSWORD=single-node-secret-pw',
+        '/usr/bin/psql',
+        `host=${ip} user=postgres dbname=postgres sslmode=${mode} sslrootcert=${ca}/ca.crt connect_timeout=5`,
+        '-Atc',
+        'select 1',
+      ]);
+    assert.equal((await psql('verify-full')).stdout.trim(), '1');
+    assert.notEqual((await psql('disable')).code, 0, 'ssl_only_connections refuses plain connections');
+    const log = readFileSync(nodeFile(t.lab, 'pg', 'var/log/cloudify/manager/cfy_manager.log'), 'utf8');
+    assert.ok(!log.includes('single-node-secret-pw'));
+    const rm = await cfy(t.lab, 'pg', ['remove']);
+    assert.equal(rm.code, 0, rm.stdout + rm.stderr);
+    assert.deepEqual(readdirSync(nodeFile(t.lab, 'pg', 'etc/supervisord.d')), []);
+    assert.ok(!existsSync(nodeFile(t.lab, 'pg', 'var/lib/postgresql/15/cloudify')));
   });
 });
