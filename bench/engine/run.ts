@@ -11,8 +11,20 @@ import { join } from 'node:path';
 import { openServer, parseDbUrl } from '../../src/store/server.js';
 import { brokerUnavailable, startBroker, type TestBroker } from '../../test/bus/rabbit-broker.js';
 import { startPostgres, type TestPostgres } from '../../test/helpers/postgres.js';
-import { API, type Caller, createDeployment, startExecution, uploadBlueprint, waitExecution } from '../../test/worker/helpers.js';
-import { type ManagerProc, type Proc, startManagerProcess, startProcess } from '../../test/worker/processes.js';
+import {
+  API,
+  type Caller,
+  createDeployment,
+  startExecution,
+  uploadBlueprint,
+  waitExecution,
+} from '../../test/worker/helpers.js';
+import {
+  type ManagerProc,
+  type Proc,
+  startManagerProcess,
+  startProcess,
+} from '../../test/worker/processes.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const NODES = Number(process.env.BENCH_ENGINE_NODES ?? 100);
@@ -43,7 +55,11 @@ function bigBlueprint(): string {
   for (let i = 0; i < NODES; i++) {
     lines.push(`  n${i}:`, '    type: bench.Node', `    instances: {deploy: ${PER_NODE}}`);
     // ten layers: each node depends on one node of the layer before (all_to_all: 10 relationship instances each)
-    if (i >= 10) lines.push('    relationships:', `      - {type: cloudify.relationships.depends_on, target: n${i - 10}}`);
+    if (i >= 10)
+      lines.push(
+        '    relationships:',
+        `      - {type: cloudify.relationships.depends_on, target: n${i - 10}}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -61,7 +77,9 @@ function smallBlueprint(): string {
       '    type: cloudify.nodes.Root',
       '    interfaces:',
       '      cloudify.interfaces.lifecycle: {create: stratus.noop, configure: stratus.noop, start: stratus.noop}',
-      ...(i > 0 ? ['    relationships:', `      - {type: cloudify.relationships.depends_on, target: s${i - 1}}`] : []),
+      ...(i > 0
+        ? ['    relationships:', `      - {type: cloudify.relationships.depends_on, target: s${i - 1}}`]
+        : []),
     ]),
     '',
   ].join('\n');
@@ -106,7 +124,12 @@ async function bench(setup: string, rest: ManagerProc, worker: Proc | undefined)
   const done = await waitExecution(m, ex.id, 1_800_000);
   const bigInstallS = (Date.now() - t) / 1000;
   if (done.status !== 'terminated') throw new Error(`big install ended ${done.status}: ${done.error}`);
-  const ops = (await m.call({ method: 'GET', url: `${API}/events?execution_id=${ex.id}&event_type=task_succeeded&_size=1` })).json();
+  const ops = (
+    await m.call({
+      method: 'GET',
+      url: `${API}/events?execution_id=${ex.id}&event_type=task_succeeded&_size=1`,
+    })
+  ).json();
   const remoteOps = ops.metadata?.pagination?.total ?? NODES * PER_NODE * 3;
   const graphOps = done.total_operations as number;
   log(`${setup}: install of ${remoteOps} plugin ops (${graphOps} graph ops) in ${bigInstallS.toFixed(1)} s`);
@@ -174,7 +197,8 @@ async function server(): Promise<Figures> {
     worker = startProcess(['worker', ...common]);
     const deadline = Date.now() + 60_000;
     while (!worker.output().includes('worker started')) {
-      if (worker.child.exitCode !== null || Date.now() > deadline) throw new Error(`worker: ${worker.output()}`);
+      if (worker.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`worker: ${worker.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     return await bench('server (PostgreSQL 15 + RabbitMQ, REST and worker processes)', rest, worker);
@@ -188,7 +212,8 @@ async function server(): Promise<Figures> {
 }
 
 function section(rows: Figures[]): string {
-  const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const f = (n: number, d = 0) =>
+    n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const lines = [
     '<!-- engine:start -->',
     '## Engine',

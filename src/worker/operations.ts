@@ -8,13 +8,7 @@ import { NonRecoverableError, type OperationSpec } from '../engine/index.js';
 import type { Db } from '../store/port.js';
 import type { EntityView, LogLevel, OperationContext, Plugin } from './plugins/types.js';
 import { loadRuntimeContext, type SecretsCipher } from './runtime-context.js';
-import {
-  type DeploymentInfo,
-  type ExecutionRow,
-  NodeInstanceConflict,
-  type NodeRow,
-  updateNodeInstance,
-} from './store.js';
+import { type DeploymentInfo, type ExecutionRow, type NodeRow, updateNodeInstance } from './store.js';
 import type { ExecutionWriter } from './writer.js';
 
 export interface OperationEnv {

@@ -2,7 +2,7 @@
 // data directory. The execution ends terminated and is marked resumed; no operation that had
 // succeeded runs again, and the ones in flight run at most twice (counted with marker files).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';

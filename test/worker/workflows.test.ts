@@ -2,23 +2,14 @@
 // ctx retry-operation), cancel and force-cancel (process groups killed), queueing behind a busy
 // deployment and under the global cap, force-resume of a failed install, heal, scale ±1.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { setMaxConcurrentWorkflows } from '../../src/manager/executions/service.js';
 import { forEachDriver } from '../helpers/drivers.js';
 import { startTestManager, type TestManager } from '../helpers/manager.js';
-import {
-  API,
-  createDeployment,
-  events,
-  runWorkflow,
-  startExecution,
-  until,
-  uploadBlueprint,
-  waitExecution,
-} from './helpers.js';
+import { API, events, runWorkflow, startExecution, until, waitExecution } from './helpers.js';
 import { alive, count, deploy, instancesOf, killPids, readPids } from './mini.js';
 
 /** Cloudify 5.1's install declares no node_ids; the engine honours it as a custom parameter. */
