@@ -107,6 +107,9 @@ export async function createManager(
       status: statusPort(ctx),
       ...opts.workerOptions,
     });
+    ctx.serviceProbes?.push(async () => ({
+      'Management Worker': { status: 'Active', is_remote: false, extra_info: { in_process: true } },
+    }));
     // The in-process bus died with the previous process: re-send what it was running.
     if (!opts.bus && !config.amqpUrl) {
       const sentence = await requeueOrphans(db, (id) => bus.publish(WORKFLOW_QUEUE, { id }));
