@@ -4,6 +4,7 @@
 // other built-in workflow with the engine (run-execution.ts).
 import type { Logger } from 'pino';
 import { type Bus, type Consumer, WORKFLOW_QUEUE } from '../bus/port.js';
+import { workflowEvent } from '../engine/index.js';
 import type { Db } from '../store/port.js';
 import { ctxBinDir } from './ctx-bin.js';
 import { stratusPlugin } from './plugins/noop.js';
@@ -12,6 +13,7 @@ import type { Plugin } from './plugins/types.js';
 import { type ExecutionStatusPort, type RunnerOptions, runWorkflowExecution } from './run-execution.js';
 import type { SecretsCipher } from './runtime-context.js';
 import { loadExecution } from './store.js';
+import { ExecutionWriter } from './writer.js';
 import { createDeploymentEnvironment, deleteDeploymentEnvironment } from './system/deployment-environment.js';
 
 export type { ExecutionStatusPort } from './run-execution.js';
@@ -118,6 +120,19 @@ async function runSystemWorkflow(
   exec: NonNullable<Awaited<ReturnType<typeof loadExecution>>>,
 ) {
   if (exec.status !== 'started') await o.status.setStatus(exec.id, 'started');
+  const [dep] = await o.db.query<{ id: string }>('SELECT id FROM deployments WHERE _storage_id = $1', [
+    exec._deployment_fk,
+  ]);
+  const writer = new ExecutionWriter(o.db, {
+    storageId: exec._storage_id,
+    tenantId: exec._tenant_id,
+    creatorId: exec._creator_id,
+    deploymentFk: exec._deployment_fk,
+  });
+  const ref = { executionId: exec.id, workflowId: exec.workflow_id, deploymentId: dep?.id ?? '' };
+  writer.event(
+    workflowEvent(ref, 'workflow_started', `Starting '${exec.workflow_id}' workflow execution`, Date.now()),
+  );
   try {
     if (exec.workflow_id === 'create_deployment_environment') {
       const [n] = await o.db.query<{ n: number }>(
@@ -130,8 +145,28 @@ async function runSystemWorkflow(
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     o.log?.warn({ execution_id: exec.id, workflow_id: exec.workflow_id, err: message }, 'execution failed');
+    writer.event(
+      workflowEvent(
+        ref,
+        'workflow_failed',
+        `'${exec.workflow_id}' workflow execution failed: ${message}`,
+        Date.now(),
+        [{ type: (err as Error).name ?? 'Error', message }],
+      ),
+    );
+    await writer.flush().catch(() => {});
     await o.status.setStatus(exec.id, 'failed', message);
     return;
   }
+  // (the delete workflow's events go with the deployment's executions when it is removed)
+  writer.event(
+    workflowEvent(
+      ref,
+      'workflow_succeeded',
+      `'${exec.workflow_id}' workflow execution succeeded`,
+      Date.now(),
+    ),
+  );
+  await writer.flush();
   await o.status.setStatus(exec.id, 'terminated');
 }
