@@ -225,5 +225,25 @@ describe('database cluster from the guide', { skip, timeout: 480_000 }, () => {
         ips.filter((x) => x !== ip(victim)),
       ),
     );
+    removed = victim;
+  });
+
+  let removed: string;
+  test('dbs remove of the removed node, then its reinstall joins the running cluster (etcd state existing)', async () => {
+    const healthy = NODES.find((n) => n !== removed)!;
+    const r = await cfy(t.lab, healthy, ['dbs', 'remove', '-a', ip(removed)], 60_000);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Removed .* from the DB cluster\./);
+    const again = await cfy(t.lab, removed, ['install'], 300_000);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /Joining the etcd cluster as etcd\S+ \(state existing\)\./);
+    assert.match(readNodeFile(t.lab, removed, 'etc/etcd/etcd.conf'), /ETCD_INITIAL_CLUSTER_STATE='existing'/);
+    const list = await within(
+      60_000,
+      () => dbsList(t.lab, healthy),
+      (x) => x.code === 0 && x.rows.length === 3,
+      'healthy with 3 nodes',
+    );
+    assert.equal(list.rows.find((x) => x.node_ip === ip(removed))?.alive, 'True');
   });
 });

@@ -296,7 +296,9 @@ export async function configureEtcd(config: Config, ip: string, log: Logger): Pr
   const ctl = etcdctl(config, ip);
   let state: 'no-auth' | 'auth' | 'down' = 'down';
   for (let i = 0; i < 5; i++) {
-    state = await authState(ctl);
+    // Every member is asked, as Cloudify does: a node re-joining a running cluster finds it even
+    // though its own fresh etcd cannot (it would try to bootstrap a cluster of its own).
+    state = await authState(ctl, clusterIps(config));
     if (state !== 'down') break;
     if (!(await quorumPossible(config, ip))) break;
     await sleep(3000);

@@ -32,8 +32,11 @@ export function etcdctl(config: Config, ownIp: string): Etcdctl {
 export type AuthState = 'no-auth' | 'auth' | 'down';
 
 /** Is etcd up and does it want credentials? An unauthenticated read answers both. */
-export async function authState(ctl: Etcdctl): Promise<AuthState> {
-  const r = await ctl(['get', '/db/', '--prefix', '--keys-only', '--limit=1']);
+export async function authState(ctl: Etcdctl, endpoints?: string[]): Promise<AuthState> {
+  const r = await ctl(
+    ['get', '/db/', '--prefix', '--keys-only', '--limit=1'],
+    endpoints ? { endpoints } : {},
+  );
   if (r.code === 0) return 'no-auth';
   if (/user name is empty|authentication|permission denied|invalid auth token/i.test(r.stderr)) return 'auth';
   return 'down';
