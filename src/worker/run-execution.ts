@@ -68,6 +68,8 @@ export interface RunnerOptions {
   /** How often the execution's status is read for cancel requests. @default 1000 */
   cancelPollMs?: number;
   clock?: Clock;
+  /** Runs in progress register here, so a stopping worker can abandon them (see Run.abandon). */
+  active?: Set<{ abandon(): void }>;
 }
 
 const CANCEL_MODES: Record<string, 'cancel' | 'force' | 'kill'> = {
@@ -171,7 +173,12 @@ export async function runWorkflowExecution(o: RunnerOptions, exec: ExecutionRow)
   };
   const run = new Run(o, exec, env, writer, state, modification);
   const initialCancel = CANCEL_MODES[exec.status];
-  return run.start(first, initialCancel);
+  o.active?.add(run);
+  try {
+    return await run.start(first, initialCancel);
+  } finally {
+    o.active?.delete(run);
+  }
 }
 
 const scopeOf = (exec: ExecutionRow) => ({
@@ -189,6 +196,7 @@ class Run {
   private poll: NodeJS.Timeout | undefined;
   private cancelFed: 'cancel' | 'force' | 'kill' | undefined;
   private ended = false;
+  private abandoned = false;
   private resolve!: (s: EndStatus) => void;
   private reject!: (e: unknown) => void;
   private readonly clock: Clock;
@@ -233,7 +241,21 @@ class Run {
     }
   }
 
+  /**
+   * The worker is stopping: kill the running operations' processes and write nothing more. The
+   * stored graph keeps them `sent`/`started`, so the next worker runs them again (resume).
+   */
+  abandon() {
+    if (this.abandoned) return;
+    this.abandoned = true;
+    this.ended = true;
+    clearInterval(this.poll);
+    for (const t of this.timers) clearTimeout(t);
+    for (const c of this.controllers.values()) c.abort();
+  }
+
   feed(ev: EngineInput) {
+    if (this.abandoned) return;
     this.inbox.push(ev);
     if (!this.processing) {
       this.processing = true;
@@ -242,7 +264,7 @@ class Run {
   }
 
   private async drain() {
-    while (this.inbox.length) {
+    while (this.inbox.length && !this.abandoned) {
       const events = this.inbox.splice(0);
       const dispatches: Extract<Command, { kind: 'dispatchOperation' }>[] = [];
       let finish: Extract<Command, { kind: 'finishExecution' }> | undefined;
@@ -293,6 +315,7 @@ class Run {
         }
       }
       await this.writer.flush();
+      if (this.abandoned) break;
       for (const d of dispatches) this.startOperation(d.operation, d.currentRetries);
       if (finish && !this.ended) await this.finish(finish.status, finish.error);
     }

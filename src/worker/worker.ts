@@ -66,6 +66,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     retry: o.retry,
     maxInFlight: o.maxInFlight ?? envInt('STRATUS_WORKER_MAX_IN_FLIGHT'),
     cancelPollMs: o.cancelPollMs,
+    active: new Set(),
   };
   // A redelivery of an execution this worker is still running (its broker connection dropped and
   // came back) waits for the local run instead of starting a second one.
@@ -83,7 +84,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     { prefetch: o.concurrency ?? 20 },
   );
   return {
-    stop: () => consumer.cancel(),
+    async stop() {
+      await consumer.cancel();
+      // Executions in progress stay started; their next worker resumes them from the stored graph.
+      for (const run of runner.active ?? []) run.abandon();
+    },
   };
 }
 
