@@ -243,6 +243,47 @@ describe('certificates', () => {
   });
 });
 
+describe('generate-test-cert', () => {
+  test('needs no root: a plain user gets ~/.cloudify-test-ca with the CA and the leaf, and the exact lines', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { chownSync } = await import('node:fs');
+    const home = mkdtempSync(join(tmpdir(), 'home-'));
+    try {
+      const bin = new URL('../../bin/cfy_manager', import.meta.url).pathname;
+      // As root, drop to nobody to prove the point; as a plain user, just run it.
+      const asNobody = process.getuid?.() === 0;
+      if (asNobody) chownSync(home, 65534, 65534);
+      const argv = [
+        ...(asNobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []),
+        process.execPath,
+        bin,
+      ];
+      const r = spawnSync(argv[0]!, [...argv.slice(1), 'generate-test-cert', '-s', '10.9.0.11,db1'], {
+        encoding: 'utf8',
+        env: { ...process.env, HOME: home },
+        cwd: '/',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const dir = join(home, '.cloudify-test-ca');
+      assert.equal(
+        r.stdout,
+        `CA cert not found, generating CA certs.\nCreated cert and key:\n  ${dir}/10.9.0.11.crt\n  ${dir}/10.9.0.11.key\n\nCA cert: ${dir}/ca.crt\n`,
+      );
+      assert.deepEqual(readdirSync(dir).sort(), ['10.9.0.11.crt', '10.9.0.11.key', 'ca.crt', 'ca.key']);
+      const x509 = await import('@peculiar/x509');
+      const cert = new x509.X509Certificate(readFileSync(join(dir, '10.9.0.11.crt'), 'utf8'));
+      assert.equal(cert.subject, 'CN=10.9.0.11');
+      assert.match(cert.issuer, /^CN=Cloudify generated certificate [A-Za-z]{8}$/);
+      const days = (cert.notAfter.getTime() - cert.notBefore.getTime()) / 86_400_000;
+      assert.equal(Math.round(days), 3651);
+      assert.equal((cert.publicKey.algorithm as RsaHashedKeyAlgorithm).modulusLength, 4096);
+      assert.equal(cert.signatureAlgorithm.hash.name, 'SHA-256');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('dbs list table and health', () => {
   test("cells are centred like Python's str.center", () => {
     assert.equal(pyCenter('True', 7), '  True ');

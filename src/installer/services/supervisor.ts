@@ -108,6 +108,10 @@ export async function restart(name: string): Promise<void> {
   await verifyAlive(name);
 }
 
+export async function signal(name: string, sig: string): Promise<void> {
+  await run(ctl('signal', sig, name));
+}
+
 export async function stop(name: string): Promise<void> {
   if (!existsSync(programFile(name))) return;
   await run(ctl('stop', name), { ignoreFailure: true, timeoutMs: 120_000 });

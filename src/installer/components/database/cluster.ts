@@ -341,6 +341,11 @@ export async function configurePatroni(
   await ownedDir(`${DB_CLUSTER_LOG_DIR}/patroni`, 'postgres', 0o750);
   await ownedDir(`${DB_CLUSTER_LOG_DIR}/postgres`, 'postgres', 0o750);
   mkdirSync('/etc/patroni', { recursive: true, mode: 0o755 });
+  const current = () =>
+    [PATRONI_CONF, PATRONI_BASE_CONF, ETCD_GATE]
+      .map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : ''))
+      .join('\0');
+  const before = current();
   await writeOwned(PATRONI_CONF, renderPatroniConfig(config, ip), 'root', 'postgres', 0o640);
   const params = pgParams(config, totalmem(), has(config, 'manager_service'));
   await writeOwned(
@@ -352,7 +357,19 @@ export async function configurePatroni(
   );
   await writeOwned(ETCD_GATE, renderEtcdGate(ip), 'root', 'postgres', 0o750);
   supervisor.writeProgram(patroniProgram());
-  await supervisor.restart('patroni');
+  // A re-run must not restart a running member (a restarted leader hands over leadership): supervisord's
+  // update restarts it only if the program itself changed, and a changed config is reloaded with SIGHUP.
+  if (await supervisor.isActive('patroni')) {
+    await supervisor.update();
+    if (current() !== before) {
+      log.info('Patroni configuration changed; reloading it.');
+      await supervisor.signal('patroni', 'HUP');
+    } else {
+      log.info('Patroni is already running with this configuration; not restarted.');
+    }
+  } else {
+    await supervisor.restart('patroni');
+  }
   if (!waitForRunning) {
     log.info('Patroni started; it will bootstrap or join once the etcd cluster has a quorum.');
     return;
