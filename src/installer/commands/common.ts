@@ -68,7 +68,11 @@ export function action<A extends unknown[]>(
     const cmdOpts = (args.find(
       (a) => a && typeof a === 'object' && !Array.isArray(a) && !('parent' in (a as object)),
     ) ?? {}) as CommonOpts;
-    setupLogging({ verbose: Boolean(cmdOpts.verbose), file: opts.log === false ? false : undefined });
+    // Commands without a log (version) use -v for their own output, not for DEBUG lines.
+    setupLogging({
+      verbose: opts.log !== false && Boolean(cmdOpts.verbose),
+      file: opts.log === false ? false : undefined,
+    });
     try {
       if ((opts.root ?? true) && process.getuid?.() !== 0) {
         throw new BootstrapError('cfy_manager must run as root for this command', {
