@@ -86,8 +86,8 @@ export function planInstall(nodes: LabNode[], has: (command: string) => boolean)
 }
 
 /**
- * Runs the plan in order and stops at the first step that fails. When any step is unavailable nothing
- * runs, so a lab is never left half installed. Returns the exit code.
+ * Runs the plan in order: steps the installer provides run, the others are reported as not available
+ * (nothing is simulated), and the first failure stops the sequence. Exit code 0 only when every step ran.
  */
 export async function installSequence(
   lab: Lab,
@@ -101,13 +101,12 @@ export async function installSequence(
       ? installable(name.slice(8))
       : program.commands.some((c) => c.name() === name);
   const steps = planInstall(topology.nodes, has);
-  const blocked = steps.some((s) => s.unavailable);
+  let blocked = false;
   for (const [i, step] of steps.entries()) {
     const label = `[${i + 1}/${steps.length}] ${step.node}: ${step.what}`;
-    if (blocked) {
-      out(
-        `${label}: ${step.unavailable ? `not available (${step.unavailable})` : 'not run (another step is not available)'}`,
-      );
+    if (step.unavailable) {
+      out(`${label}: not available (${step.unavailable})`);
+      blocked = true;
       continue;
     }
     if (step.act) {
@@ -121,6 +120,6 @@ export async function installSequence(
     );
     if (r.code !== 0) return 1;
   }
-  if (blocked) out('install sequence not run: the installer (issue 7) does not provide these steps yet');
+  if (blocked) out('install sequence incomplete: the installer (issue 7) does not provide every step yet');
   return blocked ? 1 : 0;
 }
