@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { databaseConfig } from '../../src/installer/guide-config.js';
 import { startTestLab, type TestLab } from '../../src/lab/testing.js';
+import { within } from '../../src/lab/within.js';
 import { CFY, cfy, nodeFile, nodeIp } from './lab-helpers.js';
 
 const root = process.getuid?.() === 0;
@@ -201,6 +202,31 @@ describe('a single PostgreSQL node (database_service without a cluster)', { skip
     assert.notEqual((await psql('disable')).code, 0, 'ssl_only_connections refuses plain connections');
     const log = readFileSync(nodeFile(t.lab, 'pg', 'var/log/cloudify/manager/cfy_manager.log'), 'utf8');
     assert.ok(!log.includes('single-node-secret-pw'));
+    // stop / start / restart drive the supervisord program.
+    const status = async () =>
+      (
+        await t.lab.exec('pg', [
+          'supervisorctl',
+          '-c',
+          '/etc/supervisor/supervisord.conf',
+          'status',
+          'postgresql-15',
+        ])
+      ).stdout;
+    assert.equal((await cfy(t.lab, 'pg', ['stop'])).code, 0);
+    assert.match(await status(), /STOPPED/);
+    assert.notEqual((await psql('verify-full')).code, 0);
+    assert.equal((await cfy(t.lab, 'pg', ['start', 'postgresqlserver'])).code, 0);
+    assert.match(await status(), /RUNNING/);
+    await within(
+      20_000,
+      async () => (await psql('verify-full')).stdout.trim(),
+      (x) => x === '1',
+      'postgres back',
+    );
+    const unknown = await cfy(t.lab, 'pg', ['restart', 'nosuchthing']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /Unknown component nosuchthing; components of this node: postgresqlserver/);
     const rm = await cfy(t.lab, 'pg', ['remove']);
     assert.equal(rm.code, 0, rm.stdout + rm.stderr);
     assert.deepEqual(readdirSync(nodeFile(t.lab, 'pg', 'etc/supervisord.d')), []);
