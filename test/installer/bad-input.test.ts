@@ -1,7 +1,7 @@
 // The real binary in a lab node, fed the guide's config.yaml with one mistake at a time. Each problem is
 // reported before anything on the node changes (no markers, no supervisord programs, no data).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { databaseConfig } from '../../src/installer/guide-config.js';
@@ -183,12 +183,19 @@ describe('a single PostgreSQL node (database_service without a cluster)', { skip
           ca_path: `${ca}/ca.crt`,
           config: { shared_buffers: '128MB' },
         },
+        // As in the guide's manager config: the installer must drop it from the file after the install.
+        postgresql_client: { server_password: 'single-node-secret-pw' },
         services_to_install: ['database_service'],
       }),
     );
     const r = await cfy(t.lab, 'pg', ['install']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Finished in 0 minutes and \d+ seconds/);
+    const cfgDir = nodeFile(t.lab, 'pg', 'etc/cloudify');
+    assert.doesNotMatch(readFileSync(`${cfgDir}/config.yaml`, 'utf8'), /server_password/);
+    const backups = readdirSync(cfgDir).filter((f) => /^config\.yaml\.\d{8}-\d{6}\.bak$/.test(f));
+    assert.equal(backups.length, 1);
+    assert.equal(statSync(`${cfgDir}/${backups[0]}`).mode & 0o777, 0o600);
     const psql = (mode: string) =>
       t.lab.exec('pg', [
         'env',

@@ -187,6 +187,24 @@ describe('database cluster from the guide', { skip, timeout: 480_000 }, () => {
     assert.equal(after.rows[0]?.state, 'leader');
   });
 
+  test('dbs reinit rebuilds a replica; reinit of the leader is refused', async () => {
+    const leader = (await leaderOf(t.lab, 'db1', ips))!;
+    const replica = ips.find((x) => x !== leader)!;
+    const refused = await cfy(t.lab, 'db1', ['dbs', 'reinit', '-a', leader], 60_000);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /DBManagementError: The master cannot be reinitialised/);
+    const r = await cfy(t.lab, 'db1', ['dbs', 'reinit', '-a', replica], 60_000);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Reinitialising /);
+    const back = await within(
+      90_000,
+      () => dbsList(t.lab, 'db1'),
+      (x) => x.code === 0 && x.rows.find((y) => y.node_ip === replica)?.alive === 'True',
+      'replica rebuilt',
+    );
+    assert.equal(back.rows[0]?.node_ip, leader);
+  });
+
   test('re-running install on the leader changes nothing: it stays the leader', async () => {
     const leader = (await leaderOf(t.lab, 'db1', ips))!;
     const r = await cfy(t.lab, nameOf(leader), ['install'], 300_000);
