@@ -16,7 +16,13 @@ import {
 } from '../../src/installer/components/database/cluster-files.js';
 import { assess, type NodeSnapshot } from '../../src/installer/components/database/status.js';
 import { deriveConfig } from '../../src/installer/config/derive.js';
-import { deepMerge, finishConfig, packagedDefaults } from '../../src/installer/config/load.js';
+import {
+  deepMerge,
+  finishConfig,
+  loadConfig,
+  packagedDefaults,
+  resolveConfigFiles,
+} from '../../src/installer/config/load.js';
 import type { Config } from '../../src/installer/config/schema.js';
 import {
   checkCertTriple,
@@ -64,6 +70,35 @@ describe('config.yaml from the cluster guide', () => {
     );
     checkPostgresInputs(c);
     checkHost(c, facts);
+  });
+
+  test('--private-ip, --public-ip and -a override the files; installed markers replace the default services', () => {
+    const doc = parse(databaseConfig(dbs[0]!, dbs)) as Record<string, any>;
+    const c = finishConfig(deepMerge(packagedDefaults(), doc), [], {
+      privateIp: '10.9.0.12',
+      publicIp: '192.0.2.7',
+      adminPassword: 'an-admin-pw',
+    });
+    assert.equal(c.manager.private_ip, '10.9.0.12');
+    assert.equal(c.manager.public_ip, '192.0.2.7');
+    assert.equal(c.manager.security.admin_password, 'an-admin-pw');
+    const dir = mkdtempSync(join(tmpdir(), 'installed-'));
+    try {
+      writeFileSync(join(dir, 'queue_service'), '');
+      writeFileSync(join(dir, 'components.yaml'), '{}');
+      const loaded = loadConfig({
+        configFiles: ['/etc/cloudify/stratus-test-absent.yaml'],
+        installedDir: dir,
+      });
+      assert.deepEqual(loaded.services_to_install, ['queue_service']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.throws(
+      () => resolveConfigFiles(['/tmp/config.yaml']),
+      /Expected configuration files to be in \/etc\/cloudify, but got: \/tmp\/config\.yaml/,
+    );
+    assert.deepEqual(resolveConfigFiles(['extra.yaml']), ['/etc/cloudify/extra.yaml']);
   });
 
   test('a misspelt key is an error naming the key and the likely fix', () => {
