@@ -32,7 +32,7 @@ export async function patroniRole(
   lab: Lab,
   via: string,
   ip: string,
-): Promise<{ role?: string; state?: string } | undefined> {
+): Promise<{ role?: string; state?: string; timeline?: number } | undefined> {
   const { request } = await import('node:https');
   const f = (p: string) => readFileSync(nodeFile(lab, via, p));
   let tls: { ca: Buffer; cert: Buffer; key: Buffer };
@@ -97,4 +97,56 @@ export async function dbsList(
 ): Promise<{ code: number; rows: DbsRow[]; out: string }> {
   const r = await cfy(lab, node, ['dbs', 'list'], 60_000);
   return { code: r.code, rows: parseDbsTable(r.stdout), out: r.stdout + r.stderr };
+}
+
+/**
+ * Patroni's own view (`GET /cluster`) says: one leader, one sync standby (the DCS /sync key, which
+ * decides who may be promoted in strict mode), every member running on the leader's timeline.
+ */
+export async function settled(lab: Lab, via: string, ips: string[]): Promise<boolean> {
+  const { request } = await import('node:https');
+  const f = (p: string) => readFileSync(nodeFile(lab, via, p));
+  const ip = lab.node(via).node.ip;
+  const view = await new Promise<any>((resolve) => {
+    const req = request(
+      `https://${ip}:8008/cluster`,
+      {
+        ca: f('var/lib/patroni/ca.crt'),
+        cert: f('var/lib/patroni/rest.crt'),
+        key: f('var/lib/patroni/rest.key'),
+        timeout: 2000,
+        agent: false,
+      },
+      (res) => {
+        let b = '';
+        res.on('data', (d) => {
+          b += d;
+        });
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(b));
+          } catch {
+            resolve(undefined);
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+  const members: { role?: string; state?: string; timeline?: number; host?: string }[] = view?.members ?? [];
+  const leader = members.find((m) => m.role === 'leader');
+  if (
+    members.length !== ips.length ||
+    !leader ||
+    !members.some((m) => m.role === 'sync_standby') ||
+    !members.every((m) => m.state === 'running')
+  ) {
+    return false;
+  }
+  // Each member's own status carries its timeline.
+  const st = await Promise.all(ips.map((x) => patroniRole(lab, via, x)));
+  const tl = st.find((p) => p?.role === 'master' || p?.role === 'primary')?.timeline;
+  return tl !== undefined && st.every((p) => p?.timeline === tl);
 }

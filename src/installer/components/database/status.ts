@@ -129,6 +129,15 @@ export function assess(nodes: NodeSnapshot[]): Health {
       if (state === 'sync_replica' && loc !== undefined && loc < masterLoc) {
         errors.push('Out of sync');
         worst(DOWN);
+      } else if (
+        state === 'sync_replica' &&
+        p?.timeline !== undefined &&
+        master?.patroni?.timeline !== undefined &&
+        p.timeline !== master.patroni.timeline
+      ) {
+        // Stratus: a sync replica still on the old timeline cannot take over yet (Patroni's check_timeline).
+        errors.push('Out of sync');
+        worst(DEGRADED);
       }
       if (state === 'async_replica') {
         if (
