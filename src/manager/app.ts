@@ -51,7 +51,8 @@ export async function buildApp(
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') req.body = {};
     const q = req.query as Record<string, unknown>;
-    for (const k of Object.keys(q ?? {})) if (q[k] === 'True' || q[k] === 'False') q[k] = (q[k] as string).toLowerCase();
+    for (const k of Object.keys(q ?? {}))
+      if (q[k] === 'True' || q[k] === 'False') q[k] = (q[k] as string).toLowerCase();
   });
   installErrorHandling(app);
   await app.register(multipart, {

@@ -202,7 +202,10 @@ forEachDriver('REST core', (fx) => {
   });
 
   test('query booleans in Python form (force=False) are accepted', async () => {
-    const r = await m.call({ method: 'DELETE', url: '/api/v3.1/deployments/nope?force=False&delete_logs=True' });
+    const r = await m.call({
+      method: 'DELETE',
+      url: '/api/v3.1/deployments/nope?force=False&delete_logs=True',
+    });
     assert.equal(r.statusCode, 404);
     assert.equal(r.json().error_code, 'not_found_error');
   });
