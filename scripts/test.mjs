@@ -29,4 +29,14 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files]);
+// --test-force-exit: a file whose tests all finished must not hang the run on a stray handle;
+// --test-timeout: no single test may take more than 15 minutes (the longest cluster scenario takes ~2).
+run(process.execPath, [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-concurrency=1',
+  '--test-force-exit',
+  '--test-timeout=900000',
+  ...files,
+]);
