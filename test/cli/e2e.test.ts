@@ -19,6 +19,8 @@ import {
 } from './helpers.js';
 
 const HELLO = join(FIXTURES, 'hello_world');
+// Script lifecycle operations calling ctx: install streams per-instance events and logs.
+const JOURNEY = join(FIXTURES, 'hello_scripts');
 
 /** One error line (plus an optional "fix:" line), no stack trace. */
 function oneLine(r: CfyResult, code: number, pattern: RegExp): void {
@@ -395,11 +397,9 @@ describe('cfy against a real manager', () => {
     assert.equal((await cfy(['status'])).code, 0);
   });
 
-  // The journey of issue 5's "Done when". It needs the workflow engine in the worker (issue 4).
-  test('journey: upload, create, install with the event stream, outputs, uninstall, delete', {
-    todo: 'needs the workflow engine wired into the worker (issue 4)',
-  }, async () => {
-    assert.equal((await cfy(['blueprints', 'upload', HELLO, '-b', 'journey'])).code, 0);
+  // The journey of issue 5's "Done when".
+  test('journey: upload, create, install with the event stream, outputs, uninstall, delete', async () => {
+    assert.equal((await cfy(['blueprints', 'upload', JOURNEY, '-b', 'journey'])).code, 0);
     assert.equal(
       (await cfy(['deployments', 'create', 'j1', '-b', 'journey', '-i', 'greeting=howdy'])).code,
       0,
@@ -411,7 +411,8 @@ describe('cfy against a real manager', () => {
       install.stdout,
       /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} {2}CFY <j1> Starting 'install' workflow execution$/m,
     );
-    assert.match(install.stdout, /^\S+ \S+ {2}CFY <j1> \[vm_\w+\] /m);
+    assert.match(install.stdout, /^\S+ \S+ {2}CFY <j1> \[vm_\w+\.create\] /m);
+    assert.match(install.stdout, /^\S+ \S+ {2}LOG <j1> \[app_\w+\.configure\] INFO: saying howdy$/m);
     assert.match(install.stdout, /^Finished executing workflow install on deployment j1$/m);
     assert.ok(!install.stdout.includes('\u001b['), 'no live progress when stdout is not a terminal');
     const instances = json<{ state: string }[]>(await cfy(['node-instances', 'list', '-d', 'j1', '--json']));
@@ -421,6 +422,7 @@ describe('cfy against a real manager', () => {
     );
     assert.deepEqual(json(await cfy(['deployments', 'outputs', 'j1', '--json'])), {
       message: { value: 'howdy', description: 'The greeting' },
+      said: { value: 'howdy', description: 'What the app said at configure' },
     });
     const execs = json<{ id: string; workflow_id: string; status: string }[]>(
       await cfy(['executions', 'list', '-d', 'j1', '--json']),
