@@ -14,7 +14,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LabError } from './errors.js';
 import { childrenOf, isAlive, pidsInNetns, type ProcRef, procRef, signal } from './procs.js';
 import { nodeDir } from './state.js';
@@ -117,10 +118,24 @@ export function prepareNodeFs(stateDir: string, node: LabNode, all: LabNode[]): 
 
 const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
 
+/** The project checkout, shared with every node (the installer and its tests run from it). */
+const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+
 /** Runs inside the new namespaces, before supervisord: hostname, then the private binds. */
-export function bootScript(stateDir: string, node: string): string {
+export function bootScript(stateDir: string, node: string, checkout = CHECKOUT): string {
   const root = fsRoot(stateDir, node);
-  const binds = [...PRIVATE_FILES, ...PRIVATE_DIRS].map((p) => `mount --bind ${q(join(root, p))} ${q(p)}`);
+  const binds = [...PRIVATE_FILES, ...PRIVATE_DIRS].flatMap((p) => {
+    const rel = relative(p, checkout);
+    if (rel === '' || rel.startsWith('..')) return [`mount --bind ${q(join(root, p))} ${q(p)}`];
+    // The checkout lives under a private dir (a clone in /tmp or /root): mount it inside the node's copy
+    // first, then bind the copy with its submounts, so the node still sees the checkout at its path.
+    const inside = join(root, p, rel);
+    return [
+      `mkdir -p ${q(inside)}`,
+      `mount --bind ${q(checkout)} ${q(inside)}`,
+      `mount --rbind ${q(join(root, p))} ${q(p)}`,
+    ];
+  });
   return [
     'set -e',
     `hostname ${q(node)}`,

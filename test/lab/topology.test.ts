@@ -116,6 +116,18 @@ test('each node gets hosts entries for all nodes, and the boot script binds /tmp
   assert.ok(script.some((l) => l.endsWith(" '/etc/cloudify'")));
 });
 
+test('a checkout under a private dir (a clone in /tmp) stays visible inside the node', () => {
+  const script = bootScript('/var/lib/stratus-lab', 'node1', '/tmp/ci/main').split('\n');
+  const root = '/var/lib/stratus-lab/nodes/node1/fs';
+  const inner = script.indexOf(`mount --bind '/tmp/ci/main' '${root}/tmp/ci/main'`);
+  const outer = script.indexOf(`mount --rbind '${root}/tmp' '/tmp'`);
+  assert.ok(inner > 0, script.join('\n'));
+  assert.ok(outer > inner, 'the checkout is mounted into the copy before the copy is bound over /tmp');
+  assert.ok(!script.includes(`mount --bind '${root}/tmp' '/tmp'`));
+  const atWork = bootScript('/var/lib/stratus-lab', 'node1', '/work/main');
+  assert.ok(!atWork.includes('--rbind'));
+});
+
 test('lab install reports every step as not available until the installer provides it', () => {
   const nodes = loadTopology(undefined, subnet).nodes;
   const steps = planInstall(nodes, () => false);
