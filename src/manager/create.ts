@@ -16,6 +16,7 @@ import { requeueOrphans } from '../worker/orphans.js';
 import { evaluateDeploymentSection, type SecretsCipher } from '../worker/runtime-context.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { buildApp } from './app.js';
+import { startHeartbeat } from './cluster/heartbeat.js';
 import { Authenticator } from './auth/authenticate.js';
 import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import type { ManagerConfig } from './config.js';
@@ -116,6 +117,10 @@ export async function createManager(
       log?.info(sentence);
     }
   }
+  // Keeps managers.last_seen fresh, so /cluster-status on the other managers sees this one alive.
+  const stopHeartbeat = startHeartbeat(db, config.hostname, 15_000, (err) =>
+    log?.warn({ err: (err as Error).message }, 'heartbeat'),
+  );
   return {
     app,
     ctx,
@@ -124,6 +129,7 @@ export async function createManager(
     worker,
     bus,
     async close() {
+      stopHeartbeat();
       await worker?.stop();
       await app.close();
       if (!opts.bus) await bus.close();

@@ -1,6 +1,6 @@
 // Keeps this manager's `managers.last_seen` fresh so /cluster-status on any other manager sees it alive
-// (a manager older than 60 s, or 3× its status_report_frequency, is reported Fail). Not yet wired:
-// createManager should start it after bootstrap and stop it in close().
+// (a manager older than 60 s, or 3× its status_report_frequency, is reported Fail). createManager
+// starts it after bootstrap and stops it in close().
 import type { Db } from '../../store/port.js';
 
 export function startHeartbeat(
