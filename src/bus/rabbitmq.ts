@@ -43,7 +43,7 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
   let waiters: (() => void)[] = [];
   const declared = new Set<string>();
   const subs: Sub[] = [];
-  const socketOpts = { ca: caOf(o.ca), heartbeat: 15 } as Record<string, unknown>;
+  const socketOpts = { ca: caOf(o.ca), heartbeat: 15, timeout: 10_000 } as Record<string, unknown>;
   const onError = o.onError ?? (() => {});
   const say = o.onState ?? (() => {});
 
@@ -91,10 +91,16 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
   };
 
   const connectOnce = async () => {
-    const c = await amqp.connect(o.url, socketOpts);
+    const connecting = amqp.connect(o.url, socketOpts);
+    const c = await withTimeout(connecting, 15_000).catch((err) => {
+      // a handshake that completes after we gave up is closed at once
+      connecting.then((late) => late.close().catch(() => {})).catch(() => {});
+      throw err;
+    });
+    let ready = false;
     c.on('error', onError);
     c.on('close', () => {
-      if (conn !== c) return;
+      if (!ready || conn !== c) return; // a close during setup fails the setup instead
       conn = undefined;
       pub = undefined;
       declared.clear();
@@ -104,11 +110,26 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
         void ensureConnected();
       }
     });
-    const p = await c.createConfirmChannel();
-    p.on('error', onError);
+    let p: ConfirmChannel;
+    try {
+      // A broker that is still booting may accept the connection and then stall or refuse the
+      // queue declarations (quorum queues recovering): give up on this attempt and try again.
+      p = await withTimeout(
+        (async () => {
+          const ch = await c.createConfirmChannel();
+          ch.on('error', onError);
+          for (const s of subs) if (s.active) await setupConsumer(c, s);
+          return ch;
+        })(),
+        15_000,
+      );
+    } catch (err) {
+      await c.close().catch(() => {});
+      throw err;
+    }
     conn = c;
     pub = p;
-    for (const s of subs) if (s.active) await setupConsumer(c, s);
+    ready = true;
     say('connected to RabbitMQ');
     const w = waiters;
     waiters = [];
@@ -154,8 +175,9 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
 
   return {
     async publish(queue, message) {
-      for (let attempt = 0; ; attempt++) {
-        await waitConnected(o.publishTimeoutMs ?? 30_000);
+      const giveUp = Date.now() + (o.publishTimeoutMs ?? 30_000);
+      for (;;) {
+        await waitConnected(Math.max(1, giveUp - Date.now()));
         const ch = pub!;
         try {
           if (!declared.has(queue)) {
@@ -172,15 +194,19 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
           });
           return;
         } catch (err) {
-          // the channel closed under us: reconnect and publish again (at-least-once)
-          if (attempt >= 5 || closed) throw err;
+          // the channel closed under us: wait for the reconnect and publish again (at-least-once)
+          if (closed || Date.now() > giveUp) throw err;
+          await new Promise((r) => setTimeout(r, 250));
         }
       }
     },
     async consume(queue, handler, opts = {}) {
       const s: Sub = { queue, handler, prefetch: Math.max(1, opts.prefetch ?? 1), active: true };
       subs.push(s);
-      if (conn) await setupConsumer(conn, s);
+      if (conn) {
+        // a connection that is dying fails here; the reconnect registers the consumer again
+        await setupConsumer(conn, s).catch((err) => onError(err));
+      }
       const consumer: Consumer = {
         async cancel() {
           s.active = false;
@@ -199,6 +225,22 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
       await c?.close().catch(() => {});
     },
   };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`RabbitMQ setup took longer than ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
 }
 
 export const redact = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
