@@ -43,7 +43,7 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
   let waiters: (() => void)[] = [];
   const declared = new Set<string>();
   const subs: Sub[] = [];
-  const socketOpts = { ca: caOf(o.ca), heartbeat: 15, timeout: 10_000 } as Record<string, unknown>;
+  const socketOpts = { ca: caOf(o.ca), heartbeat: 15 } as Record<string, unknown>;
   const onError = o.onError ?? (() => {});
   const say = o.onState ?? (() => {});
 
@@ -91,16 +91,10 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
   };
 
   const connectOnce = async () => {
-    const connecting = amqp.connect(o.url, socketOpts);
-    const c = await withTimeout(connecting, 15_000).catch((err) => {
-      // a handshake that completes after we gave up is closed at once
-      connecting.then((late) => late.close().catch(() => {})).catch(() => {});
-      throw err;
-    });
-    let ready = false;
+    const c = await amqp.connect(o.url, socketOpts);
     c.on('error', onError);
     c.on('close', () => {
-      if (!ready || conn !== c) return; // a close during setup fails the setup instead
+      if (conn !== c) return;
       conn = undefined;
       pub = undefined;
       declared.clear();
@@ -110,26 +104,11 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
         void ensureConnected();
       }
     });
-    let p: ConfirmChannel;
-    try {
-      // A broker that is still booting may accept the connection and then stall or refuse the
-      // queue declarations (quorum queues recovering): give up on this attempt and try again.
-      p = await withTimeout(
-        (async () => {
-          const ch = await c.createConfirmChannel();
-          ch.on('error', onError);
-          for (const s of subs) if (s.active) await setupConsumer(c, s);
-          return ch;
-        })(),
-        15_000,
-      );
-    } catch (err) {
-      await c.close().catch(() => {});
-      throw err;
-    }
+    const p = await c.createConfirmChannel();
+    p.on('error', onError);
     conn = c;
     pub = p;
-    ready = true;
+    for (const s of subs) if (s.active) await setupConsumer(c, s);
     say('connected to RabbitMQ');
     const w = waiters;
     waiters = [];
@@ -175,9 +154,8 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
 
   return {
     async publish(queue, message) {
-      const giveUp = Date.now() + (o.publishTimeoutMs ?? 30_000);
-      for (;;) {
-        await waitConnected(Math.max(1, giveUp - Date.now()));
+      for (let attempt = 0; ; attempt++) {
+        await waitConnected(o.publishTimeoutMs ?? 30_000);
         const ch = pub!;
         try {
           if (!declared.has(queue)) {
@@ -194,19 +172,15 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
           });
           return;
         } catch (err) {
-          // the channel closed under us: wait for the reconnect and publish again (at-least-once)
-          if (closed || Date.now() > giveUp) throw err;
-          await new Promise((r) => setTimeout(r, 250));
+          // the channel closed under us: reconnect and publish again (at-least-once)
+          if (attempt >= 5 || closed) throw err;
         }
       }
     },
     async consume(queue, handler, opts = {}) {
       const s: Sub = { queue, handler, prefetch: Math.max(1, opts.prefetch ?? 1), active: true };
       subs.push(s);
-      if (conn) {
-        // a connection that is dying fails here; the reconnect registers the consumer again
-        await setupConsumer(conn, s).catch((err) => onError(err));
-      }
+      if (conn) await setupConsumer(conn, s);
       const consumer: Consumer = {
         async cancel() {
           s.active = false;
@@ -225,22 +199,6 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<Bus> {
       await c?.close().catch(() => {});
     },
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`RabbitMQ setup took longer than ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }
 
 export const redact = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');

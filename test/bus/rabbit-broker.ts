@@ -15,8 +15,6 @@ export interface TestBroker {
   /** amqps:// URL and the CA (PEM file) that signed the broker's certificate, with `tls: true`. */
   tlsUrl?: string;
   caFile?: string;
-  /** SIGKILL the broker node (not epmd), then start it again on the same ports and data. */
-  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -155,16 +153,7 @@ export async function startBroker(opts: { tls?: boolean } = {}, timeoutMs = 120_
     env,
     stdio: 'ignore',
   });
-  let server: ChildProcess = spawn(SERVER, [], { env, cwd: dir, stdio: 'ignore', detached: true });
-  const killServer = async () => {
-    const p = server;
-    if (!p.pid || p.exitCode !== null || p.signalCode !== null) return;
-    const gone = new Promise((r) => p.once('exit', r));
-    try {
-      process.kill(-p.pid, 'SIGKILL');
-    } catch {}
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-  };
+  const server: ChildProcess = spawn(SERVER, [], { env, cwd: dir, stdio: 'ignore', detached: true });
   const stop = async () => {
     for (const p of [server, epmd]) {
       if (!p.pid || p.exitCode !== null || p.signalCode !== null) continue;
@@ -194,20 +183,9 @@ export async function startBroker(opts: { tls?: boolean } = {}, timeoutMs = 120_
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  const restart = async () => {
-    await killServer();
-    server = spawn(SERVER, [], { env, cwd: dir, stdio: 'ignore', detached: true });
-    const end = Date.now() + timeoutMs;
-    while (!(await tcpOpen(port))) {
-      if (server.exitCode !== null || Date.now() > end)
-        throw new Error(`RabbitMQ did not restart on port ${port}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     port,
-    restart,
     ...(tlsPort ? { tlsUrl: `amqps://guest:guest@localhost:${tlsPort}`, caFile: certs!.ca } : {}),
     stop,
   };
