@@ -2,23 +2,12 @@
 // the PID it started and kills only that (and, for SIGKILL tests, the script process groups the
 // test itself knows about are short-lived sleeps).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD, adminAuth } from '../helpers/manager.js';
 import type { Caller } from './helpers.js';
+import { freePort } from '../helpers/postgres.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Proc {
   child: ChildProcess;
@@ -97,3 +86,5 @@ export async function startManagerProcess(
   }
   return { ...p, ...caller, url };
 }
+
+export { freePort };

@@ -4,17 +4,7 @@
 // the same rows in one transaction, so a failure leaves nothing half-created.
 import { prepareDeploymentPlan } from '../../dsl/index.js';
 import type { Db } from '../../store/port.js';
-
-export interface ExecutionRow {
-  _storage_id: number;
-  id: string;
-  workflow_id: string;
-  status: string;
-  parameters: Record<string, any>;
-  _tenant_id: number;
-  _creator_id: number;
-  _deployment_fk: number | null;
-}
+import type { ExecutionRow } from '../store.js';
 
 const j = (v: unknown) => JSON.stringify(v ?? null);
 
