@@ -1,5 +1,6 @@
 // The shapes the manager answers with (rest-api.md §1, §3). Only the fields the CLI reads are typed;
 // the rest pass through untouched for --json.
+import type { ExecutionStatus } from '../../engine/states.js';
 
 export interface Pagination {
   total: number;
@@ -44,17 +45,8 @@ export interface Deployment extends Resource {
   workflows?: { name: string; parameters?: Record<string, unknown> }[];
 }
 
-export type ExecutionStatus =
-  | 'pending'
-  | 'started'
-  | 'cancelling'
-  | 'force_cancelling'
-  | 'kill_cancelling'
-  | 'queued'
-  | 'scheduled'
-  | 'terminated'
-  | 'failed'
-  | 'cancelled';
+// One definition of the statuses, owned by the engine.
+export type { ExecutionStatus };
 
 export const END_STATES: ReadonlySet<string> = new Set(['terminated', 'failed', 'cancelled']);
 
