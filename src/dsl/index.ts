@@ -7,7 +7,7 @@
 //   evaluateRuntimeFunctions(value, ctx: RuntimeContext, scope)  — get_attribute, get_secret, …
 //
 // The file-system adapter is kept out of this module so it stays free of node:fs: import
-// `parseBlueprintDir` / `fsImportResolver` from './fs-resolver.js'.
+// `parseBlueprintDir` / `fsImportResolver` from '../dsl-fs/resolver.js'.
 export { BUILTIN_TYPES_YAML, withBuiltinTypes } from './builtin-types.js';
 export { type DeploymentOptions, type DeploymentPlan, prepareDeploymentPlan } from './deployment.js';
 export { DslError, type DslErrorClass } from './errors.js';

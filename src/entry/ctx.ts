@@ -1,3 +1,5 @@
+// `ctx`, the script plugin's client of the ctx proxy.
 import { main } from '../worker/ctx-cli.js';
+import { runMain } from './boundary.js';
 
-await main(process.argv);
+await runMain('ctx', () => main(process.argv));

@@ -92,7 +92,7 @@ export function registerLabCommands(program: Command): void {
   }
   lab
     .command('install')
-    .description("run the cluster guide's install sequence in the nodes (needs the installer, issue 7)")
+    .description("run the cluster guide's install sequence in the nodes")
     .action(
       action(async (l) => {
         const { installSequence } = await import('./install.js');

@@ -4,7 +4,7 @@ import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { databaseConfig, queueConfig } from '../installer/guide-config.js';
+import { databaseConfig, queueConfig } from './guide-config.js';
 import type { Lab } from './lab.js';
 import { fsRoot } from './nodes.js';
 import type { LabNode, Role } from './topology.js';
@@ -36,7 +36,7 @@ function configFor(n: LabNode, nodes: LabNode[]): string | undefined {
 export function planInstall(nodes: LabNode[], has: (command: string) => boolean): InstallStep[] {
   const first = nodes[0]!.name;
   const noCert = has('generate-test-cert') ? undefined : 'cfy_manager has no generate-test-cert command yet';
-  const noInstall = has('install') ? undefined : 'cfy_manager has no install command yet (issue 7)';
+  const noInstall = has('install') ? undefined : 'cfy_manager has no install command yet';
   const noRole = (n: LabNode) =>
     noInstall ??
     (n.roles.length === 1 && has(`install:${n.roles[0]}`)
@@ -120,6 +120,6 @@ export async function installSequence(
     );
     if (r.code !== 0) return 1;
   }
-  if (blocked) out('install sequence incomplete: the installer (issue 7) does not provide every step yet');
+  if (blocked) out('install sequence incomplete: the installer does not provide every step yet');
   return blocked ? 1 : 0;
 }

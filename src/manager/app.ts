@@ -11,8 +11,8 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { sqlState } from '../store/port.js';
 import { hasPermission } from './auth/permissions.js';
-import type { ManagerContext } from './context.js';
-import { badParameters, CloudifyError, forbidden } from './errors.js';
+import { API, type ManagerContext } from './context.js';
+import { badParameters, CloudifyError, forbidden } from '../common/errors.js';
 import { registerBlueprintRoutes } from './routes/blueprints.js';
 import { registerClusterRoutes } from './routes/cluster.js';
 import { registerDeploymentRoutes } from './routes/deployments.js';
@@ -27,9 +27,7 @@ import { registerStatusRoutes, registerVersionRoute } from './routes/status.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/users.js';
-import { ErrorBody } from './schemas.js';
-
-export const API = '/api/v3.1';
+import { ErrorBody } from './schemas/common.js';
 
 export async function buildApp(
   ctx: ManagerContext,
@@ -63,7 +61,7 @@ export async function buildApp(
   });
   app.addSchema(ErrorBody);
 
-  await app.register(async (open) => registerPublicRoutes(open, ctx));
+  await app.register(async (open) => registerPublicRoutes(open.withTypeProvider(), ctx));
   await app.register(async (secured) => {
     secured.addHook('preHandler', async (req) => {
       req.auth = await ctx.authenticator.authenticate(req.headers);
@@ -89,11 +87,11 @@ export async function buildApp(
       registerLicenseRoutes,
       registerClusterRoutes,
     ]) {
-      await secured.register(async (scope) => register(scope, ctx), { prefix: API });
+      await secured.register(async (scope) => register(scope.withTypeProvider(), ctx), { prefix: API });
     }
     // The version is also served without the API prefix, as Cloudify does; the file server sits beside it.
-    await secured.register(async (scope) => registerVersionRoute(scope));
-    await secured.register(async (scope) => registerFileRoutes(scope, ctx));
+    await secured.register(async (scope) => registerVersionRoute(scope.withTypeProvider()));
+    await secured.register(async (scope) => registerFileRoutes(scope.withTypeProvider(), ctx));
   });
   app.get(`${API}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -1,4 +1,4 @@
-// Manager settings with their defaults in one place. The serve command fills them from flags and env.
+// Manager settings with their defaults in one place. The serve and worker commands fill them from flags and env.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,8 @@ export interface ManagerConfig {
   dbUrl?: string;
   /** RabbitMQ URL; unset means the in-process bus. */
   amqpUrl?: string;
+  /** CA bundle that verifies an amqps:// broker. */
+  amqpCa?: string;
   host: string;
   port: number;
   /** The bootstrap admin's password; generated and printed once when unset on a new database. */
@@ -25,6 +27,11 @@ export interface ManagerConfig {
   blueprintMaxSizeMb: number;
   /** Most files an extracted blueprint may hold. @default 10000 (Cloudify's blueprint_folder_max_files) */
   blueprintMaxFiles: number;
+  /**
+   * Executions that run at once across the cluster; more wait as `queued` (Cloudify's
+   * max_concurrent_workflows). @default 20
+   */
+  maxConcurrentWorkflows: number;
   /** 32-byte key (hex or base64) that encrypts secrets at rest; derived from the data dir key file when unset. */
   secretsKey?: string;
   /** This manager's identity in the `managers` table. */
@@ -44,6 +51,7 @@ export function defaultConfig(overrides: Partial<ManagerConfig> = {}): ManagerCo
     maxPageSize: 10000,
     blueprintMaxSizeMb: 50,
     blueprintMaxFiles: 10000,
+    maxConcurrentWorkflows: 20,
     hostname: 'localhost',
     privateIp: '127.0.0.1',
     publicIp: '127.0.0.1',

@@ -1,15 +1,31 @@
 // What every route module receives: the store, the settings, and the ports to the rest of the system.
-import type { FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyRequest,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { Lifecycle } from '../executions/lifecycle.js';
 import type { Db } from '../store/port.js';
 import type { AuthContext, Authenticator } from './auth/authenticate.js';
 import type { ManagerConfig } from './config.js';
-import { forbidden } from './errors.js';
-import type { Scope } from './list-query.js';
+import { forbidden } from '../common/errors.js';
+import type { Scope } from '../store/repositories/list.js';
 
-/** Hands a new execution to whoever runs workflows (the in-process worker or RabbitMQ). */
-export interface ExecutionDispatcher {
-  dispatch(executionId: string): Promise<void>;
-}
+/** What route modules register on: request types come from each route's TypeBox schemas. */
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** The prefix of every REST API v3.1 route. */
+export const API = '/api/v3.1';
 
 /** Parses an extracted blueprint into a plan; until the DSL is wired it is absent and upload only stores. */
 export type BlueprintParser = (blueprintDir: string, mainFile: string) => Promise<Record<string, unknown>>;
@@ -29,10 +45,11 @@ export interface ManagerContext {
   authenticator: Authenticator;
   /** Root of the file server (uploaded-blueprints/, blueprints/, …). */
   resourcesDir: string;
-  dispatcher?: ExecutionDispatcher;
+  /** The execution lifecycle (create, status changes, actions, queue), shared with the worker. */
+  executions: Lifecycle;
   parseBlueprint?: BlueprintParser;
-  /** GET /deployments/{id}/outputs and /capabilities call this (wired in create.ts). */
-  evaluateOutputs?: SectionEvaluator;
+  /** GET /deployments/{id}/outputs and /capabilities call this. */
+  evaluateOutputs: SectionEvaluator;
   /** Extra /status entries (worker, broker), each probed per request. */
   serviceProbes?: (() => Promise<
     Record<string, { status: 'Active' | 'Inactive'; is_remote: boolean; extra_info: Record<string, unknown> }>

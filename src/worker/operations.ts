@@ -8,7 +8,9 @@ import { NonRecoverableError, type OperationSpec } from '../engine/index.js';
 import type { Db } from '../store/port.js';
 import type { EntityView, LogLevel, OperationContext, Plugin } from './plugins/types.js';
 import { loadRuntimeContext, type SecretsCipher } from './runtime-context.js';
-import { type DeploymentInfo, type ExecutionRow, type NodeRow, updateNodeInstance } from './store.js';
+import type { DeploymentInfo } from '../store/repositories/deployments.js';
+import type { ExecutionRow } from '../store/repositories/executions.js';
+import { type NodeRow, updateNodeInstance } from '../store/repositories/nodes.js';
 import type { ExecutionWriter } from './writer.js';
 
 export interface OperationEnv {

@@ -27,17 +27,15 @@ import { runRemoteOperation, type OperationEnv } from './operations.js';
 import type { Plugin } from './plugins/types.js';
 import type { SecretsCipher } from './runtime-context.js';
 import { finishScaleModification, rollbackScaleOut, startScaleModification } from './scale.js';
+import { loadDeployment } from '../store/repositories/deployments.js';
 import {
   type ExecutionRow,
   executionStatus,
-  loadDeployment,
-  loadGraph,
-  loadInstances,
-  loadNodes,
+  markResumed,
   recountFinished,
-  saveGraph,
-  toPlanInstance,
-} from './store.js';
+} from '../store/repositories/executions.js';
+import { loadInstances, loadNodes, toPlanInstance } from '../store/repositories/nodes.js';
+import { loadGraph, saveGraph } from '../store/repositories/tasks-graphs.js';
 import { ExecutionWriter } from './writer.js';
 
 /** Operations in flight per execution. @default 100 */
@@ -95,21 +93,13 @@ export async function runWorkflowExecution(o: RunnerOptions, exec: ExecutionRow)
   let first: EngineInput;
   let modification: ScaleModification | undefined;
   if (stored) {
-    // A stored graph: the worker died (status still started/cancelling), or REST resumed a
-    // failed/cancelled execution (status pending again), which resets failed operations.
-    const mode = exec.status === 'pending' ? 'force-resume' : 'resume';
-    await o.db.query('UPDATE executions SET resume = true WHERE _storage_id = $1', [exec._storage_id]);
-    if (mode === 'force-resume') {
-      await o.db.query(
-        `UPDATE operations SET state = 'pending', parameters = parameters || '{"current_retries": 0}'::jsonb
-         WHERE _tasks_graph_fk = $1 AND state IN ('failed', 'rescheduled')`,
-        [stored.storageId],
-      );
-    }
+    // A stored graph: the worker died (status still started/cancelling), or a user resumed a
+    // failed/cancelled execution, which the lifecycle already reset (resetForResume).
+    await markResumed(o.db, exec._storage_id);
     await recountFinished(o.db, exec._storage_id);
-    state = restoreExecutionState(ref, stored, { mode, maxInFlight });
+    state = restoreExecutionState(ref, stored, { mode: 'resume', maxInFlight });
     first = { type: 'resume' };
-    o.log?.info({ execution_id: exec.id, mode }, 'resuming execution from its stored task graph');
+    o.log?.info({ execution_id: exec.id }, 'resuming execution from its stored task graph');
   } else {
     const instances = await loadInstances(o.db, dep._storage_id);
     const input: WorkflowInput = {

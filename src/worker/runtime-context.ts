@@ -3,6 +3,7 @@
 // deployments. Used for operation inputs (has_intrinsic_functions) and for outputs/capabilities.
 import { evaluateRuntimeFunctions, type RuntimeContext } from '../dsl/index.js';
 import type { Db } from '../store/port.js';
+import { readableSecrets } from '../store/repositories/secrets.js';
 
 export interface SecretsCipher {
   decrypt(stored: string): string;
@@ -76,13 +77,7 @@ export async function loadRuntimeContext(
   const secretNames = new Set<string>();
   collectSecretRefs(value, secretNames);
   if (secretNames.size) {
-    const rows = await db.query<{ id: string; value: string; own: boolean }>(
-      `SELECT id, value, (_tenant_id = $1) AS own FROM secrets WHERE id = ANY($2::text[])
-       AND (_tenant_id = $1 OR visibility = 'global') ORDER BY own`,
-      [dep._tenant_id, `{${[...secretNames].map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`],
-    );
-    // a tenant's own secret wins over a global one of the same name (ordered last)
-    secretRows = new Map(rows.map((r) => [r.id, r.value]));
+    secretRows = await readableSecrets(db, dep._tenant_id, [...secretNames]);
   }
   return {
     inputs: dep.inputs ?? {},

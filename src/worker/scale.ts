@@ -6,13 +6,9 @@
 import { modifyDeployment, type NodeInstance, prepareDeploymentPlan } from '../dsl/index.js';
 import { planScaleModification, type ScaleModification, type WorkflowInput } from '../engine/index.js';
 import type { Db } from '../store/port.js';
-import {
-  type DeploymentInfo,
-  type ExecutionRow,
-  type InstanceRow,
-  type NodeRow,
-  toPlanInstance,
-} from './store.js';
+import type { DeploymentInfo } from '../store/repositories/deployments.js';
+import type { ExecutionRow } from '../store/repositories/executions.js';
+import { type InstanceRow, type NodeRow, toPlanInstance } from '../store/repositories/nodes.js';
 
 const j = (v: unknown) => JSON.stringify(v ?? null);
 

@@ -5,6 +5,8 @@
 import type { Logger } from 'pino';
 import { type Bus, type Consumer, WORKFLOW_QUEUE } from '../bus/port.js';
 import { workflowEvent } from '../engine/index.js';
+import type { WorkflowMessage } from '../executions/dispatch.js';
+import type { Lifecycle } from '../executions/lifecycle.js';
 import type { Db } from '../store/port.js';
 import { ctxBinDir } from './ctx-bin.js';
 import { stratusPlugin } from './plugins/noop.js';
@@ -12,23 +14,15 @@ import { scriptPlugin } from './plugins/script/index.js';
 import type { Plugin } from './plugins/types.js';
 import { type ExecutionStatusPort, type RunnerOptions, runWorkflowExecution } from './run-execution.js';
 import type { SecretsCipher } from './runtime-context.js';
-import { loadExecution } from './store.js';
+import { loadExecution } from '../store/repositories/executions.js';
 import { ExecutionWriter } from './writer.js';
 import { createDeploymentEnvironment, deleteDeploymentEnvironment } from './system/deployment-environment.js';
-
-export type { ExecutionStatusPort } from './run-execution.js';
-
-/** The body the manager publishes (rest-api.md §6.3); the worker reads only `id`. */
-export interface WorkflowMessage {
-  id: string;
-  execution_creator?: number;
-  cloudify_task?: { kwargs?: Record<string, unknown> & { __cloudify_context?: Record<string, unknown> } };
-}
 
 export interface WorkerOptions {
   db: Db;
   bus: Bus;
-  status: ExecutionStatusPort;
+  /** The execution lifecycle: the worker reports statuses through it (its rules, its side effects). */
+  lifecycle: Pick<Lifecycle, 'updateStatus'>;
   /** Root of the file server (blueprints/<tenant>/<id>/ holds the scripts). */
   resourcesDir: string;
   secrets?: SecretsCipher;
@@ -56,9 +50,14 @@ export function builtinPlugins(extra: Plugin[] = []): Map<string, Plugin> {
 }
 
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
+  const status: ExecutionStatusPort = {
+    async setStatus(id, s, error) {
+      await o.lifecycle.updateStatus(id, s, error ?? null);
+    },
+  };
   const runner: RunnerOptions = {
     db: o.db,
-    status: o.status,
+    status,
     plugins: builtinPlugins(o.plugins),
     resourcesDir: o.resourcesDir,
     secrets: o.secrets,
@@ -108,7 +107,7 @@ async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: Workf
     switch (exec.workflow_id) {
       case 'create_deployment_environment':
       case 'delete_deployment_environment':
-        await runSystemWorkflow(o, exec);
+        await runSystemWorkflow(runner, exec);
         return;
       default:
         await runWorkflowExecution(runner, exec);
@@ -116,12 +115,11 @@ async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: Workf
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     o.log?.warn({ execution_id: exec.id, workflow_id: exec.workflow_id, err: message }, 'execution failed');
-    await o.status.setStatus(exec.id, 'failed', message).catch(() => {});
   }
 }
 
 async function runSystemWorkflow(
-  o: WorkerOptions,
+  o: RunnerOptions,
   exec: NonNullable<Awaited<ReturnType<typeof loadExecution>>>,
 ) {
   if (exec.status !== 'started') await o.status.setStatus(exec.id, 'started');

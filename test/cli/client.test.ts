@@ -12,7 +12,7 @@ import { CloudifyClient } from '../../src/cli/client/index.js';
 import { Transport } from '../../src/cli/client/transport.js';
 import { newProfile } from '../../src/cli/profiles/store.js';
 import { defaultConfig } from '../../src/manager/config.js';
-import { createManager, type Manager } from '../../src/manager/create.js';
+import { createManager, type Manager } from '../../src/entry/manager.js';
 import { ADMIN_PASSWORD, FIXTURES } from './helpers.js';
 
 describe('CloudifyClient against an in-process manager', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import * as errors from '../../src/manager/errors.js';
+import * as errors from '../../src/common/errors.js';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -36,7 +36,7 @@ test('docs/errors.md lists every code in src/manager/errors.ts with the right HT
 });
 
 test('the source text agrees: every make(status, code) in errors.ts is documented', () => {
-  const src = readFileSync(new URL('../../src/manager/errors.ts', import.meta.url), 'utf8');
+  const src = readFileSync(new URL('../../src/common/errors.ts', import.meta.url), 'utf8');
   const docRows = documented();
   const inSource = [...src.matchAll(/make\((\d{3}), '([a-z_]+)'\)/g)].map(
     (m) => [m[2], Number(m[1])] as const,

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { defaultConfig, type ManagerConfig } from '../../src/manager/config.js';
-import type { ManagerContext } from '../../src/manager/context.js';
-import { createManager, type Manager } from '../../src/manager/create.js';
+import type { ExecutionDispatcher } from '../../src/executions/lifecycle.js';
+import { createManager, type Manager } from '../../src/entry/manager.js';
 import type { DriverFixture } from './drivers.js';
 
 export const ADMIN_PASSWORD = 'admin-test-pw';
@@ -20,12 +20,13 @@ export interface TestManager extends Manager {
 export async function startTestManager(
   fx: DriverFixture,
   overrides: Partial<ManagerConfig> = {},
-  extend?: (ctx: ManagerContext) => void,
+  /** Executions go to this dispatcher (null: nowhere) instead of an in-process worker. */
+  dispatcher?: ExecutionDispatcher | null,
 ): Promise<TestManager> {
   const db = await fx.open();
   const dataDir = mkdtempSync(join(tmpdir(), 'stratus-mgr-'));
   const config = defaultConfig({ dataDir, adminPassword: ADMIN_PASSWORD, ...overrides });
-  const m = await createManager(config, { db, extend });
+  const m = await createManager(config, { db, dispatcher });
   return {
     ...m,
     dataDir,

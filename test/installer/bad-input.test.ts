@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { databaseConfig } from '../../src/installer/guide-config.js';
+import { databaseConfig } from '../../src/lab/guide-config.js';
 import { startTestLab, type TestLab } from '../../src/lab/testing.js';
 import { within } from '../../src/lab/within.js';
 import { CFY, cfy, nodeFile, nodeIp } from './lab-helpers.js';

@@ -33,7 +33,7 @@ import {
 import { ValidationError } from '../../src/installer/errors.js';
 import { scrub, setupLogging } from '../../src/installer/log.js';
 import { formatTable, pyCenter } from '../../src/installer/table.js';
-import { databaseConfig, type GuideNode } from '../../src/installer/guide-config.js';
+import { databaseConfig, type GuideNode } from '../../src/lab/guide-config.js';
 
 const dbs: GuideNode[] = [
   { name: 'db1', ip: '10.9.0.11' },

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { GUIDE_SECRETS } from '../../src/installer/guide-config.js';
+import { GUIDE_SECRETS } from '../../src/lab/guide-config.js';
 import { httpsRequest } from '../../src/installer/services/https.js';
 import { startTestLab, type TestLab } from '../../src/lab/testing.js';
 import { within } from '../../src/lab/within.js';

@@ -90,7 +90,7 @@ forEachDriver('REST core', (fx) => {
   });
 
   test('an Execution-Token authenticates while its execution is active, and names it', async () => {
-    const { sha256 } = await import('../../src/manager/auth/tokens.js');
+    const { sha256 } = await import('../../src/common/tokens.js');
     await m.db.query(
       "INSERT INTO executions (id, _tenant_id, _creator_id, workflow_id, status, token) VALUES ('ex1', 0, 0, 'install', 'started', $1)",
       [sha256('raw-exec-token')],

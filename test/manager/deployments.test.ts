@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../src/store/port.js';
-import { updateExecutionStatus } from '../../src/manager/executions/service.js';
 import { deploymentCreateWait } from '../../src/manager/routes/deployments.js';
 import { forEachDriver } from '../helpers/drivers.js';
 import { startTestManager, type TestManager } from '../helpers/manager.js';
@@ -31,9 +30,7 @@ forEachDriver('deployments', (fx) => {
   describe('without a worker', () => {
     let m: TestManager;
     before(async () => {
-      m = await startTestManager(fx, {}, (c) => {
-        c.dispatcher = undefined;
-      });
+      m = await startTestManager(fx, {}, null);
       await seedBlueprint(m.db, 'bp', 'uploaded', PLAN);
       await seedBlueprint(m.db, 'bp-up', 'uploading', null);
       await seedBlueprint(m.db, 'bp-noplan', 'uploaded', null);
@@ -217,23 +214,24 @@ forEachDriver('deployments', (fx) => {
     let outcome: 'terminated' | 'failed' | 'never' = 'terminated';
     before(async () => {
       deploymentCreateWait.intervalMs = 10;
-      m = await startTestManager(fx, {}, (c) => {
-        c.dispatcher = {
+      m = await startTestManager(
+        fx,
+        {},
+        {
           async dispatch(id) {
             if (outcome === 'never') return;
             const end = outcome;
             setTimeout(async () => {
-              await updateExecutionStatus(c, id, 'started');
-              await updateExecutionStatus(
-                c,
+              await m.ctx.executions.updateStatus(id, 'started');
+              await m.ctx.executions.updateStatus(
                 id,
                 end,
                 end === 'failed' ? 'Traceback\nRuntimeError: plan broke' : null,
               );
             }, 20);
           },
-        };
-      });
+        },
+      );
       await seedBlueprint(m.db, 'bp', 'uploaded', { inputs: {}, workflows: {} });
     });
     after(async () => {

@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { ManagerContext } from '../../src/manager/context.js';
 import { deploymentCreateWait } from '../../src/manager/routes/deployments.js';
-import {
-  issueExecutionToken,
-  setMaxConcurrentWorkflows,
-  updateExecutionStatus,
-} from '../../src/manager/executions/service.js';
-import { applyAction, validateStatusUpdate } from '../../src/manager/executions/status.js';
+import { issueExecutionToken } from '../../src/executions/lifecycle.js';
+import { applyAction, validateStatusUpdate } from '../../src/executions/status.js';
 import { forEachDriver } from '../helpers/drivers.js';
 import { startTestManager, type TestManager } from '../helpers/manager.js';
 
@@ -85,12 +81,13 @@ forEachDriver('executions', (fx) => {
   const dispatched: string[] = [];
   before(async () => {
     deploymentCreateWait.intervalMs = 10;
-    m = await startTestManager(fx, {}, (c) => {
-      ctx = c;
-      c.dispatcher = {
+    m = await startTestManager(
+      fx,
+      {},
+      {
         async dispatch(id) {
           dispatched.push(id);
-          const [ex] = await c.db.query<{ workflow_id: string }>(
+          const [ex] = await m.db.query<{ workflow_id: string }>(
             'SELECT workflow_id FROM executions WHERE id = $1',
             [id],
           );
@@ -98,13 +95,14 @@ forEachDriver('executions', (fx) => {
           // System workflows complete on their own, as a worker would.
           if (ex?.workflow_id.endsWith('_deployment_environment')) {
             setTimeout(async () => {
-              await updateExecutionStatus(c, id, 'started');
-              await updateExecutionStatus(c, id, 'terminated');
+              await m.ctx.executions.updateStatus(id, 'started');
+              await m.ctx.executions.updateStatus(id, 'terminated');
             }, 5);
           }
         },
-      };
-    });
+      },
+    );
+    ctx = m.ctx;
     const [t] = await m.db.query<{ id: number }>("SELECT id FROM tenants WHERE name = 'default_tenant'");
     const [u] = await m.db.query<{ id: number }>("SELECT id FROM users WHERE username = 'admin'");
     await m.db.query(
@@ -122,7 +120,6 @@ forEachDriver('executions', (fx) => {
     }
   });
   after(async () => {
-    setMaxConcurrentWorkflows(undefined);
     await m?.close();
   });
 
@@ -260,7 +257,7 @@ forEachDriver('executions', (fx) => {
   });
 
   test('global cap queues and dequeues in order', async () => {
-    setMaxConcurrentWorkflows(1);
+    m.ctx.config.maxConcurrentWorkflows = 1;
     try {
       const a = (await start({ deployment_id: 'd3', workflow_id: 'install' })).json();
       assert.equal(a.status, 'pending');
@@ -279,7 +276,7 @@ forEachDriver('executions', (fx) => {
       assert.equal((await get(c.id)).status, 'pending');
       await patch(c.id, { status: 'terminated' });
     } finally {
-      setMaxConcurrentWorkflows(undefined);
+      m.ctx.config.maxConcurrentWorkflows = 20;
     }
   });
 

@@ -9,9 +9,7 @@ forEachDriver('nodes and node instances', (fx) => {
   let m: TestManager;
   before(async () => {
     // No worker: the create_deployment_environment execution stays pending (the API contract alone).
-    m = await startTestManager(fx, {}, (c) => {
-      c.dispatcher = undefined;
-    });
+    m = await startTestManager(fx, {}, null);
     const [t] = await m.db.query<{ id: number }>("SELECT id FROM tenants WHERE name = 'default_tenant'");
     const [u] = await m.db.query<{ id: number }>("SELECT id FROM users WHERE username = 'admin'");
     await m.db.query(

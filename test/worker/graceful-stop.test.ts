@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { defaultConfig } from '../../src/manager/config.js';
-import { createManager, type Manager } from '../../src/manager/create.js';
+import { createManager, type Manager } from '../../src/entry/manager.js';
 import { ADMIN_PASSWORD, adminAuth } from '../helpers/manager.js';
 import { JOURNEY_FILES } from './fixtures.js';
 import {

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { setMaxConcurrentWorkflows } from '../../src/manager/executions/service.js';
 import { forEachDriver } from '../helpers/drivers.js';
 import { startTestManager, type TestManager } from '../helpers/manager.js';
 import { API, events, runWorkflow, startExecution, until, waitExecution } from './helpers.js';
@@ -24,7 +23,6 @@ forEachDriver('workflows over REST', (fx) => {
     root = mkdtempSync(join(tmpdir(), 'stratus-wf-'));
   });
   after(async () => {
-    setMaxConcurrentWorkflows(undefined);
     killPids(pids);
     await m?.close();
     rmSync(root, { recursive: true, force: true });
@@ -153,7 +151,7 @@ forEachDriver('workflows over REST', (fx) => {
     assert.equal(busy.json().error_code, 'existing_running_execution_error');
     const queued = await startExecution(m, 'q1', 'uninstall', {}, { queue: true });
     assert.equal(queued.status, 'queued');
-    setMaxConcurrentWorkflows(1);
+    m.ctx.config.maxConcurrentWorkflows = 1;
     try {
       const capped = await startExecution(m, 'q2', 'install');
       assert.equal(capped.status, 'queued');
@@ -167,7 +165,7 @@ forEachDriver('workflows over REST', (fx) => {
       assert.ok(Date.parse(e2.started_at) <= Date.parse(e3.started_at));
       assert.ok(Date.parse(e3.started_at) >= Date.parse(e2.ended_at), 'the cap of 1 held');
     } finally {
-      setMaxConcurrentWorkflows(undefined);
+      m.ctx.config.maxConcurrentWorkflows = 20;
     }
     const a = (await instancesOf(m, 'q1'))[0];
     assert.equal(a.state, 'deleted');

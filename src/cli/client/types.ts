@@ -1,6 +1,18 @@
 // The shapes the manager answers with (rest-api.md §1, §3). Only the fields the CLI reads are typed;
 // the rest pass through untouched for --json.
-import type { ExecutionStatus } from '../../engine/states.js';
+
+/** An execution's status as the REST API reports it (the CLI imports nothing from the server). */
+export type ExecutionStatus =
+  | 'pending'
+  | 'started'
+  | 'cancelling'
+  | 'force_cancelling'
+  | 'kill_cancelling'
+  | 'terminated'
+  | 'failed'
+  | 'cancelled'
+  | 'queued'
+  | 'scheduled';
 
 export interface Pagination {
   total: number;
@@ -44,9 +56,6 @@ export interface Deployment extends Resource {
   site_name?: string | null;
   workflows?: { name: string; parameters?: Record<string, unknown> }[];
 }
-
-// One definition of the statuses, owned by the engine.
-export type { ExecutionStatus };
 
 export const END_STATES: ReadonlySet<string> = new Set(['terminated', 'failed', 'cancelled']);
 

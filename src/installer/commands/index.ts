@@ -1,5 +1,5 @@
 // The installer's commands. Each declaration lazily imports its action module.
-// Broker commands (queue engineer) register from src/installer/main.ts with registerBrokersCommands.
+// Broker commands register beside these from src/entry/cfy_manager.ts (registerBrokersCommands).
 import type { Command } from 'commander';
 import { action, addConfigFlags, type CommonOpts } from './common.js';
 import { registerDbsCommands } from './dbs.js';

@@ -2,9 +2,9 @@
 // Returns who is calling and in which tenant; permission checks happen per route in app.ts.
 import type { Db } from '../../store/port.js';
 import type { ManagerConfig } from '../config.js';
-import { forbidden, NO_AUTH_MESSAGE, unauthorized } from '../errors.js';
+import { forbidden, NO_AUTH_MESSAGE, unauthorized } from '../../common/errors.js';
 import { verifyPassword } from './passwords.js';
-import { parseToken, sha256 } from './tokens.js';
+import { parseToken, sha256 } from '../../common/tokens.js';
 
 export interface AuthContext {
   user: { id: number; username: string; systemRole: string };

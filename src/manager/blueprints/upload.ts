@@ -11,7 +11,7 @@ import { create as tarCreate } from 'tar';
 import { parse as parseYaml } from 'yaml';
 import type { Db } from '../../store/port.js';
 import type { ManagerContext } from '../context.js';
-import { CloudifyError, conflict, invalidBlueprint, payloadTooLarge } from '../errors.js';
+import { CloudifyError, conflict, invalidBlueprint, payloadTooLarge } from '../../common/errors.js';
 import { type ArchiveKind, ArchiveError, detectKind, extensionOf, extractArchive } from './archive.js';
 
 export type UploadState =

@@ -6,7 +6,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasPermission } from '../auth/permissions.js';
 import { checkEntryPath } from '../blueprints/archive.js';
@@ -31,6 +31,7 @@ import {
   type UploadState,
 } from '../blueprints/upload.js';
 import { type ManagerContext, scopeOf, tenantOf } from '../context.js';
+import { parseLabels } from '../labels.js';
 import {
   badParameters,
   CloudifyError,
@@ -40,9 +41,15 @@ import {
   illegalAction,
   notFound,
   notFoundResource,
-} from '../errors.js';
-import { listResources, parseInclude, type ResourceDef, scopeSql, selectList } from '../list-query.js';
-import { commonFields, fromWithOwner, json, ts } from '../resources/common.js';
+} from '../../common/errors.js';
+import {
+  listResources,
+  parseInclude,
+  type ResourceDef,
+  scopeSql,
+  selectList,
+} from '../../store/repositories/list.js';
+import { commonFields, fromWithOwner, json, ts } from '../../store/repositories/common.js';
 import {
   Any,
   Bool,
@@ -55,7 +62,7 @@ import {
   resource,
   Str,
   Visibility,
-} from '../schemas.js';
+} from '../schemas/common.js';
 
 type Vis = 'private' | 'tenant' | 'global';
 const RANK: Record<Vis, number> = { private: 0, tenant: 1, global: 2 };
@@ -138,49 +145,6 @@ function parseBool(name: string, v: unknown): boolean | undefined {
 
 const str = (v: unknown): string | undefined =>
   v === undefined || v === null ? undefined : String(Array.isArray(v) ? v[0] : v);
-
-const LABEL_KEY = /^[\w.:/-]{1,256}$/;
-
-/** Labels as the client sends them: [{k: v}], [{key, value}], {k: v}, or "k=v,k2=v2". */
-export function parseLabels(v: unknown): { key: string; value: string }[] {
-  if (v === undefined || v === null || v === '') return [];
-  const out: { key: string; value: string }[] = [];
-  const add = (k: unknown, val: unknown) => {
-    const key = String(k).trim().toLowerCase();
-    const value = String(val ?? '').trim();
-    if (!LABEL_KEY.test(key)) {
-      throw badParameters(
-        `Invalid label key "${String(k)}": use letters, digits and "-", "_", ".", ":", "/"`,
-      );
-    }
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-    if (!value || value.length > 256 || /[\u0000-\u001f"]/.test(value)) {
-      throw badParameters(`Invalid value for label "${key}": "${value}"`);
-    }
-    out.push({ key, value });
-  };
-  const fromString = (s: string) => {
-    for (const pair of s.split(',').filter((p) => p.trim())) {
-      const i = pair.indexOf('=');
-      if (i <= 0) throw badParameters(`Labels must be given as key=value pairs, got "${pair}"`);
-      add(pair.slice(0, i), pair.slice(i + 1));
-    }
-  };
-  if (typeof v === 'string') fromString(v);
-  else if (Array.isArray(v)) {
-    for (const item of v) {
-      if (typeof item === 'string') fromString(item);
-      else if (item && typeof item === 'object') {
-        const o = item as Record<string, unknown>;
-        if ('key' in o && 'value' in o && Object.keys(o).length === 2) add(o.key, o.value);
-        else for (const [k, val] of Object.entries(o)) add(k, val);
-      } else throw badParameters(`Invalid label ${JSON.stringify(item)}`);
-    }
-  } else if (typeof v === 'object') {
-    for (const [k, val] of Object.entries(v as Record<string, unknown>)) add(k, val);
-  } else throw badParameters(`Invalid labels ${JSON.stringify(v)}`);
-  return out;
-}
 
 interface Received {
   args: Record<string, unknown>;

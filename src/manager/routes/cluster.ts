@@ -1,12 +1,12 @@
 // The cluster registry (rest-api.md §1.1, §4.2): managers, brokers and db nodes (read only; each
 // manager upserts its own row at start) and a best-effort /cluster-status (src/manager/cluster/status.ts).
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import { clusterStatus } from '../cluster/status.js';
 import { isAdmin, type ManagerContext, scopeOf } from '../context.js';
-import { listResources, type ResourceDef } from '../list-query.js';
-import { json, ts } from '../resources/common.js';
-import { Any, Bool, errorResponses, Int, ListQuery, listOf, NStr, resource, Str } from '../schemas.js';
+import { listResources, type ResourceDef } from '../../store/repositories/list.js';
+import { json, ts } from '../../store/repositories/common.js';
+import { Any, Bool, errorResponses, Int, ListQuery, listOf, NStr, resource, Str } from '../schemas/common.js';
 
 const CA = 'LEFT JOIN certificates c ON c.id = t._ca_cert_id';
 

@@ -1,7 +1,7 @@
 // Deployments (rest-api.md §1.4): list/get, create (row + create_deployment_environment, sync or
 // async), delete (delete_deployment_environment, or directly without a worker), outputs,
 // capabilities, and the worker's attribute PATCH.
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../store/port.js';
 import { hasPermission } from '../auth/permissions.js';
@@ -9,11 +9,11 @@ import type { ManagerContext } from '../context.js';
 import { scopeOf, tenantOf } from '../context.js';
 import {
   DEPLOYMENTS,
-  DeploymentBody,
   findDeployment,
   getDeploymentView,
   renderDeployment,
-} from '../deployments/model.js';
+} from '../../store/repositories/deployments.js';
+import { DeploymentBody } from '../schemas/deployments.js';
 import {
   badParameters,
   CloudifyError,
@@ -24,10 +24,10 @@ import {
   missingRequiredInput,
   notFoundResource,
   unknownInput,
-} from '../errors.js';
-import { createExecution, dispatchExecution } from '../executions/service.js';
-import { ACTIVE_STATES, isEnd, sqlArray } from '../executions/status.js';
-import { listResources, parseInclude, type Scope, scopeSql } from '../list-query.js';
+} from '../../common/errors.js';
+import { ACTIVE_STATES, isEnd } from '../../executions/status.js';
+import { sqlArray } from '../../store/repositories/common.js';
+import { listResources, parseInclude, type Scope, scopeSql } from '../../store/repositories/list.js';
 import {
   Any,
   Bool,
@@ -39,25 +39,10 @@ import {
   NStr,
   Str,
   Visibility,
-} from '../schemas.js';
+} from '../schemas/common.js';
 
 /** How long a synchronous create waits for create_deployment_environment (Cloudify: 1 s × 120). */
 export const deploymentCreateWait = { intervalMs: 250, timeoutMs: 120_000 };
-
-/**
- * TODO(functions): outputs and capabilities are returned as stored (each definition's `value`).
- * Runtime evaluation of intrinsic functions (get_attribute, get_secret, …) plugs in here.
- */
-export type DeploymentValuesEvaluator = (
-  db: Db,
-  deploymentStorageId: number,
-  kind: 'outputs' | 'capabilities',
-  definitions: Record<string, unknown>,
-) => Promise<Record<string, unknown>>;
-let valuesEvaluator: DeploymentValuesEvaluator | undefined;
-export function setDeploymentValuesEvaluator(fn: DeploymentValuesEvaluator | undefined): void {
-  valuesEvaluator = fn;
-}
 
 const VALID_ID = /^[^\s/\\:*?"<>|%#&+]+$/;
 const Obj = Type.Record(Type.String(), Any);
@@ -261,37 +246,36 @@ export async function registerDeploymentRoutes(app: FastifyInstance, ctx: Manage
       ]);
       if (exists.length) throw conflict(`deployment with id \`${id}\` already exists`);
       const p = (k: string) => JSON.stringify((plan?.[k] as unknown) ?? {});
-      const [dep] = await db.query<{ _storage_id: number }>(
-        `INSERT INTO deployments (id, visibility, _tenant_id, _creator_id, _blueprint_fk, description, display_name,
+      const exec = await db.transaction(async (tx) => {
+        const [dep] = await tx.query<{ _storage_id: number }>(
+          `INSERT INTO deployments (id, visibility, _tenant_id, _creator_id, _blueprint_fk, description, display_name,
            inputs, workflows, groups, policy_types, policy_triggers, scaling_groups, outputs, capabilities,
            runtime_only_evaluation, site_name, deployment_status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9::text::jsonb, $10::text::jsonb, $11::text::jsonb,
            $12::text::jsonb, $13::text::jsonb, $14::text::jsonb, $15::text::jsonb, $16, $17, 'in_progress')
          RETURNING _storage_id`,
-        [
-          id,
-          visibility,
-          tenant.id,
-          req.auth.user.id,
-          bp._storage_id,
-          (plan?.description as string | undefined) ?? null,
-          body.display_name ?? null,
-          JSON.stringify(inputs),
-          p('workflows'),
-          p('groups'),
-          p('policy_types'),
-          p('policy_triggers'),
-          p('scaling_groups'),
-          p('outputs'),
-          p('capabilities'),
-          body.runtime_only_evaluation ?? false,
-          body.site_name ?? null,
-        ],
-      );
-      let exec: Awaited<ReturnType<typeof createExecution>>;
-      try {
-        await insertLabels(db, dep._storage_id, req.auth.user.id, labels);
-        exec = await createExecution(db, config, {
+          [
+            id,
+            visibility,
+            tenant.id,
+            req.auth.user.id,
+            bp._storage_id,
+            (plan?.description as string | undefined) ?? null,
+            body.display_name ?? null,
+            JSON.stringify(inputs),
+            p('workflows'),
+            p('groups'),
+            p('policy_types'),
+            p('policy_triggers'),
+            p('scaling_groups'),
+            p('outputs'),
+            p('capabilities'),
+            body.runtime_only_evaluation ?? false,
+            body.site_name ?? null,
+          ],
+        );
+        await insertLabels(tx, dep._storage_id, req.auth.user.id, labels);
+        return ctx.executions.insertExecution(tx, {
           tenantId: tenant.id,
           creatorId: req.auth.user.id,
           deploymentFk: dep._storage_id,
@@ -306,12 +290,9 @@ export async function registerDeploymentRoutes(app: FastifyInstance, ctx: Manage
           isSystemWorkflow: true,
           visibility,
         });
-      } catch (e) {
-        await db.query('DELETE FROM deployments WHERE _storage_id = $1', [dep._storage_id]);
-        throw e;
-      }
-      if (exec.status === 'pending') await dispatchExecution(ctx, exec.id);
-      if (!query.async_create && ctx.dispatcher) await waitForCreate(db, id, exec.id);
+      });
+      if (exec.status === 'pending') await ctx.executions.dispatch(exec.id);
+      if (!query.async_create && ctx.executions.dispatches) await waitForCreate(db, id, exec.id);
       return reply.code(201).send(await getDeploymentView(db, scope, id));
     },
   );
@@ -419,14 +400,14 @@ export async function registerDeploymentRoutes(app: FastifyInstance, ctx: Manage
           );
         }
       }
-      if (!ctx.dispatcher) {
+      if (!ctx.executions.dispatches) {
         await db.query('DELETE FROM deployments WHERE _storage_id = $1', [dep._storage_id]);
         return reply.code(204).send();
       }
       await db.query("UPDATE deployments SET deployment_status = 'in_progress' WHERE _storage_id = $1", [
         dep._storage_id,
       ]);
-      const exec = await createExecution(db, config, {
+      await ctx.executions.create({
         tenantId: dep._tenant_id,
         creatorId: req.auth.user.id,
         deploymentFk: dep._storage_id,
@@ -436,7 +417,6 @@ export async function registerDeploymentRoutes(app: FastifyInstance, ctx: Manage
         isSystemWorkflow: true,
         visibility: dep.visibility,
       });
-      if (exec.status === 'pending') await dispatchExecution(ctx, exec.id);
       return reply.code(204).send();
     },
   );
@@ -460,16 +440,7 @@ export async function registerDeploymentRoutes(app: FastifyInstance, ctx: Manage
       async (req) => {
         const { id } = req.params as { id: string };
         const dep = await findDeployment(db, scopeOf(req), id);
-        const defs = (dep[kind] ?? {}) as Record<string, unknown>;
-        const values = valuesEvaluator
-          ? await valuesEvaluator(db, dep._storage_id, kind, defs)
-          : Object.fromEntries(
-              Object.entries(defs).map(([k, d]) => [
-                k,
-                d && typeof d === 'object' && 'value' in d ? (d as { value: unknown }).value : d,
-              ]),
-            );
-        return { deployment_id: id, [kind]: values };
+        return { deployment_id: id, [kind]: await ctx.evaluateOutputs(dep._storage_id, kind) };
       },
     );
   }

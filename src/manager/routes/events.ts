@@ -1,12 +1,12 @@
 // Events and logs (rest-api.md §1.7, §6.5): the workers' batch POST (execution token or a user with
 // event_create) and the flattened, filtered, paged GET over both tables.
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import { sha256 } from '../auth/tokens.js';
+import { sha256 } from '../../common/tokens.js';
 import type { ManagerContext } from '../context.js';
 import { scopeOf, tenantOf } from '../context.js';
-import { badParameters, notFoundResource } from '../errors.js';
-import { Any, errorResponses, listOf, NStr, resource, Str } from '../schemas.js';
+import { badParameters, notFoundResource } from '../../common/errors.js';
+import { Any, errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
 
 /** Default `_size` of GET /events (Cloudify's events default). */
 export const EVENTS_DEFAULT_SIZE = 10000;

@@ -1,31 +1,31 @@
 // Executions (rest-api.md §1.5, §6): start (pending or queued), list, get, the user actions
 // (cancel/kill/resume), the workers' status PATCH with the §6.2 validation, and should-start.
-// Running workflows is the worker's job: a pending execution is handed to ctx.dispatcher.
-import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
-import { randomString, sha256 } from '../auth/tokens.js';
-import type { ManagerContext } from '../context.js';
-import { scopeOf, tenantOf } from '../context.js';
-import { findDeployment } from '../deployments/model.js';
-import { badParameters, nonexistentWorkflow } from '../errors.js';
-import { EXECUTIONS, ExecutionBody, getExecution, publicRow } from '../executions/model.js';
-import { mergeWorkflowParameters, type WorkflowParamDecl } from '../executions/params.js';
+// The lifecycle decides (src/executions); running workflows is the worker's job.
+import { Type } from 'typebox';
+import { badParameters, nonexistentWorkflow } from '../../common/errors.js';
+import { mergeWorkflowParameters, type WorkflowParamDecl } from '../../executions/params.js';
+import { statusDisplay } from '../../executions/status.js';
+import { findDeployment } from '../../store/repositories/deployments.js';
+import { EXECUTIONS, getExecution } from '../../store/repositories/executions.js';
+import { listResources, parseInclude, publicRow } from '../../store/repositories/list.js';
+import { type Api, type ManagerContext, scopeOf, tenantOf } from '../context.js';
 import {
-  createExecution,
-  dispatchExecution,
-  shouldStart,
-  startQueuedExecutions,
-  updateExecutionStatus,
-} from '../executions/service.js';
-import { applyAction, isEnd, statusDisplay } from '../executions/status.js';
-import { type ListOptions, listResources, parseInclude } from '../list-query.js';
-import { Any, Bool, errorResponses, IdParam, Include, ListQuery, listOf, NStr, Str } from '../schemas.js';
-
-const Flag = Type.Optional(Bool);
+  Any,
+  errorResponses,
+  Flag,
+  IdParam,
+  Include,
+  listOf,
+  listQuery,
+  NStr,
+  Str,
+} from '../schemas/common.js';
+import { ExecutionBody } from '../schemas/executions.js';
 
 const StartBody = Type.Object(
   {
-    deployment_id: NStr,
+    // Optional here so that a missing one gets Cloudify's own message below.
+    deployment_id: Type.Optional(NStr),
     workflow_id: Str,
     parameters: Type.Optional(Type.Union([Type.Record(Type.String(), Any), Type.Null()])),
     allow_custom_parameters: Flag,
@@ -38,28 +38,34 @@ const StartBody = Type.Object(
   { additionalProperties: true },
 );
 
-const truthy = (v: unknown) => v === true || v === 'true' || v === 'True';
+export async function registerExecutionRoutes(app: Api, ctx: ManagerContext): Promise<void> {
+  registerReads(app, ctx);
+  registerStart(app, ctx);
+  registerChanges(app, ctx);
+}
 
-export async function registerExecutionRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+function registerReads(app: Api, ctx: ManagerContext): void {
   const { db, config } = ctx;
-
   app.get(
     '/executions',
     {
       config: { permission: 'execution_list', tenant: true },
       schema: {
         summary: 'List executions (system workflows only with _include_system_workflows=true)',
-        querystring: ListQuery,
+        querystring: listQuery({ _include_system_workflows: Flag }),
         response: { 200: listOf(ExecutionBody), ...errorResponses },
       },
     },
     async (req) => {
-      const query = req.query as Record<string, unknown>;
-      const opts: ListOptions = { query, scope: scopeOf(req), where: [] };
-      if (!truthy(query._include_system_workflows)) {
-        opts.where!.push({ sql: 't.is_system_workflow = false', params: [] });
-      }
-      return listResources(db, config, EXECUTIONS, opts);
+      const where = req.query._include_system_workflows
+        ? []
+        : [{ sql: 't.is_system_workflow = false', params: [] }];
+      return listResources(db, config, EXECUTIONS, {
+        query: req.query,
+        scope: scopeOf(req),
+        where,
+        reserved: ['_include_system_workflows'],
+      });
     },
   );
 
@@ -70,12 +76,25 @@ export async function registerExecutionRoutes(app: FastifyInstance, ctx: Manager
       schema: { params: IdParam, querystring: Include, response: { 200: ExecutionBody, ...errorResponses } },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const include = parseInclude(EXECUTIONS, (req.query as { _include?: string })._include);
-      return publicRow(await getExecution(db, scopeOf(req), id, include));
+      const include = parseInclude(EXECUTIONS, req.query._include);
+      return publicRow(await getExecution(db, scopeOf(req), req.params.id, include));
     },
   );
 
+  app.get(
+    '/executions/:id/should-start',
+    {
+      config: { permission: 'execution_should_start', tenant: true },
+      schema: { params: IdParam, response: { 200: Type.Boolean(), ...errorResponses } },
+    },
+    async (req) => {
+      const ex = await getExecution(db, scopeOf(req), req.params.id, ['id']);
+      return ctx.executions.shouldStart(ex.__storage_id);
+    },
+  );
+}
+
+function registerStart(app: Api, ctx: ManagerContext): void {
   app.post(
     '/executions',
     {
@@ -87,49 +106,45 @@ export async function registerExecutionRoutes(app: FastifyInstance, ctx: Manager
       },
     },
     async (req, reply) => {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      if (!('deployment_id' in body)) throw badParameters('Missing deployment_id in json request body');
+      const body = req.body;
+      if (body.deployment_id === undefined) throw badParameters('Missing deployment_id in json request body');
       if (body.deployment_id === null || body.deployment_id === '') {
         throw badParameters('deployment_id is required: system-wide executions are not supported');
       }
       if (body.scheduled_time) throw badParameters('Scheduled executions are not supported yet');
-      const params = body.parameters ?? {};
-      if (typeof params !== 'object' || Array.isArray(params)) {
-        throw badParameters('request body parameter "parameters" must be of type dict');
-      }
       const scope = scopeOf(req);
-      const dep = await findDeployment(db, scope, String(body.deployment_id));
-      const workflowId = String(body.workflow_id);
-      const wf = dep.workflows?.[workflowId];
+      const dep = await findDeployment(ctx.db, scope, body.deployment_id);
+      const wf = dep.workflows?.[body.workflow_id];
       if (!wf) {
         throw nonexistentWorkflow(
-          `Workflow ${workflowId} does not exist in the deployment ${dep.id}: it has ${Object.keys(dep.workflows ?? {}).join(', ') || 'no workflows'}`,
+          `Workflow ${body.workflow_id} does not exist in the deployment ${dep.id}: it has ${Object.keys(dep.workflows ?? {}).join(', ') || 'no workflows'}`,
         );
       }
-      const allowCustom = truthy(body.allow_custom_parameters);
-      const merged = mergeWorkflowParameters(
-        wf.parameters as Record<string, WorkflowParamDecl> | undefined,
-        params as Record<string, unknown>,
-        allowCustom,
-      );
-      const created = await createExecution(db, config, {
+      const allowCustom = body.allow_custom_parameters ?? false;
+      const created = await ctx.executions.create({
         tenantId: tenantOf(req).id,
         creatorId: req.auth.user.id,
         deploymentFk: dep._storage_id,
         blueprintId: dep.blueprint_id,
-        workflowId,
-        parameters: merged,
-        isDryRun: truthy(body.dry_run),
+        workflowId: body.workflow_id,
+        parameters: mergeWorkflowParameters(
+          wf.parameters as Record<string, WorkflowParamDecl> | undefined,
+          body.parameters ?? {},
+          allowCustom,
+        ),
+        isDryRun: body.dry_run ?? false,
         allowCustomParameters: allowCustom,
-        queue: truthy(body.queue),
-        force: truthy(body.force),
+        queue: body.queue ?? false,
+        force: body.force ?? false,
         visibility: dep.visibility,
       });
-      if (created.status === 'pending') await dispatchExecution(ctx, created.id);
-      return reply.code(201).send(publicRow(await getExecution(db, scope, created.id)));
+      return reply.code(201).send(publicRow(await getExecution(ctx.db, scope, created.id)));
     },
   );
+}
 
+function registerChanges(app: Api, ctx: ManagerContext): void {
+  const { db } = ctx;
   app.post(
     '/executions/:id',
     {
@@ -142,30 +157,13 @@ export async function registerExecutionRoutes(app: FastifyInstance, ctx: Manager
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const { action } = req.body as { action: string };
+      const { id } = req.params;
       const scope = scopeOf(req);
       const ex = await getExecution(db, scope, id, ['id', 'status']);
-      const r = applyAction(id, String(ex.status), action);
-      await db.query(
-        `UPDATE executions SET status = $2,
-           ended_at = CASE WHEN $2 = 'cancelled' THEN now() WHEN $3 THEN NULL ELSE ended_at END,
-           resume = CASE WHEN $3 THEN true ELSE resume END,
-           error = CASE WHEN $3 THEN '' ELSE error END,
-           token = CASE WHEN $3 THEN $4 ELSE token END
-         WHERE _storage_id = $1`,
-        [ex.__storage_id, r.status, r.resume, sha256(randomString(40))],
+      await ctx.executions.act(
+        { id, storageId: ex.__storage_id, status: String(ex.status) },
+        req.body.action,
       );
-      if (r.resume) {
-        // Failed operations run again on resume (resource_manager.reset_operations).
-        await db.query(
-          `UPDATE operations o SET state = 'pending' FROM tasks_graphs g
-           WHERE g._storage_id = o._tasks_graph_fk AND g._execution_fk = $1 AND o.state = 'failed'`,
-          [ex.__storage_id],
-        );
-      }
-      if (r.redispatch) await dispatchExecution(ctx, id);
-      if (isEnd(r.status)) await startQueuedExecutions(ctx);
       return publicRow(await getExecution(db, scope, id));
     },
   );
@@ -182,29 +180,15 @@ export async function registerExecutionRoutes(app: FastifyInstance, ctx: Manager
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const body = req.body as { status: string; error?: string | null };
+      const { id } = req.params;
       const scope = scopeOf(req);
       const before = await getExecution(db, scope, id);
-      const r = await updateExecutionStatus(ctx, id, body.status, body.error, tenantOf(req).id);
+      const r = await ctx.executions.updateStatus(id, req.body.status, req.body.error, tenantOf(req).id);
       if (r.deploymentDeleted) {
         // The execution went with its deployment: answer with what it was.
         return { ...publicRow(before), status: r.status, status_display: statusDisplay(r.status) };
       }
       return publicRow(await getExecution(db, scope, id));
-    },
-  );
-
-  app.get(
-    '/executions/:id/should-start',
-    {
-      config: { permission: 'execution_should_start', tenant: true },
-      schema: { params: IdParam, response: { 200: Type.Boolean(), ...errorResponses } },
-    },
-    async (req) => {
-      const { id } = req.params as { id: string };
-      const ex = await getExecution(db, scopeOf(req), id, ['id']);
-      return shouldStart(db, config, ex.__storage_id);
     },
   );
 }

@@ -4,11 +4,11 @@
 import { createReadStream } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ManagerContext } from '../context.js';
-import { forbidden, notFound } from '../errors.js';
-import { errorResponses } from '../schemas.js';
+import { forbidden, notFound } from '../../common/errors.js';
+import { errorResponses } from '../schemas/common.js';
 
 const TENANT_DIRS = new Set(['blueprints', 'uploaded-blueprints', 'deployments', 'tenant-resources']);
 

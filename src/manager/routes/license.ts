@@ -1,12 +1,12 @@
 // Licenses (rest-api.md §1.1): upload the raw YAML license file, list it, remove it. Cloudify checks
 // the signature against its own vendor key pair, which we do not have: the signature is kept as
 // uploaded and not verified (docs/decisions.md, "License signatures are stored, not verified").
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import type { ManagerContext } from '../context.js';
-import { badParameters } from '../errors.js';
-import { Any, Bool, errorResponses, listOf, NStr, resource, Str } from '../schemas.js';
+import { badParameters } from '../../common/errors.js';
+import { Any, Bool, errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
 
 const LicenseBody = resource({
   customer_id: Str,

@@ -1,13 +1,19 @@
 // Nodes and node instances (rest-api.md §1.6): lists, the worker's bulk inserts after
 // create_deployment_environment, and the optimistic-locked node-instance PATCH (stale version → 409).
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ManagerContext } from '../context.js';
 import { scopeOf, tenantOf } from '../context.js';
-import { findDeployment } from '../deployments/model.js';
-import { badParameters, CloudifyError, conflict, notFoundResource } from '../errors.js';
-import { listResources, parseInclude, type ResourceDef, scopeSql, selectList } from '../list-query.js';
-import { commonFields, fromWithOwner, json } from '../resources/common.js';
+import { findDeployment } from '../../store/repositories/deployments.js';
+import { badParameters, CloudifyError, conflict, notFoundResource } from '../../common/errors.js';
+import {
+  listResources,
+  parseInclude,
+  type ResourceDef,
+  scopeSql,
+  selectList,
+} from '../../store/repositories/list.js';
+import { commonFields, fromWithOwner, json } from '../../store/repositories/common.js';
 import {
   Any,
   Bool,
@@ -21,7 +27,7 @@ import {
   NStr,
   resource,
   Str,
-} from '../schemas.js';
+} from '../schemas/common.js';
 
 export const NODES: ResourceDef = {
   kind: 'Node',

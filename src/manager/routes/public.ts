@@ -1,6 +1,6 @@
 // The endpoints Cloudify leaves open: the load balancer's health probe.
 import type { FastifyInstance } from 'fastify';
-import { API } from '../app.js';
+import { API } from '../context.js';
 import type { ManagerContext } from '../context.js';
 
 export async function registerPublicRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {

@@ -1,6 +1,6 @@
 // Secrets (rest-api.md §1.8): key/value pairs encrypted at rest (AES-256-GCM through ctx.secrets),
 // with Cloudify's visibility (private/tenant/global) and hidden values. Lists never carry values.
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { hasPermission } from '../auth/permissions.js';
@@ -12,10 +12,20 @@ import {
   forbidden,
   illegalAction,
   notFoundResource,
-} from '../errors.js';
-import { listResources, type ResourceDef, scopeSql } from '../list-query.js';
-import { commonFields, fromWithOwner, json, ts } from '../resources/common.js';
-import { Any, Bool, errorResponses, ListQuery, listOf, NStr, resource, Str, Visibility } from '../schemas.js';
+} from '../../common/errors.js';
+import { listResources, type ResourceDef, scopeSql } from '../../store/repositories/list.js';
+import { commonFields, fromWithOwner, json, ts } from '../../store/repositories/common.js';
+import {
+  Any,
+  Bool,
+  errorResponses,
+  ListQuery,
+  listOf,
+  NStr,
+  resource,
+  Str,
+  Visibility,
+} from '../schemas/common.js';
 
 type Vis = 'private' | 'tenant' | 'global';
 const RANK: Record<Vis, number> = { private: 0, tenant: 1, global: 2 };

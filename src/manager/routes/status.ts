@@ -1,9 +1,9 @@
 // GET /status (rest-api.md §4.1) and the version endpoints.
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../config.js';
 import type { ManagerContext } from '../context.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses } from '../schemas/common.js';
 
 const Service = Type.Object({
   status: Type.String(),

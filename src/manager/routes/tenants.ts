@@ -1,9 +1,9 @@
 // Tenants and their members (rest-api.md §1.2, §2.3).
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ManagerContext } from '../context.js';
-import { badParameters, conflict, notFoundResource } from '../errors.js';
-import { Any, errorResponses, Int, listOf, resource, Str } from '../schemas.js';
+import { badParameters, conflict, notFoundResource } from '../../common/errors.js';
+import { Any, errorResponses, Int, listOf, resource, Str } from '../schemas/common.js';
 import { roleId } from './users.js';
 
 const TenantBody = resource({ id: Int, name: Str, users: Any, user_groups: Any });

@@ -1,11 +1,11 @@
 // API tokens (rest-api.md §2.2): the secret is shown once, in the create response.
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { newToken, sha256 } from '../auth/tokens.js';
+import { newToken, sha256 } from '../../common/tokens.js';
 import { hasPermission } from '../auth/permissions.js';
 import type { ManagerContext } from '../context.js';
-import { badParameters, notFoundResource } from '../errors.js';
-import { errorResponses, listOf, NStr, resource, Str } from '../schemas.js';
+import { badParameters, notFoundResource } from '../../common/errors.js';
+import { errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
 
 const TokenBody = resource({
   id: Str,

@@ -1,11 +1,11 @@
 // Users (rest-api.md §1.2): the caller's own record, and administration by sys_admin.
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../store/port.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { ManagerContext } from '../context.js';
-import { badParameters, conflict, notFoundResource } from '../errors.js';
-import { Any, Bool, errorResponses, listOf, NStr, resource, Str } from '../schemas.js';
+import { badParameters, conflict, notFoundResource } from '../../common/errors.js';
+import { Any, Bool, errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
 
 export const UserBody = resource({
   username: Str,

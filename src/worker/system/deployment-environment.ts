@@ -4,7 +4,7 @@
 // the same rows in one transaction, so a failure leaves nothing half-created.
 import { prepareDeploymentPlan } from '../../dsl/index.js';
 import type { Db } from '../../store/port.js';
-import type { ExecutionRow } from '../store.js';
+import type { ExecutionRow } from '../../store/repositories/executions.js';
 
 const j = (v: unknown) => JSON.stringify(v ?? null);
 

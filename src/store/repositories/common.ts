@@ -1,7 +1,7 @@
 // Fields every tenant resource exposes (rest-api.md §3.3): id, visibility, tenant_name, created_by,
 // created_at and the legacy private_resource/resource_availability. Timestamps render as
 // YYYY-MM-DDTHH:MM:SS.mmmZ in SQL, so sorting and filtering see the same text the client sees.
-import type { FieldDef } from '../list-query.js';
+import type { FieldDef } from './list.js';
 
 export const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -19,3 +19,7 @@ export const commonFields: Record<string, FieldDef> = {
 };
 
 export const json = (col: string): FieldDef => ({ sql: col, filter: false });
+
+/** A text array literal for `= ANY($n::text[])` (the same text on both drivers), each element quoted. */
+export const sqlArray = (xs: readonly string[]): string =>
+  `{${xs.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;

@@ -1,9 +1,7 @@
-// How deployments are read: the list/get field map, the response schema and scoped lookups.
-import type { Db } from '../../store/port.js';
-import { notFoundResource } from '../errors.js';
-import { type ResourceDef, type Scope, scopeSql, selectList } from '../list-query.js';
-import { commonFields, fromWithOwner, json, ts } from '../resources/common.js';
-import { Any, Bool, commonProps, Int, NStr, resource, Str } from '../schemas.js';
+// Deployments: the list/get field map, the visible-row lookups and the status its executions set.
+import type { Db } from '../port.js';
+import { getVisible, type ResourceDef, type Scope } from './list.js';
+import { commonFields, fromWithOwner, json, ts } from './common.js';
 
 const INSTANCES_OF = `FROM node_instances ni JOIN nodes n ON n._storage_id = ni._node_fk WHERE n._deployment_fk = t._storage_id`;
 
@@ -51,37 +49,6 @@ export const DEPLOYMENTS: ResourceDef = {
   },
 };
 
-export const DeploymentBody = resource({
-  ...commonProps,
-  updated_at: NStr,
-  blueprint_id: Str,
-  display_name: Str,
-  description: NStr,
-  inputs: Any,
-  outputs: Any,
-  capabilities: Any,
-  groups: Any,
-  policy_triggers: Any,
-  policy_types: Any,
-  scaling_groups: Any,
-  workflows: Any,
-  resource_tags: Any,
-  labels: Any,
-  site_name: NStr,
-  runtime_only_evaluation: Bool,
-  installation_status: NStr,
-  deployment_status: NStr,
-  latest_execution_id: NStr,
-  latest_execution_status: NStr,
-  latest_execution_total_operations: Any,
-  latest_execution_finished_operations: Any,
-  sub_services_status: NStr,
-  sub_environments_status: NStr,
-  sub_services_count: Int,
-  sub_environments_count: Int,
-  environment_type: Str,
-});
-
 /** The stored workflows map rendered as Cloudify's list of {name, plugin, operation, parameters, …}. */
 export function workflowList(w: unknown): Record<string, unknown>[] {
   if (Array.isArray(w)) return w as Record<string, unknown>[];
@@ -119,25 +86,13 @@ export interface DeploymentRow {
 }
 
 /** The raw deployment row (scoped), or 404 Deployment. */
-export async function findDeployment(
-  db: Db,
-  scope: Scope,
-  id: string,
-  forUpdate = false,
-): Promise<DeploymentRow> {
-  const params: unknown[] = [];
-  const where = scopeSql(DEPLOYMENTS, scope, params);
-  params.push(id);
-  where.push(`t.id = $${params.length}`);
-  const rows = await db.query<DeploymentRow>(
-    `SELECT t._storage_id, t.id, t._tenant_id, t.visibility, b.id AS blueprint_id, t.workflows, t.outputs,
-       t.capabilities, t.display_name
-     FROM deployments t JOIN blueprints b ON b._storage_id = t._blueprint_fk
-     WHERE ${where.join(' AND ')}${forUpdate ? ' FOR UPDATE OF t' : ''}`,
-    params,
-  );
-  if (rows.length === 0) throw notFoundResource('Deployment', id);
-  return rows[0];
+export function findDeployment(db: Db, scope: Scope, id: string, forUpdate = false): Promise<DeploymentRow> {
+  return getVisible<DeploymentRow>(db, DEPLOYMENTS, scope, id, {
+    select: `t._storage_id, t.id, t._tenant_id, t.visibility, b.id AS blueprint_id, t.workflows, t.outputs,
+       t.capabilities, t.display_name`,
+    from: 'deployments t JOIN blueprints b ON b._storage_id = t._blueprint_fk',
+    forUpdate,
+  });
 }
 
 /** A deployment as the API shows it. */
@@ -147,14 +102,53 @@ export async function getDeploymentView(
   id: string,
   include?: string[],
 ): Promise<Record<string, unknown>> {
-  const params: unknown[] = [];
-  const where = scopeSql(DEPLOYMENTS, scope, params);
-  params.push(id);
-  where.push(`t.id = $${params.length}`);
-  const rows = await db.query<Record<string, unknown>>(
-    `SELECT ${selectList(DEPLOYMENTS, include)} FROM ${DEPLOYMENTS.from} WHERE ${where.join(' AND ')}`,
-    params,
+  return renderDeployment(await getVisible(db, DEPLOYMENTS, scope, id, { include }));
+}
+
+// ---- status changes driven by its executions (inside the lifecycle's transaction) ----
+
+/** An execution of the deployment started: it is in progress, and that execution is its latest. */
+export async function markInProgress(tx: Db, storageId: number, executionFk: number): Promise<void> {
+  await tx.query(
+    "UPDATE deployments SET deployment_status = 'in_progress', _latest_execution_fk = $2, updated_at = now() WHERE _storage_id = $1",
+    [storageId, executionFk],
   );
-  if (rows.length === 0) throw notFoundResource('Deployment', id);
-  return renderDeployment(rows[0]);
+}
+
+export async function setDeploymentStatus(tx: Db, storageId: number, status: string): Promise<void> {
+  await tx.query('UPDATE deployments SET deployment_status = $2, updated_at = now() WHERE _storage_id = $1', [
+    storageId,
+    status,
+  ]);
+}
+
+/** Removes the deployment and, through the foreign keys, its nodes, instances and executions. */
+export async function deleteDeployment(tx: Db, storageId: number): Promise<void> {
+  await tx.query('DELETE FROM deployments WHERE _storage_id = $1', [storageId]);
+}
+
+// ---- the worker's view ----
+
+export interface DeploymentInfo {
+  _storage_id: number;
+  id: string;
+  blueprint_id: string;
+  tenant_name: string;
+  inputs: Record<string, unknown>;
+  scaling_groups: Record<string, any>;
+  outputs: Record<string, any>;
+  capabilities: Record<string, any>;
+  workflows: Record<string, any>;
+  plan: Record<string, any> | null;
+}
+
+export async function loadDeployment(db: Db, storageId: number): Promise<DeploymentInfo | undefined> {
+  const [row] = await db.query<DeploymentInfo>(
+    `SELECT d._storage_id, d.id, b.id AS blueprint_id, t.name AS tenant_name, d.inputs, d.scaling_groups, d.outputs,
+       d.capabilities, d.workflows, b.plan
+     FROM deployments d JOIN blueprints b ON b._storage_id = d._blueprint_fk JOIN tenants t ON t.id = d._tenant_id
+     WHERE d._storage_id = $1`,
+    [storageId],
+  );
+  return row;
 }

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
-import { fsImportResolver, parseBlueprintDir } from '../../src/dsl/fs-resolver.js';
+import { fsImportResolver, parseBlueprintDir } from '../../src/dsl-fs/resolver.js';
 import { DslError } from '../../src/dsl/index.js';
 
 const base = mkdtempSync(join(tmpdir(), 'stratus-dsl-fs-'));

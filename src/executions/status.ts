@@ -1,9 +1,9 @@
-// Execution statuses and who may move them where (rest-api.md §6.1–6.2): the PATCH validation the
-// workers are held to, and the user actions of POST /executions/{id}.
-import type { ExecutionStatus } from '../../engine/states.js';
-import { illegalAction, invalidStatusUpdate, unknownAction } from '../errors.js';
+// Execution statuses and who may move them where (rest-api.md §6.1–6.2): the table of status changes a
+// worker may report (PATCH), and the user actions of POST /executions/{id}.
+import { illegalAction, invalidStatusUpdate, unknownAction } from '../common/errors.js';
+import type { ExecutionStatus } from '../engine/states.js';
 
-// One definition of the statuses, owned by the engine (manager → engine is an inward dependency).
+// One definition of the statuses, owned by the engine (an inward dependency).
 export type { ExecutionStatus };
 
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
@@ -37,27 +37,35 @@ export const isStatus = (s: unknown): s is ExecutionStatus =>
 /** `terminated` is shown as `completed` (resource_models.py status_display). */
 export const statusDisplay = (s: string): string => (s === 'terminated' ? 'completed' : s);
 
-/** SQL array literal for `= ANY($n::text[])`. */
-export const sqlArray = (xs: readonly string[]): string => `{${xs.join(',')}}`;
-
 /**
- * PATCH validation (resource_manager.py:543-568): the same status is always fine; nothing leaves an
- * END state (except a create_snapshot); from cancelling nothing goes back to an active state or to
- * terminated; from force_cancelling additionally not back to cancelling.
+ * The status changes a worker may report, by current status (resource_manager.py:543-568). Staying in
+ * the same status is always allowed; nothing leaves an end status except a create_snapshot's; from
+ * cancelling nothing goes back to an active status or to terminated; from force_cancelling also not
+ * back to cancelling.
  */
+const WORKER_MAY_SET: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
+  pending: EXECUTION_STATUSES,
+  started: EXECUTION_STATUSES,
+  kill_cancelling: EXECUTION_STATUSES,
+  queued: EXECUTION_STATUSES,
+  scheduled: EXECUTION_STATUSES,
+  cancelling: ['failed', 'cancelled', 'queued', 'scheduled'],
+  force_cancelling: ['failed', 'cancelled', 'queued', 'scheduled'],
+  terminated: [],
+  failed: [],
+  cancelled: [],
+};
+
+/** Throws invalid_exception_status_update unless a worker may move `from` to `to`. */
 export function validateStatusUpdate(workflowId: string, from: string, to: string): void {
   if (!isStatus(to)) {
     throw invalidStatusUpdate(
       `Invalid execution status \`${to}\`: use one of ${EXECUTION_STATUSES.join(', ')}`,
     );
   }
-  if (from === to) return;
-  const bad = () =>
-    invalidStatusUpdate(`Invalid exception status update: cannot change status from ${from} to ${to}`);
-  if (isEnd(from) && workflowId !== 'create_snapshot') throw bad();
-  if (from === 'cancelling' && (isActive(to) || to === 'terminated')) throw bad();
-  if (from === 'force_cancelling' && (isActive(to) || to === 'terminated' || to === 'cancelling'))
-    throw bad();
+  if (from === to || (isEnd(from) && workflowId === 'create_snapshot')) return;
+  if (isStatus(from) && WORKER_MAY_SET[from].includes(to)) return;
+  throw invalidStatusUpdate(`Invalid exception status update: cannot change status from ${from} to ${to}`);
 }
 
 export const ACTIONS = ['cancel', 'force-cancel', 'kill', 'resume', 'force-resume', 'requeue'] as const;
@@ -65,9 +73,7 @@ export type ExecutionAction = (typeof ACTIONS)[number];
 
 export interface ActionResult {
   status: ExecutionStatus;
-  /** The execution goes back to the worker (resume) and gets a fresh token. */
-  redispatch: boolean;
-  /** A resume: reset `resume` flag and, for failed/cancelled, failed operations. */
+  /** A resume: the execution is reset (see resetForResume) and goes back to a worker. */
   resume: boolean;
 }
 
@@ -85,19 +91,18 @@ export function applyAction(id: string, current: string, action: string): Action
     case 'requeue':
     case 'force-cancel':
     case 'kill': {
-      if (current === 'queued' || current === 'scheduled')
-        return { status: 'cancelled', redispatch: false, resume: false };
+      if (current === 'queued' || current === 'scheduled') return { status: 'cancelled', resume: false };
       if (isEnd(current)) throw illegal(`it is already in an end state (${current})`);
-      if (action === 'kill') return { status: 'kill_cancelling', redispatch: false, resume: false };
+      if (action === 'kill') return { status: 'kill_cancelling', resume: false };
       if (action === 'force-cancel') {
         if (!['pending', 'started', 'cancelling'].includes(current))
           throw illegal(`it is in status ${current}; only pending, started or cancelling ones can be`);
-        return { status: 'force_cancelling', redispatch: false, resume: false };
+        return { status: 'force_cancelling', resume: false };
       }
       if (current !== 'pending' && current !== 'started') {
         throw illegal(`it is in status ${current}; only pending or started ones can be cancelled`);
       }
-      return { status: 'cancelling', redispatch: false, resume: false };
+      return { status: 'cancelling', resume: false };
     }
     case 'resume':
     case 'force-resume': {
@@ -110,7 +115,7 @@ export function applyAction(id: string, current: string, action: string): Action
           `only ${ok.join(', ')} executions can be ${force ? 'force-' : ''}resumed, this one is ${current}`,
         );
       }
-      return { status: 'pending', redispatch: true, resume: true };
+      return { status: 'pending', resume: true };
     }
   }
   throw illegal('unsupported');

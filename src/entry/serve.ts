@@ -1,8 +1,8 @@
 // The all-in-one process: REST API, file server and (on the embedded default) the worker, in the
 // foreground, JSON logs, clean shutdown on SIGTERM within 10 s.
 import pino from 'pino';
-import type { ManagerConfig } from './config.js';
-import { createManager } from './create.js';
+import type { ManagerConfig } from '../manager/config.js';
+import { createManager } from './manager.js';
 
 export function finishMessage(config: ManagerConfig, password: string | undefined): string {
   const bar = '#'.repeat(50);

@@ -1,7 +1,7 @@
 // Workflow parameter validation against the deployment's workflow declaration
 // (resource_models.py:1320-1420): unknown parameters need allow_custom_parameters, parameters without
 // a default are required, and typed values are converted (strings from the CLI) or rejected.
-import { illegalExecutionParameters } from '../errors.js';
+import { illegalExecutionParameters } from '../common/errors.js';
 
 export interface WorkflowParamDecl {
   default?: unknown;

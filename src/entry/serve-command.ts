@@ -2,7 +2,8 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { defaultConfig } from '../manager/config.js';
-import { serve } from '../manager/server.js';
+import { intOption } from './options.js';
+import { serve } from './serve.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -18,20 +19,26 @@ export function registerServeCommand(program: Command): void {
       process.env.STRATUS_DB_URL,
     )
     .option('--amqp <url>', 'RabbitMQ URL (env STRATUS_AMQP_URL)', process.env.STRATUS_AMQP_URL)
-    .option('--amqp-ca <file>', 'CA bundle for an amqps:// URL (env STRATUS_AMQP_CA)')
+    .option(
+      '--amqp-ca <file>',
+      'CA bundle for an amqps:// URL (env STRATUS_AMQP_CA)',
+      process.env.STRATUS_AMQP_CA,
+    )
+    .option(
+      '--max-concurrent-workflows <n>',
+      'executions that run at once; more wait as queued (env STRATUS_MAX_CONCURRENT_WORKFLOWS)',
+      process.env.STRATUS_MAX_CONCURRENT_WORKFLOWS ?? '20',
+    )
     .action(async (o: Record<string, string | undefined>) => {
-      if (o.amqpCa) process.env.STRATUS_AMQP_CA = o.amqpCa; // read by createManager's RabbitMQ bus
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new Error(`--port must be a number from 0 to 65535, got "${o.port}"`);
-      }
       const config = defaultConfig({
         host: o.host,
-        port,
+        port: intOption('--port', o.port, 0, 65535),
         ...(o.dataDir ? { dataDir: o.dataDir } : {}),
         adminPassword: o.adminPassword ?? process.env.STRATUS_ADMIN_PASSWORD,
         dbUrl: o.db,
         amqpUrl: o.amqp,
+        amqpCa: o.amqpCa,
+        maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
         secretsKey: process.env.STRATUS_SECRETS_KEY,
         hostname: hostname(),
       });

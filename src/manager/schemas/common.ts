@@ -1,5 +1,5 @@
 // Shared JSON schemas (TypeBox) for routes: the error body, list envelopes and common parameters.
-import { type TSchema, Type } from '@sinclair/typebox';
+import { type TSchema, Type } from 'typebox';
 
 export const ErrorBody = Type.Object(
   {
@@ -25,19 +25,33 @@ export const Pagination = Type.Object({
 
 export const listOf = (item: TSchema) => Type.Object({ items: Type.Array(item), metadata: Pagination });
 
-/** List query: the underscore parameters; any other key is a field filter (validated per resource). */
-export const ListQuery = Type.Object(
-  {
-    _offset: Type.Optional(Type.String({ pattern: '^\\d+$' })),
-    _size: Type.Optional(Type.String({ pattern: '^\\d+$' })),
-    _sort: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
-    _include: Type.Optional(Type.String()),
-    _search: Type.Optional(Type.String()),
-    _all_tenants: Type.Optional(Type.String()),
-    _get_all_results: Type.Optional(Type.String()),
-  },
-  { additionalProperties: Type.Union([Type.String(), Type.Array(Type.String())]) },
-);
+/**
+ * An optional boolean, in a query or a body. It is parsed here, once: ajv coerces "true"/"false",
+ * and app.ts lowers the Python client's "True"/"False" in queries first.
+ */
+export const Flag = Type.Optional(Type.Boolean());
+
+const LIST_PARAMS = {
+  _offset: Type.Optional(Type.String({ pattern: '^\\d+$' })),
+  _size: Type.Optional(Type.String({ pattern: '^\\d+$' })),
+  _sort: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  _include: Type.Optional(Type.String()),
+  _search: Type.Optional(Type.String()),
+  _all_tenants: Type.Optional(Type.String()),
+  _get_all_results: Type.Optional(Type.String()),
+};
+
+/**
+ * A list query: the underscore parameters, the route's own `extra` ones, and any other key as a field
+ * filter (checked against the resource's fields by listResources).
+ */
+export const listQuery = <P extends Record<string, TSchema>>(extra: P) =>
+  Type.Object(
+    { ...LIST_PARAMS, ...extra },
+    { additionalProperties: Type.Union([Type.String(), Type.Array(Type.String())]) },
+  );
+
+export const ListQuery = listQuery({});
 
 export const Include = Type.Object(
   { _include: Type.Optional(Type.String()) },

@@ -5,12 +5,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { createRabbitBus, redact } from '../bus/rabbitmq.js';
+import { redact } from '../bus/rabbitmq.js';
+import { busDispatcher } from '../executions/dispatch.js';
+import { Lifecycle } from '../executions/lifecycle.js';
 import { defaultConfig } from '../manager/config.js';
-import { busDispatcher, statusPort } from '../manager/create.js';
-import { createCipher, loadOrCreateKeyFile, parseKey } from '../manager/secrets-crypto.js';
 import { openStore } from '../store/open.js';
 import { startWorker } from '../worker/worker.js';
+import { openBus, secretsCipher } from './manager.js';
+import { intOption } from './options.js';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -28,37 +30,41 @@ export function registerWorkerCommand(program: Command): void {
       'data directory shared with the REST service (env STRATUS_DATA_DIR)',
       process.env.STRATUS_DATA_DIR,
     )
-    .option('--concurrency <n>', 'executions run at once', '20')
+    .option('--concurrency <n>', 'executions this worker runs at once', '20')
+    .option(
+      '--max-concurrent-workflows <n>',
+      'executions that run at once in the cluster (env STRATUS_MAX_CONCURRENT_WORKFLOWS)',
+      process.env.STRATUS_MAX_CONCURRENT_WORKFLOWS ?? '20',
+    )
+    .option('--rest-host <ip>', "the REST service's address that operations use", '127.0.0.1')
+    .option('--rest-port <port>', "the REST service's port", '8080')
     .action(async (o: Record<string, string | undefined>) => {
       if (!o.db)
         throw new Error('--db is required: the worker shares the PostgreSQL database of the REST service');
       if (!o.amqp) throw new Error('--amqp is required: the worker takes executions from RabbitMQ');
-      const concurrency = Number(o.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1)
-        throw new Error(`--concurrency must be an integer >= 1, got "${o.concurrency}"`);
+      const concurrency = intOption('--concurrency', o.concurrency, 1, 10_000);
       const config = defaultConfig({
         ...(o.dataDir ? { dataDir: o.dataDir } : {}),
         dbUrl: o.db,
         amqpUrl: o.amqp,
+        amqpCa: o.amqpCa,
+        maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
+        secretsKey: process.env.STRATUS_SECRETS_KEY,
       });
+      const rest = {
+        restHost: o.restHost ?? '127.0.0.1',
+        restPort: intOption('--rest-port', o.restPort, 1, 65535),
+      };
       const log = pino({ name: 'stratus-worker' });
       const db = await openStore({ dbUrl: o.db });
-      const bus = await createRabbitBus({
-        url: o.amqp,
-        ca: o.amqpCa,
-        onError: (err) => log.warn({ err: (err as Error).message }, 'RabbitMQ'),
-        onState: (msg) => log.info(msg),
-      });
-      const key = process.env.STRATUS_SECRETS_KEY
-        ? parseKey(process.env.STRATUS_SECRETS_KEY)
-        : loadOrCreateKeyFile(join(config.dataDir, 'secrets.key'));
-      const ctx = { db, config, dispatcher: busDispatcher(db, bus, config) };
+      const bus = await openBus(o.amqp, o.amqpCa, log);
+      const lifecycle = new Lifecycle({ db, settings: config, dispatcher: busDispatcher(db, bus, rest) });
       const worker = await startWorker({
         db,
         bus,
-        status: statusPort(ctx),
+        lifecycle,
         resourcesDir: join(config.dataDir, 'resources'),
-        secrets: createCipher(key),
+        secrets: secretsCipher(config),
         log,
         concurrency,
       });

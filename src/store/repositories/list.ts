@@ -1,8 +1,7 @@
 // Cloudify's list conventions (rest-api.md §3.1–3.2) for any resource: `_offset`, `_size`, `_sort`,
 // `_include`, and every other non-underscore query argument as a filter (repeated = OR).
-import type { Db } from '../store/port.js';
-import type { ManagerConfig } from './config.js';
-import { badParameters, noSuchIncludeField } from './errors.js';
+import { badParameters, noSuchIncludeField, notFoundResource } from '../../common/errors.js';
+import type { Db } from '../port.js';
 
 export interface FieldDef {
   /** SQL expression producing the field (table alias `t`). */
@@ -41,6 +40,14 @@ export interface ListOptions {
   reserved?: string[];
 }
 
+/** The paging limits of the REST service's settings. */
+export interface PageLimits {
+  /** `_size` when the request gives none. */
+  defaultPageSize: number;
+  /** The largest `_size` accepted. */
+  maxPageSize: number;
+}
+
 export interface ListResult<T> {
   items: T[];
   metadata: { pagination: { total: number; size: number; offset: number }; filtered: null };
@@ -71,6 +78,49 @@ export function scopeSql(def: ResourceDef, scope: Scope, params: unknown[]): str
   return conds;
 }
 
+/**
+ * The one "visible row" lookup: row `id` of `def` as `scope` may see it (its tenant or global, and not
+ * someone else's private row unless admin), or undefined. `select` defaults to every field of `def`
+ * plus the storage id as `__storage_id`; `from` to `def.from`.
+ */
+export async function findVisible<T = Record<string, unknown>>(
+  db: Db,
+  def: ResourceDef,
+  scope: Scope,
+  id: string,
+  opts: { select?: string; include?: string[]; from?: string; forUpdate?: boolean } = {},
+): Promise<T | undefined> {
+  const params: unknown[] = [];
+  const where = scopeSql(def, scope, params);
+  params.push(id);
+  where.push(`t.id = $${params.length}`);
+  const select = opts.select ?? `${selectList(def, opts.include)}, t._storage_id AS "__storage_id"`;
+  const [row] = await db.query<T>(
+    `SELECT ${select} FROM ${opts.from ?? def.from} WHERE ${where.join(' AND ')}${opts.forUpdate ? ' FOR UPDATE OF t' : ''}`,
+    params,
+  );
+  return row;
+}
+
+/** findVisible, or 404 with Cloudify's "Requested `Kind` with ID `id` was not found". */
+export async function getVisible<T = Record<string, unknown>>(
+  db: Db,
+  def: ResourceDef,
+  scope: Scope,
+  id: string,
+  opts: Parameters<typeof findVisible>[4] = {},
+): Promise<T> {
+  const row = await findVisible<T>(db, def, scope, id, opts);
+  if (row === undefined) throw notFoundResource(def.kind, id);
+  return row;
+}
+
+/** A row without its `__storage_id`, as the API shows it. */
+export function publicRow<T extends Record<string, unknown>>(row: T): Omit<T, '__storage_id'> {
+  const { __storage_id: _, ...rest } = row;
+  return rest;
+}
+
 export function selectList(def: ResourceDef, include?: string[]): string {
   const names = include ?? Object.keys(def.fields);
   return names.map((n) => `${def.fields[n].sql} AS "${n}"`).join(', ');
@@ -90,7 +140,7 @@ export function parseInclude(def: ResourceDef, v: unknown): string[] | undefined
 
 export async function listResources<T = Record<string, unknown>>(
   db: Db,
-  config: ManagerConfig,
+  config: PageLimits,
   def: ResourceDef,
   opts: ListOptions,
 ): Promise<ListResult<T>> {

@@ -3,10 +3,10 @@
 // src/dsl that touches the file system; it reads inside the blueprint directory and nowhere else.
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { DslError } from './errors.js';
-import { type ParseOptions, type Plan, parseBlueprint } from './parser.js';
-import { BUILTIN_SPEC_RULES, type ImportResolver, isUrl } from './resolver.js';
-import { YAML_LIMITS } from './yaml-load.js';
+import { DslError } from '../dsl/errors.js';
+import { type ParseOptions, type Plan, parseBlueprint } from '../dsl/parser.js';
+import { BUILTIN_SPEC_RULES, type ImportResolver, isUrl } from '../dsl/resolver.js';
+import { YAML_LIMITS } from '../dsl/yaml-load.js';
 
 export interface FsResolverOptions {
   /** Largest file read, in bytes (default: the YAML loader's character limit). */

@@ -1,0 +1,131 @@
+// Assembles a manager from its settings: open and migrate the store, seed it, then wire the ports: the
+// bus (in-process queue, or RabbitMQ with amqpUrl), the execution lifecycle and its dispatcher, the
+// blueprint parser (the DSL over the extracted folder), the outputs evaluator, the REST app, and — on
+// the all-in-one setup without RabbitMQ — the worker in this process. serve.ts runs it as a process.
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createInProcessBus } from '../bus/in-process.js';
+import type { Bus } from '../bus/port.js';
+import { createRabbitBus } from '../bus/rabbitmq.js';
+import { parseBlueprintDir } from '../dsl-fs/resolver.js';
+import { busDispatcher } from '../executions/dispatch.js';
+import { type ExecutionDispatcher, Lifecycle } from '../executions/lifecycle.js';
+import { requeueOrphans } from '../executions/orphans.js';
+import { buildApp } from '../manager/app.js';
+import { Authenticator } from '../manager/auth/authenticate.js';
+import { type BootstrapResult, bootstrap } from '../manager/bootstrap.js';
+import { startHeartbeat } from '../manager/cluster/heartbeat.js';
+import type { ManagerConfig } from '../manager/config.js';
+import type { ManagerContext } from '../manager/context.js';
+import { openStore } from '../store/open.js';
+import type { Db } from '../store/port.js';
+import { createCipher, loadOrCreateKeyFile, parseKey, type SecretsCipher } from '../store/secrets-crypto.js';
+import { evaluateDeploymentSection } from '../worker/runtime-context.js';
+import { startWorker, type Worker } from '../worker/worker.js';
+
+export interface Manager {
+  app: FastifyInstance;
+  ctx: ManagerContext;
+  db: Db;
+  bootstrap: BootstrapResult;
+  /** The in-process worker, when this manager runs one. */
+  worker?: Worker;
+  bus: Bus;
+  close(): Promise<void>;
+}
+
+export interface CreateManagerOptions {
+  logger?: Logger | false;
+  /** Use this database instead of opening one from the settings (tests: both drivers). */
+  db?: Db;
+  /**
+   * Hand executions to this dispatcher instead of the bus; `null`: to none, so they stay pending
+   * (tests that play the worker's part themselves). Either way no worker runs in this process.
+   */
+  dispatcher?: ExecutionDispatcher | null;
+}
+
+/** The secrets key: from the settings (shared by a cluster's managers), or the data dir's key file. */
+export function secretsCipher(config: Pick<ManagerConfig, 'secretsKey' | 'dataDir'>): SecretsCipher {
+  const key = config.secretsKey
+    ? parseKey(config.secretsKey)
+    : loadOrCreateKeyFile(join(config.dataDir, 'secrets.key'));
+  return createCipher(key);
+}
+
+export async function openBus(url: string | undefined, ca: string | undefined, log?: Logger): Promise<Bus> {
+  if (!url)
+    return createInProcessBus((err) => log?.error({ err: (err as Error).message }, 'worker handler failed'));
+  return createRabbitBus({
+    url,
+    ca,
+    onError: (err) => log?.warn({ err: (err as Error).message }, 'RabbitMQ'),
+    onState: (msg) => log?.info(msg),
+  });
+}
+
+export async function createManager(
+  config: ManagerConfig,
+  opts: CreateManagerOptions = {},
+): Promise<Manager> {
+  const db =
+    opts.db ??
+    (await openStore({
+      dbUrl: config.dbUrl,
+      dataDir: config.dbUrl ? undefined : join(config.dataDir, 'db'),
+    }));
+  const boot = await bootstrap(db, config);
+  const log = opts.logger || undefined;
+  const secrets = secretsCipher(config);
+  const bus = await openBus(config.amqpUrl, config.amqpCa, log);
+  const executions = new Lifecycle({
+    db,
+    settings: config,
+    dispatcher:
+      opts.dispatcher === undefined
+        ? busDispatcher(db, bus, { restHost: config.privateIp, restPort: config.port })
+        : (opts.dispatcher ?? undefined),
+  });
+  const resourcesDir = join(config.dataDir, 'resources');
+  const ctx: ManagerContext = {
+    db,
+    config,
+    authenticator: new Authenticator(db, config),
+    resourcesDir,
+    secrets,
+    serviceProbes: [],
+    executions,
+    parseBlueprint: async (dir, mainFile) => parseBlueprintDir(dir, mainFile, { resourcesBasePath: '.' }),
+    evaluateOutputs: (storageId, which) => evaluateDeploymentSection(db, storageId, which, secrets),
+  };
+  const app = await buildApp(ctx, opts.logger ?? false);
+  let worker: Worker | undefined;
+  if (!config.amqpUrl && opts.dispatcher === undefined) {
+    worker = await startWorker({ db, bus, lifecycle: executions, resourcesDir, secrets, log });
+    ctx.serviceProbes?.push(async () => ({
+      'Management Worker': { status: 'Active', is_remote: false, extra_info: { in_process: true } },
+    }));
+    // The in-process bus died with the previous process: hand what it was running over again.
+    log?.info(await requeueOrphans(db, executions.dispatch));
+  }
+  // Keeps managers.last_seen fresh, so /cluster-status on the other managers sees this one alive.
+  const stopHeartbeat = startHeartbeat(db, config.hostname, 15_000, (err) =>
+    log?.warn({ err: (err as Error).message }, 'heartbeat'),
+  );
+  return {
+    app,
+    ctx,
+    db,
+    bootstrap: boot,
+    worker,
+    bus,
+    async close() {
+      stopHeartbeat();
+      await worker?.stop();
+      await app.close();
+      await bus.close();
+      if (!opts.db) await db.close();
+    },
+  };
+}

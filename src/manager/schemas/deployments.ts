@@ -1,0 +1,33 @@
+// Response bodies of deployments (rest-api.md §3.3): every field optional, so _include can project.
+import { Any, Bool, commonProps, Int, NStr, resource, Str } from './common.js';
+
+export const DeploymentBody = resource({
+  ...commonProps,
+  updated_at: NStr,
+  blueprint_id: Str,
+  display_name: Str,
+  description: NStr,
+  inputs: Any,
+  outputs: Any,
+  capabilities: Any,
+  groups: Any,
+  policy_triggers: Any,
+  policy_types: Any,
+  scaling_groups: Any,
+  workflows: Any,
+  resource_tags: Any,
+  labels: Any,
+  site_name: NStr,
+  runtime_only_evaluation: Bool,
+  installation_status: NStr,
+  deployment_status: NStr,
+  latest_execution_id: NStr,
+  latest_execution_status: NStr,
+  latest_execution_total_operations: Any,
+  latest_execution_finished_operations: Any,
+  sub_services_status: NStr,
+  sub_environments_status: NStr,
+  sub_services_count: Int,
+  sub_environments_count: Int,
+  environment_type: Str,
+});
