@@ -115,6 +115,7 @@ async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: Workf
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     o.log?.warn({ execution_id: exec.id, workflow_id: exec.workflow_id, err: message }, 'execution failed');
+    await runner.status.setStatus(exec.id, 'failed', message).catch(() => {});
   }
 }
 
