@@ -1,12 +1,12 @@
 // `cfy executions` (cfy-cli.md A.8, A.9).
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { collect } from '../../inputs.js';
 import { lazy, listOptions, tenantOption } from '../shared.js';
 
 const seconds = (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0)
-    throw new Error(`--timeout must be a positive number of seconds, got "${v}"`);
+    throw new InvalidArgumentError('It must be a positive number of seconds.');
   return n;
 };
 

@@ -1,11 +1,11 @@
 // `cfy profiles` (cfy-cli.md A.3).
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { lazy } from '../shared.js';
 
 const port = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new Error(`--rest-port must be a port number, got "${v}"`);
+    throw new InvalidArgumentError('It must be a port number from 1 to 65535.');
   return n;
 };
 
