@@ -1,4 +1,4 @@
-// docs/errors.md must list every error code of src/manager/errors.ts, with its HTTP status.
+// docs/errors.md must list every error code of src/common/errors.ts, with its HTTP status.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -26,7 +26,7 @@ function catalogue(): Map<string, number> {
   return codes;
 }
 
-test('docs/errors.md lists every code in src/manager/errors.ts with the right HTTP status', () => {
+test('docs/errors.md lists every code in src/common/errors.ts with the right HTTP status', () => {
   const docRows = documented();
   const codes = catalogue();
   assert.ok(codes.size >= 20, `expected the full catalogue, found ${codes.size}`);
