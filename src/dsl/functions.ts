@@ -64,10 +64,11 @@ const SYS_PROPERTIES: Record<string, string[]> = {
   deployment: ['id', 'name', 'blueprint', 'owner'],
 };
 
+const strOrFn = (x: unknown) => typeof x === 'string' || isFunction(x);
+
 /** Arity and shape checks, the same for every phase. */
 export function checkArguments(f: string, a: unknown): void {
   const list = Array.isArray(a);
-  const strOrFn = (x: unknown) => typeof x === 'string' || isFunction(x);
   switch (f) {
     case 'get_input':
     case 'get_secret':
@@ -75,41 +76,10 @@ export function checkArguments(f: string, a: unknown): void {
         throw badArgs(f, a, 'expected a name or a list');
       return;
     case 'get_environment_capability':
-      if (!(typeof a === 'string' || (list && a.length >= 2)))
-        throw plainError(
-          'FunctionValidationError',
-          `Illegal arguments passed to ${f} function: ${JSON.stringify(a)} (expected a string or a list of at least 2 items)`,
-        );
-      if (list) {
-        a.forEach((x, i) => {
-          if (!(typeof x === 'string' || typeof x === 'number' || isFunction(x)))
-            throw plainError(
-              'ValueError',
-              `${f} function arguments can't be complex values; only strings/ints/functions are accepted (item ${i}: ${JSON.stringify(x)})`,
-            );
-        });
-      }
+      checkEnvironmentCapability(f, a);
       return;
     case 'get_label':
-      if (list && a.length === 2) {
-        if (!strOrFn(a[0]))
-          throw plainError(
-            'FunctionValidationError',
-            `get_label: the <label-key> should be a string or a function`,
-          );
-        const i = a[1];
-        if (!(Number.isInteger(i) || (typeof i === 'string' && /^[0-9]+$/.test(i))))
-          throw plainError(
-            'FunctionValidationError',
-            `get_label: the <label-values list index> should be a number (in string or int form), not ${JSON.stringify(i)}`,
-          );
-        return;
-      }
-      if (!strOrFn(a))
-        throw plainError(
-          'FunctionValidationError',
-          `get_label function argument should be a list of 2 elements ([<label-key>, <label-values list index>]), a string or a function; got ${JSON.stringify(a)}`,
-        );
+      checkGetLabel(a);
       return;
     case 'get_property':
     case 'get_attribute':
@@ -121,31 +91,9 @@ export function checkArguments(f: string, a: unknown): void {
     case 'get_attributes_dict':
       if (!list || a.length < 2) throw badArgs(f, a, 'expected [node, attribute, ...]');
       return;
-    case 'get_sys': {
-      if (
-        !list ||
-        a.length < 2 ||
-        !a.every((x) => typeof x === 'string' || typeof x === 'number' || isFunction(x))
-      )
-        throw plainError(
-          'ValueError',
-          `Illegal argument(s) passed to get_sys function. Expected a 2-element list identifying an entity and its requested property (e.g. [tenant, name] or [deployment, id]) but got ${JSON.stringify(a)}`,
-        );
-      const [entity, prop] = a;
-      if (isFunction(entity)) return;
-      if (typeof entity !== 'string' || !(entity in SYS_PROPERTIES))
-        throw plainError(
-          'UnknownSysEntityError',
-          `get_sys function unable to determine entity: ${JSON.stringify(entity)}`,
-        );
-      if (isFunction(prop)) return;
-      if (typeof prop !== 'string' || !SYS_PROPERTIES[entity].includes(prop))
-        throw plainError(
-          'UnknownSysPropertyError',
-          `get_sys function unable to determine property: ${entity} ${JSON.stringify(prop)}`,
-        );
+    case 'get_sys':
+      checkGetSys(a);
       return;
-    }
     case 'get_consumers':
       if (!(typeof a === 'string' && ['ids', 'names', 'count'].includes(a)))
         throw badArgs(f, a, 'expected ids, names or count');
@@ -168,6 +116,75 @@ export function checkArguments(f: string, a: unknown): void {
       if (!(strOrFn(a) || (list && a.length === 1))) throw badArgs(f, a, 'expected a string');
       return;
   }
+}
+
+/** get_environment_capability: a name, or a list of at least 2 scalars or functions. */
+function checkEnvironmentCapability(f: string, a: unknown): void {
+  const list = Array.isArray(a);
+  if (!(typeof a === 'string' || (list && a.length >= 2)))
+    throw plainError(
+      'FunctionValidationError',
+      `Illegal arguments passed to ${f} function: ${JSON.stringify(a)} (expected a string or a list of at least 2 items)`,
+    );
+  if (list) {
+    a.forEach((x, i) => {
+      if (!(typeof x === 'string' || typeof x === 'number' || isFunction(x)))
+        throw plainError(
+          'ValueError',
+          `${f} function arguments can't be complex values; only strings/ints/functions are accepted (item ${i}: ${JSON.stringify(x)})`,
+        );
+    });
+  }
+}
+
+/** get_label: [<label-key>, <index>], a key, or a function. */
+function checkGetLabel(a: unknown): void {
+  if (Array.isArray(a) && a.length === 2) {
+    if (!strOrFn(a[0]))
+      throw plainError(
+        'FunctionValidationError',
+        `get_label: the <label-key> should be a string or a function`,
+      );
+    const i = a[1];
+    if (!(Number.isInteger(i) || (typeof i === 'string' && /^[0-9]+$/.test(i))))
+      throw plainError(
+        'FunctionValidationError',
+        `get_label: the <label-values list index> should be a number (in string or int form), not ${JSON.stringify(i)}`,
+      );
+    return;
+  }
+  if (!strOrFn(a))
+    throw plainError(
+      'FunctionValidationError',
+      `get_label function argument should be a list of 2 elements ([<label-key>, <label-values list index>]), a string or a function; got ${JSON.stringify(a)}`,
+    );
+}
+
+/** get_sys: [entity, property] of SYS_PROPERTIES, either part possibly a function. */
+function checkGetSys(a: unknown): void {
+  const list = Array.isArray(a);
+  if (
+    !list ||
+    a.length < 2 ||
+    !a.every((x) => typeof x === 'string' || typeof x === 'number' || isFunction(x))
+  )
+    throw plainError(
+      'ValueError',
+      `Illegal argument(s) passed to get_sys function. Expected a 2-element list identifying an entity and its requested property (e.g. [tenant, name] or [deployment, id]) but got ${JSON.stringify(a)}`,
+    );
+  const [entity, prop] = a;
+  if (isFunction(entity)) return;
+  if (typeof entity !== 'string' || !(entity in SYS_PROPERTIES))
+    throw plainError(
+      'UnknownSysEntityError',
+      `get_sys function unable to determine entity: ${JSON.stringify(entity)}`,
+    );
+  if (isFunction(prop)) return;
+  if (typeof prop !== 'string' || !SYS_PROPERTIES[entity].includes(prop))
+    throw plainError(
+      'UnknownSysPropertyError',
+      `get_sys function unable to determine property: ${entity} ${JSON.stringify(prop)}`,
+    );
 }
 
 /** Visits every function call in a value tree (depth-first, outer call first). */

@@ -5,9 +5,11 @@ import { type DslVersion, versionAtLeast } from './version.js';
 
 export const SCALING_POLICY = 'cloudify.policies.scaling';
 
+type Defs = Record<string, Record<string, any>>;
+
 export function buildGroups(
-  groups: Record<string, Record<string, any>>,
-  policies: Record<string, Record<string, any>>,
+  groups: Defs,
+  policies: Defs,
   nodes: Record<string, any>[],
   version: DslVersion,
   hasPolicies: boolean,
@@ -19,6 +21,23 @@ export function buildGroups(
     );
   }
   const nodeNames = new Set(nodes.map((n) => n.name));
+  checkGroups(groups, nodeNames);
+  const { scalingTargets, planPolicies } = scalingPolicies(policies, groups);
+  const owner = scalingOwners(scalingTargets, groups);
+  const chains = containmentChains(nodes, owner);
+  checkSharedGroupContainment(scalingTargets, groups, nodeNames, chains.groupOf, chains.nodeChain);
+  const scaling_groups: Record<string, any> = {};
+  for (const [g, props] of scalingTargets)
+    scaling_groups[g] = { members: [...groups[g].members], properties: props };
+  removeContainedMembers(scaling_groups, owner, nodeNames, chains);
+  const planGroups: Record<string, any> = {};
+  for (const [g, def] of Object.entries(groups))
+    planGroups[g] = { members: def.members, policies: def.policies ?? {} };
+  return { groups: planGroups, policies: planPolicies, scaling_groups };
+}
+
+/** Group names and members, and no group reaching itself through member groups. */
+function checkGroups(groups: Defs, nodeNames: Set<string>): void {
   for (const [g, def] of Object.entries(groups)) {
     if (nodeNames.has(g)) throw logicError(211, `Both a group and a node template are named '${g}'`);
     for (const m of def.members) {
@@ -38,7 +57,13 @@ export function buildGroups(
     done.add(g);
   };
   for (const g of Object.keys(groups)) visit(g, [g]);
+}
 
+/** The policies (scaling ones only) and the scalable properties of each group they target. */
+function scalingPolicies(
+  policies: Defs,
+  groups: Defs,
+): { scalingTargets: Map<string, Record<string, any>>; planPolicies: Record<string, any> } {
   const scalingTargets = new Map<string, Record<string, any>>();
   const planPolicies: Record<string, any> = {};
   for (const [p, def] of Object.entries(policies)) {
@@ -58,7 +83,11 @@ export function buildGroups(
     for (const t of def.targets) scalingTargets.set(t, props);
     planPolicies[p] = { type: def.type, targets: def.targets, properties: props };
   }
-  // A node or group may be a member of at most one scaling group.
+  return { scalingTargets, planPolicies };
+}
+
+/** Each member of a scaling group → its scaling group; at most one (error 201). */
+function scalingOwners(scalingTargets: Map<string, unknown>, groups: Defs): Map<string, string[]> {
   const owner = new Map<string, string[]>();
   for (const g of scalingTargets.keys())
     for (const m of groups[g].members) owner.set(m, [...(owner.get(m) ?? []), g]);
@@ -70,10 +99,21 @@ export function buildGroups(
       );
     }
   }
+  return owner;
+}
+
+interface Chains {
+  groupOf: Map<string, string>;
+  /** [n, its container, that one's container, …] */
+  nodeChain: (n: string) => string[];
+  /** [m, its scaling group, that group's group, …] */
+  groupChain: (m: string) => string[];
+}
+
+function containmentChains(nodes: Record<string, any>[], owner: Map<string, string[]>): Chains {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const containerOf = (n: string): string | undefined =>
     byName.get(n)?.relationships.find((r: any) => r.type_hierarchy.includes(CONTAINED_IN))?.target_id;
-  // [n, its container, that one's container, …] and [m, its scaling group, that group's group, …].
   const nodeChain = (n: string): string[] => {
     const out = [n];
     for (let c = containerOf(n); c !== undefined && !out.includes(c); c = containerOf(c)) out.push(c);
@@ -86,13 +126,18 @@ export function buildGroups(
     for (let g = groupOf.get(m); g !== undefined && !out.includes(g); g = groupOf.get(g)) out.push(g);
     return out;
   };
-  checkSharedGroupContainment(scalingTargets, groups, nodeNames, groupOf, nodeChain);
-  const scaling_groups: Record<string, any> = {};
-  for (const [g, props] of scalingTargets)
-    scaling_groups[g] = { members: [...groups[g].members], properties: props };
-  // A member node sharing a scaling group with a node that (recursively) contains it is dropped from the
-  // innermost shared group: the node itself when it is a direct member there, else its own branch (the
-  // group under the shared one) — _remove_contained_nodes_from_scaling_groups.
+  return { groupOf, nodeChain, groupChain };
+}
+
+// A member node sharing a scaling group with a node that (recursively) contains it is dropped from the
+// innermost shared group: the node itself when it is a direct member there, else its own branch (the
+// group under the shared one) — _remove_contained_nodes_from_scaling_groups.
+function removeContainedMembers(
+  scaling_groups: Record<string, any>,
+  owner: Map<string, string[]>,
+  nodeNames: Set<string>,
+  { groupOf, nodeChain, groupChain }: Chains,
+): void {
   for (const member of owner.keys()) {
     if (!nodeNames.has(member)) continue;
     const memberGroups = groupChain(member);
@@ -113,10 +158,6 @@ export function buildGroups(
       if (i >= 0) ms.splice(i, 1);
     }
   }
-  const planGroups: Record<string, any> = {};
-  for (const [g, def] of Object.entries(groups))
-    planGroups[g] = { members: def.members, policies: def.policies ?? {} };
-  return { groups: planGroups, policies: planPolicies, scaling_groups };
 }
 
 // Every pair of nodes (recursively) in one scaling group must be contained in a shared node, or one must

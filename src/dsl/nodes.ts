@@ -34,32 +34,17 @@ export interface NodesInput {
   remoteNamespaces?: Set<string>;
 }
 
+interface RelType {
+  hierarchy: string[];
+  props: any;
+  src: any;
+  tgt: any;
+}
+
 export function buildNodes(inp: NodesInput): Record<string, any>[] {
-  const { templates, nodeTypes, relTypes } = inp;
-  const ctx = (code: number): PluginsCtx => ({
-    plugins: inp.plugins,
-    resourceExists: inp.resourceExists,
-    missingCode: code,
-    remoteNamespaces: inp.remoteNamespaces,
-  });
-  const relCache = new Map<string, { hierarchy: string[]; props: any; src: any; tgt: any }>();
-  const relType = (name: string) => {
-    let r = relCache.get(name);
-    if (!r) {
-      const hierarchy = typeHierarchy(relTypes, name, 'relationship');
-      const defs = hierarchy.map((t) => relTypes[t]);
-      const props = schemaWithDefaults(relTypes, hierarchy, inp.merge);
-      checkSchemaTypes(props, inp.merge.dataTypes, `relationships.${name}.properties`);
-      r = {
-        hierarchy,
-        props,
-        src: mergeTypeInterfaces(defs.map((d) => d.source_interfaces)),
-        tgt: mergeTypeInterfaces(defs.map((d) => d.target_interfaces)),
-      };
-      relCache.set(name, r);
-    }
-    return r;
-  };
+  const { templates, nodeTypes } = inp;
+  const ctx = pluginsCtx(inp);
+  const relType = relationshipTypes(inp);
   const nodes: Record<string, any>[] = [];
   const typeSchemas = new Map<string, PropSchema>();
   for (const [name, t] of Object.entries(templates)) {
@@ -77,48 +62,11 @@ export function buildNodes(inp: NodesInput): Record<string, any>[] {
     }
     const typeIfaces = mergeTypeInterfaces(hierarchy.map((h) => nodeTypes[h].interfaces));
     const interfaces = mergeTemplateInterfaces(typeIfaces, t.interfaces, `node_templates.${name}.interfaces`);
-    const relationships = (t.relationships ?? []).map((r: Record<string, any>, i: number) => {
-      if (!(r.type in relTypes))
-        throw logicError(26, `Relationship type '${r.type}' of node '${name}' is not defined`);
-      if (r.target === name) throw logicError(23, `Relationship of node '${name}' targets the node itself`);
-      if (!(r.target in templates))
-        throw logicError(25, `Relationship target '${r.target}' of node '${name}' does not exist`);
-      const rt = relType(r.type);
-      const where = `node_templates.${name}.relationships.${i}`;
-      const src = mergeTemplateInterfaces(rt.src, r.source_interfaces, `${where}.source_interfaces`);
-      const tgt = mergeTemplateInterfaces(rt.tgt, r.target_interfaces, `${where}.target_interfaces`);
-      return {
-        type: r.type,
-        target_id: r.target,
-        properties: mergeProperties(rt.props, r.properties ?? {}, inp.merge, where),
-        type_hierarchy: rt.hierarchy,
-        source_interfaces: src,
-        target_interfaces: tgt,
-        source_operations: flattenOperations(src, ctx(19), `${where}.source_interfaces`),
-        target_operations: flattenOperations(tgt, ctx(19), `${where}.target_interfaces`),
-      };
-    });
+    const relationships = buildRelationships(name, t, inp, relType);
     const contained = relationships.filter((r: any) => r.type_hierarchy.includes(CONTAINED_IN));
     if (contained.length > 1)
       throw logicError(112, `Node '${name}' has more than one contained_in relationship`);
-    // elements/node_templates.py: the template's own `operation` property must name an operation the
-    // target *template* lists under cloudify.interfaces.lifecycle (215 / 216).
-    for (const r of (t.relationships ?? []) as Record<string, any>[]) {
-      if (r.type !== DEPENDS_ON_LIFECYCLE_OP) continue;
-      const op = isDict(r.properties) ? r.properties.operation : undefined;
-      if (op === undefined || op === null || op === '' || op === false || op === 0)
-        throw logicError(
-          215,
-          `For "${name}" node, please supply "${DEPENDS_ON_LIFECYCLE_OP}" with a defined lifecycle operation target`,
-        );
-      const ifaces = templates[r.target]?.interfaces;
-      const lifecycle = isDict(ifaces) ? ifaces['cloudify.interfaces.lifecycle'] : undefined;
-      if (!isDict(lifecycle) || typeof op !== 'string' || !(op in lifecycle))
-        throw logicError(
-          216,
-          `Please define "${op}" operation in the target node "${r.target}" for "${name}" node's "${DEPENDS_ON_LIFECYCLE_OP}" relationship`,
-        );
-    }
+    checkLifecycleTargets(name, t, templates);
     nodes.push({
       name,
       id: name,
@@ -134,6 +82,95 @@ export function buildNodes(inp: NodesInput): Record<string, any>[] {
   assignHosts(nodes);
   assignPlugins(nodes, inp.plugins);
   return nodes;
+}
+
+/** How operations resolve their implementation; `code` is the error when a plugin is missing. */
+const pluginsCtx =
+  (inp: NodesInput) =>
+  (code: number): PluginsCtx => ({
+    plugins: inp.plugins,
+    resourceExists: inp.resourceExists,
+    missingCode: code,
+    remoteNamespaces: inp.remoteNamespaces,
+  });
+
+/** A relationship type's hierarchy, property schema and interfaces, computed once per type. */
+function relationshipTypes(inp: NodesInput): (name: string) => RelType {
+  const { relTypes } = inp;
+  const relCache = new Map<string, RelType>();
+  return (name) => {
+    let r = relCache.get(name);
+    if (!r) {
+      const hierarchy = typeHierarchy(relTypes, name, 'relationship');
+      const defs = hierarchy.map((t) => relTypes[t]);
+      const props = schemaWithDefaults(relTypes, hierarchy, inp.merge);
+      checkSchemaTypes(props, inp.merge.dataTypes, `relationships.${name}.properties`);
+      r = {
+        hierarchy,
+        props,
+        src: mergeTypeInterfaces(defs.map((d) => d.source_interfaces)),
+        tgt: mergeTypeInterfaces(defs.map((d) => d.target_interfaces)),
+      };
+      relCache.set(name, r);
+    }
+    return r;
+  };
+}
+
+/** The template's relationships with their properties, interfaces and operations. */
+function buildRelationships(
+  name: string,
+  t: Record<string, any>,
+  inp: NodesInput,
+  relType: (name: string) => RelType,
+): Record<string, any>[] {
+  const ctx = pluginsCtx(inp);
+  return (t.relationships ?? []).map((r: Record<string, any>, i: number) => {
+    if (!(r.type in inp.relTypes))
+      throw logicError(26, `Relationship type '${r.type}' of node '${name}' is not defined`);
+    if (r.target === name) throw logicError(23, `Relationship of node '${name}' targets the node itself`);
+    if (!(r.target in inp.templates))
+      throw logicError(25, `Relationship target '${r.target}' of node '${name}' does not exist`);
+    const rt = relType(r.type);
+    const where = `node_templates.${name}.relationships.${i}`;
+    const src = mergeTemplateInterfaces(rt.src, r.source_interfaces, `${where}.source_interfaces`);
+    const tgt = mergeTemplateInterfaces(rt.tgt, r.target_interfaces, `${where}.target_interfaces`);
+    return {
+      type: r.type,
+      target_id: r.target,
+      properties: mergeProperties(rt.props, r.properties ?? {}, inp.merge, where),
+      type_hierarchy: rt.hierarchy,
+      source_interfaces: src,
+      target_interfaces: tgt,
+      source_operations: flattenOperations(src, ctx(19), `${where}.source_interfaces`),
+      target_operations: flattenOperations(tgt, ctx(19), `${where}.target_interfaces`),
+    };
+  });
+}
+
+// elements/node_templates.py: the template's own `operation` property must name an operation the
+// target *template* lists under cloudify.interfaces.lifecycle (215 / 216).
+function checkLifecycleTargets(
+  name: string,
+  t: Record<string, any>,
+  templates: NodesInput['templates'],
+): void {
+  for (const r of (t.relationships ?? []) as Record<string, any>[]) {
+    if (r.type !== DEPENDS_ON_LIFECYCLE_OP) continue;
+    const op = isDict(r.properties) ? r.properties.operation : undefined;
+    if (op === undefined || op === null || op === '' || op === false || op === 0)
+      throw logicError(
+        215,
+        `For "${name}" node, please supply "${DEPENDS_ON_LIFECYCLE_OP}" with a defined lifecycle operation target`,
+      );
+    const ifaces = templates[r.target]?.interfaces;
+    const lifecycle = isDict(ifaces) ? ifaces['cloudify.interfaces.lifecycle'] : undefined;
+    if (!isDict(lifecycle) || typeof op !== 'string' || !(op in lifecycle))
+      throw logicError(
+        216,
+        `Please define "${op}" operation in the target node "${r.target}" for "${name}" node's "${DEPENDS_ON_LIFECYCLE_OP}" relationship`,
+      );
+  }
 }
 
 function instanceCounts(name: string, t: Record<string, any>, version: DslVersion) {

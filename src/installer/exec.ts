@@ -1,6 +1,6 @@
 // Child processes without a shell. A non-zero exit raises ProcessExecutionError with Cloudify's message
 // (reference §1.1); each child gets LANG/LC_ALL unless set. Secrets go through stdin or env, never argv.
-import { spawn } from 'node:child_process';
+import { type ProcessResult, runProcess } from '../common/process.js';
 import { ProcessExecutionError } from './errors.js';
 import { Logger } from './log.js';
 
@@ -9,17 +9,14 @@ const log = new Logger('exec');
 export interface RunOptions {
   input?: string;
   env?: NodeJS.ProcessEnv;
+  /** @default 120000 */
   timeoutMs?: number;
   /** Return the result instead of raising on a non-zero exit. */
   ignoreFailure?: boolean;
   cwd?: string;
 }
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type RunResult = ProcessResult;
 
 export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const [cmd, ...args] = argv;
@@ -27,26 +24,12 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
   const env = { ...process.env, ...opts.env };
   env.LANG ??= 'C.UTF-8';
   env.LC_ALL ??= 'C';
-  const result = await new Promise<RunResult>((resolve) => {
-    const child = spawn(cmd!, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env,
-      timeout: opts.timeoutMs ?? 120_000,
-      // A command run as another user starts in / (root's cwd, e.g. /root, is not readable to it).
-      ...(opts.cwd ? { cwd: opts.cwd } : cmd === 'setpriv' ? { cwd: '/' } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', (err) => resolve({ code: 127, stdout, stderr: stderr + err.message }));
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
+  const result = await runProcess(cmd!, args, {
+    input: opts.input,
+    env,
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    // A command run as another user starts in / (root's cwd, e.g. /root, is not readable to it).
+    cwd: opts.cwd ?? (cmd === 'setpriv' ? '/' : undefined),
   });
   if (result.code !== 0) {
     log.debug(`exit ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);

@@ -8,8 +8,29 @@ interface GroupOpts {
   bridge?: string;
 }
 
+/** A lab command's body: a string is printed, a number is the exit code. */
+type LabFn = (lab: import('./lab.js').Lab, ...args: any[]) => Promise<string | number | undefined>;
+type Action = (fn: LabFn) => (...args: any[]) => Promise<void>;
+
 export function registerLabCommands(program: Command): void {
-  const lab = program
+  const lab = declareLabGroup(program);
+  const action = labAction(lab);
+  registerSetupCommands(lab, action);
+  registerNodeCommands(lab, action);
+  lab
+    .command('install')
+    .description("run the cluster guide's install sequence in the nodes")
+    .action(
+      action(async (l) => {
+        const { installSequence } = await import('./install.js');
+        return installSequence(l, program, (m) => process.stdout.write(`${m}\n`));
+      }),
+    );
+}
+
+/** `lab` and the options every lab command shares. */
+function declareLabGroup(program: Command): Command {
+  return program
     .command('lab')
     .description("Cloudify's HA topology as namespaced nodes on this host (needs root)")
     .option(
@@ -19,10 +40,12 @@ export function registerLabCommands(program: Command): void {
     .option('--subnet <cidr>', `lab bridge subnet (env STRATUS_LAB_SUBNET, default ${DEFAULTS.subnet})`)
     .option('--bridge <name>', `lab bridge name (env STRATUS_LAB_BRIDGE, default ${DEFAULTS.bridge})`)
     .enablePositionalOptions();
+}
 
-  const action =
-    (fn: (lab: import('./lab.js').Lab, ...args: any[]) => Promise<string | number | undefined>) =>
-    async (...args: any[]) => {
+/** Wraps a command body: builds the Lab from the group options, prints its result, turns errors into exit 1. */
+function labAction(lab: Command): Action {
+  return (fn) =>
+    async (...args) => {
       const { Lab } = await import('./lab.js');
       const { describeError } = await import('./errors.js');
       try {
@@ -35,7 +58,10 @@ export function registerLabCommands(program: Command): void {
         process.exitCode = 1;
       }
     };
+}
 
+/** up, down, status: the lab as a whole. */
+function registerSetupCommands(lab: Command, action: Action): void {
   lab
     .command('up')
     .description('create the nodes (idempotent)')
@@ -60,6 +86,10 @@ export function registerLabCommands(program: Command): void {
         return formatStatus(rows);
       }),
     );
+}
+
+/** exec, shell and the operator's actions on one node. */
+function registerNodeCommands(lab: Command, action: Action): void {
   lab
     .command('exec')
     .description('run a command inside a node; stdin, stdout and the exit code pass through')
@@ -90,13 +120,4 @@ export function registerLabCommands(program: Command): void {
       .argument('<node>')
       .action(action((l, node: string) => l[verb](node)));
   }
-  lab
-    .command('install')
-    .description("run the cluster guide's install sequence in the nodes")
-    .action(
-      action(async (l) => {
-        const { installSequence } = await import('./install.js');
-        return installSequence(l, program, (m) => process.stdout.write(`${m}\n`));
-      }),
-    );
 }

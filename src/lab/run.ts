@@ -1,39 +1,28 @@
 // Runs host commands (ip, nsenter, apt-get) without a shell, so no argument is ever re-parsed.
-import { spawn } from 'node:child_process';
+import { type ProcessResult, runProcess } from '../common/process.js';
 import { LabError } from './errors.js';
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type RunResult = ProcessResult;
 
 export interface RunOptions {
   input?: string;
+  /** @default 60000 */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
-export function run(cmd: string, args: string[], opts: RunOptions = {}) {
-  return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: opts.timeoutMs ?? 60_000,
-      env: opts.env ?? process.env,
+/** Resolves with the exit code and output; a command that cannot start is a LabError. */
+export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  try {
+    return await runProcess(cmd, args, {
+      input: opts.input,
+      env: opts.env,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      onStartError: 'reject',
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', (err) => reject(new LabError(`cannot run ${cmd}: ${err.message}`)));
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-    child.stdin.on('error', () => {}); // a command may exit before reading its input
-    child.stdin.end(opts.input ?? '');
-  });
+  } catch (err) {
+    throw new LabError(`cannot run ${cmd}: ${(err as Error).message}`);
+  }
 }
 
 /** Like run, but a non-zero exit is an error naming the command. */

@@ -84,105 +84,149 @@ export async function snapshot(config: Config, ownIp: string): Promise<NodeSnaps
 
 const MiB = 1024 * 1024;
 
+/** The worst code found so far and the cluster's messages, in the order found. */
+interface Verdict {
+  code: number;
+  messages: string[];
+}
+
+const worsen = (v: Verdict, c: number) => {
+  v.code = Math.max(v.code, c);
+};
+
 /** The health rules of reference §4.6 over one snapshot. Leader first, then the replicas by IP. */
 export function assess(nodes: NodeSnapshot[]): Health {
-  let code = HEALTHY;
-  const worst = (c: number) => {
-    code = Math.max(code, c);
-  };
-  const messages: string[] = [];
-  const masters = nodes.filter((n) => isMaster(n.patroni) && n.patroni?.state === 'running');
-  // With two running masters, the DCS leader is the one the others replicate from; take the one with replicas.
-  const master =
-    masters.sort(
-      (a, b) => (b.patroni?.replication?.length ?? 0) - (a.patroni?.replication?.length ?? 0),
-    )[0] ?? nodes.find((n) => isMaster(n.patroni));
-  const rows: DbRow[] = [];
-  const masterLoc = master?.patroni?.xlog?.location;
+  const v: Verdict = { code: HEALTHY, messages: [] };
+  const master = pickMaster(nodes);
   const syncNames = new Set(
     (master?.patroni?.replication ?? [])
       .filter((r) => r.sync_state === 'sync')
       .map((r) => r.application_name),
   );
-  for (const n of nodes) {
-    const p = n.patroni;
-    const errors: string[] = [];
-    const alive = p?.state === 'running';
-    let state: DbRow['state'];
-    if (n === master) state = 'leader';
-    else if (!p) state = 'dead';
-    else if (syncNames.has(patroniName(n.ip))) state = 'sync_replica';
-    else state = 'async_replica';
-    if (!alive) errors.push('Node not running');
-    // Stratus: a replica whose Patroni is down makes the cluster degraded even when its etcd is up
-    // (Cloudify's rules only look at etcd followers there, and would call it healthy).
-    if (!alive && n !== master) worst(DEGRADED);
-    if (p?.pause) errors.push('Failover disabled');
-    if (p && alive && !p.xlog) errors.push('Could not retrieve DB status');
-    if (!n.etcd) errors.push('Could not retrieve etcd status');
-    if (n !== master && p && isMaster(p)) {
-      errors.push('EXTRA MASTER');
-      messages.push(`MULTIPLE MASTERS DETECTED! ${n.ip} also reports itself as master.`);
-    }
-    if (n !== master && alive && masterLoc !== undefined) {
-      const loc = p?.xlog?.replayed_location;
-      if (state === 'sync_replica' && loc !== undefined && loc < masterLoc) {
-        errors.push('Out of sync');
-        worst(DOWN);
-      } else if (
-        state === 'sync_replica' &&
-        p?.timeline !== undefined &&
-        master?.patroni?.timeline !== undefined &&
-        p.timeline !== master.patroni.timeline
-      ) {
-        // Stratus: a sync replica still on the old timeline cannot take over yet (Patroni's check_timeline).
-        errors.push('Out of sync');
-        worst(DEGRADED);
-      }
-      if (state === 'async_replica') {
-        if (
-          p?.timeline !== undefined &&
-          master?.patroni?.timeline !== undefined &&
-          p.timeline !== master.patroni.timeline
-        ) {
-          errors.push('Out of sync');
-          worst(DEGRADED);
-        }
-        if (loc === undefined) errors.push('Could not get lag details.');
-        else if (masterLoc - loc > 2 * MiB) errors.push(`Lag: ${((masterLoc - loc) / MiB).toFixed(2)}MiB`);
-      }
-    }
-    rows.push({ node_ip: n.ip, state, alive, etcd_state: n.etcd ?? 'dead', errors });
+  const rows = nodes.map((n) => nodeRow(n, master, syncNames, v));
+  clusterRules(nodes, rows, master, v);
+  const order = (r: DbRow) => (r.state === 'leader' ? 0 : 1);
+  rows.sort((a, b) => order(a) - order(b) || a.node_ip.localeCompare(b.node_ip, 'en', { numeric: true }));
+  return {
+    code: v.code,
+    rows: master ? rows : rows.filter((r) => r.state !== 'leader'),
+    messages: v.messages,
+  };
+}
+
+function pickMaster(nodes: NodeSnapshot[]): NodeSnapshot | undefined {
+  const masters = nodes.filter((n) => isMaster(n.patroni) && n.patroni?.state === 'running');
+  // With two running masters, the DCS leader is the one the others replicate from; take the one with replicas.
+  return (
+    masters.sort(
+      (a, b) => (b.patroni?.replication?.length ?? 0) - (a.patroni?.replication?.length ?? 0),
+    )[0] ?? nodes.find((n) => isMaster(n.patroni))
+  );
+}
+
+/** One node's row: its state and the errors the rules find on it. */
+function nodeRow(
+  n: NodeSnapshot,
+  master: NodeSnapshot | undefined,
+  syncNames: Set<string>,
+  v: Verdict,
+): DbRow {
+  const p = n.patroni;
+  const errors: string[] = [];
+  const alive = p?.state === 'running';
+  let state: DbRow['state'];
+  if (n === master) state = 'leader';
+  else if (!p) state = 'dead';
+  else if (syncNames.has(patroniName(n.ip))) state = 'sync_replica';
+  else state = 'async_replica';
+  if (!alive) errors.push('Node not running');
+  // Stratus: a replica whose Patroni is down makes the cluster degraded even when its etcd is up
+  // (Cloudify's rules only look at etcd followers there, and would call it healthy).
+  if (!alive && n !== master) worsen(v, DEGRADED);
+  if (p?.pause) errors.push('Failover disabled');
+  if (p && alive && !p.xlog) errors.push('Could not retrieve DB status');
+  if (!n.etcd) errors.push('Could not retrieve etcd status');
+  if (n !== master && p && isMaster(p)) {
+    errors.push('EXTRA MASTER');
+    v.messages.push(`MULTIPLE MASTERS DETECTED! ${n.ip} also reports itself as master.`);
   }
+  const masterLoc = master?.patroni?.xlog?.location;
+  if (n !== master && alive && masterLoc !== undefined) {
+    replicationErrors(p, state, master?.patroni, masterLoc, errors, v);
+  }
+  return { node_ip: n.ip, state, alive, etcd_state: n.etcd ?? 'dead', errors };
+}
+
+/** A live replica against the master: replayed location, timeline and lag. */
+function replicationErrors(
+  p: PatroniStatus | undefined,
+  state: DbRow['state'],
+  masterPatroni: PatroniStatus | undefined,
+  masterLoc: number,
+  errors: string[],
+  v: Verdict,
+): void {
+  const loc = p?.xlog?.replayed_location;
+  if (state === 'sync_replica' && loc !== undefined && loc < masterLoc) {
+    errors.push('Out of sync');
+    worsen(v, DOWN);
+  } else if (
+    state === 'sync_replica' &&
+    p?.timeline !== undefined &&
+    masterPatroni?.timeline !== undefined &&
+    p.timeline !== masterPatroni.timeline
+  ) {
+    // Stratus: a sync replica still on the old timeline cannot take over yet (Patroni's check_timeline).
+    errors.push('Out of sync');
+    worsen(v, DEGRADED);
+  }
+  if (state === 'async_replica') {
+    if (
+      p?.timeline !== undefined &&
+      masterPatroni?.timeline !== undefined &&
+      p.timeline !== masterPatroni.timeline
+    ) {
+      errors.push('Out of sync');
+      worsen(v, DEGRADED);
+    }
+    if (loc === undefined) errors.push('Could not get lag details.');
+    else if (masterLoc - loc > 2 * MiB) errors.push(`Lag: ${((masterLoc - loc) / MiB).toFixed(2)}MiB`);
+  }
+}
+
+/** The rules over the whole cluster: a running master, a sync replica, etcd consensus. */
+function clusterRules(
+  nodes: NodeSnapshot[],
+  rows: DbRow[],
+  master: NodeSnapshot | undefined,
+  v: Verdict,
+): void {
   if (!master) {
-    worst(DOWN);
-    messages.push('No master found.');
+    worsen(v, DOWN);
+    v.messages.push('No master found.');
   } else if (master.patroni?.state !== 'running') {
-    worst(DOWN);
-    messages.push('Master is not running.');
+    worsen(v, DOWN);
+    v.messages.push('Master is not running.');
   }
   if (!rows.some((r) => r.state === 'sync_replica')) {
-    worst(DOWN);
-    messages.push('No synchronous replicas found.');
+    worsen(v, DOWN);
+    v.messages.push('No synchronous replicas found.');
   }
   const leaders = nodes.filter((n) => n.etcd === 'StateLeader').length;
   const followers = nodes.filter((n) => n.etcd === 'StateFollower').length;
   if (leaders !== 1) {
-    worst(DOWN);
-    messages.push(`Expected to find 1 etcd leader, but found ${leaders}, cluster consensus lost.`);
+    worsen(v, DOWN);
+    v.messages.push(`Expected to find 1 etcd leader, but found ${leaders}, cluster consensus lost.`);
   }
   if (followers < Math.floor(nodes.length / 2)) {
-    worst(DOWN);
-    messages.push('Insufficient etcd followers found, cluster consensus lost.');
+    worsen(v, DOWN);
+    v.messages.push('Insufficient etcd followers found, cluster consensus lost.');
   }
   const replicas = rows.filter((r) => r.state !== 'leader').length;
   if (followers < replicas) {
-    worst(DEGRADED);
-    messages.push('Missing one or more etcd followers.');
+    worsen(v, DEGRADED);
+    v.messages.push('Missing one or more etcd followers.');
   }
-  const order = (r: DbRow) => (r.state === 'leader' ? 0 : 1);
-  rows.sort((a, b) => order(a) - order(b) || a.node_ip.localeCompare(b.node_ip, 'en', { numeric: true }));
-  return { code, rows: master ? rows : rows.filter((r) => r.state !== 'leader'), messages };
 }
 
 /** The current leader's IP, by Patroni's own status of every member (undefined when none runs). */

@@ -119,21 +119,15 @@ export interface ConfigureOptions {
   configuredBefore: boolean;
 }
 
+type RabbitSection = QueueConfig['rabbitmq'];
+
 export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): Promise<void> {
   const r = cfg.rabbitmq;
   redact(String(r.password), r.erlang_cookie ? String(r.erlang_cookie) : undefined);
   await validateQueue(cfg);
   const ids = await lookupIds('rabbitmq');
   log.info('Configuring RabbitMQ...');
-
-  for (const d of [PATHS.confDir, PATHS.logDir]) {
-    mkdirSync(d, { recursive: true });
-    chownSync(d, 0, ids.gid);
-    chmodSync(d, 0o750);
-  }
-  chownSync(PATHS.logDir, ids.uid, ids.gid);
-  mkdirSync(PATHS.home, { recursive: true });
-  chownSync(PATHS.home, ids.uid, ids.gid);
+  prepareDirs(ids);
 
   // Erlang cookie
   const cookie = erlangCookie(r);
@@ -143,6 +137,37 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
   // Node name and the hosts file
   const nodename = rabbitNodename(r);
   log.info(`RabbitMQ node name: ${nodename}`);
+  await addMissingHosts(r);
+
+  // Certificates
+  await deployTriple(
+    { cert: r.cert_path!, key: r.key_path!, ca: r.ca_path! },
+    { cert: PATHS.cert, key: PATHS.key, ca: PATHS.ca },
+    'rabbitmq',
+  );
+
+  const first = !(r.join_cluster ?? '').trim();
+  if (!opts.configuredBefore) await resetBroker(r, ids, first);
+  writeConfigFiles(r, ids, nodename);
+  await writeProgramAndStart();
+  if (first && !opts.configuredBefore) await deleteGuest();
+  if (!first) await joinIfNeeded(cfg, nodename);
+  log.info('RabbitMQ configured.');
+}
+
+function prepareDirs(ids: Ids): void {
+  for (const d of [PATHS.confDir, PATHS.logDir]) {
+    mkdirSync(d, { recursive: true });
+    chownSync(d, 0, ids.gid);
+    chmodSync(d, 0o750);
+  }
+  chownSync(PATHS.logDir, ids.uid, ids.gid);
+  mkdirSync(PATHS.home, { recursive: true });
+  chownSync(PATHS.home, ids.uid, ids.gid);
+}
+
+/** Adds to /etc/hosts (after a backup) the cluster members whose names do not resolve. */
+async function addMissingHosts(r: RabbitSection): Promise<void> {
   const missing: { name: string; ip: string }[] = [];
   for (const name of Object.keys(r.cluster_members ?? {})) {
     if (await resolves(name)) continue;
@@ -155,30 +180,25 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
     writeFileSync('/etc/hosts', `${hosts.endsWith('\n') ? hosts : `${hosts}\n`}${hostsBlock(missing)}`);
     log.info(`Added ${missing.map((m) => m.name).join(', ')} to /etc/hosts`);
   }
+}
 
-  // Certificates
-  await deployTriple(
-    { cert: r.cert_path!, key: r.key_path!, ca: r.ca_path! },
-    { cert: PATHS.cert, key: PATHS.key, ca: PATHS.ca },
-    'rabbitmq',
-  );
-
-  const first = !(r.join_cluster ?? '').trim();
-  if (!opts.configuredBefore) {
-    await supervisor.stop(PROGRAM);
-    rmSync(PATHS.mnesia, { recursive: true, force: true });
-    rmSync(PATHS.oldErlangConfig, { force: true });
-    rmSync(PATHS.definitions, { force: true });
-    if (first) {
-      const { json, dropped } = renderDefinitions({ ...r, password: String(r.password) });
-      for (const d of dropped) {
-        log.warning(`Policy key dropped: ${d} (classic mirrored queues are replaced by quorum queues)`);
-      }
-      writeOwned(PATHS.definitions, json, 0o600, ids);
+/** The first configure only: stop, wipe mnesia, and (on the first node) write the definitions. */
+async function resetBroker(r: RabbitSection, ids: Ids, first: boolean): Promise<void> {
+  await supervisor.stop(PROGRAM);
+  rmSync(PATHS.mnesia, { recursive: true, force: true });
+  rmSync(PATHS.oldErlangConfig, { force: true });
+  rmSync(PATHS.definitions, { force: true });
+  if (first) {
+    const { json, dropped } = renderDefinitions({ ...r, password: String(r.password) });
+    for (const d of dropped) {
+      log.warning(`Policy key dropped: ${d} (classic mirrored queues are replaced by quorum queues)`);
     }
+    writeOwned(PATHS.definitions, json, 0o600, ids);
   }
+}
 
-  // Config files, the wrapper, the program
+/** Config files and the wrapper script. */
+function writeConfigFiles(r: RabbitSection, ids: Ids, nodename: string): void {
   const tls = { cert: PATHS.cert, key: PATHS.key, ca: PATHS.ca };
   writeOwned(PATHS.conf, renderRabbitmqConf({ tls, definitions: existsSync(PATHS.definitions) }), 0o640, {
     uid: 0,
@@ -188,6 +208,10 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
   writeOwned(PATHS.plugins, ENABLED_PLUGINS, 0o640, { uid: 0, gid: ids.gid });
   writeOwned(PATHS.envConf, renderEnvConf(nodename, Boolean(r.use_long_name)), 0o644);
   writeOwned(PATHS.startScript, renderStartScript(r.fd_limit ?? 102400), 0o755, { uid: 0, gid: 0 });
+}
+
+/** The supervisord program, then a (re)start that reads the re-rendered files. */
+async function writeProgramAndStart(): Promise<void> {
   const before = existsSync(PROGRAM_FILE) ? readFileSync(PROGRAM_FILE, 'utf8') : '';
   supervisor.writeProgram({
     name: PROGRAM,
@@ -209,26 +233,26 @@ export async function configureQueue(cfg: QueueConfig, opts: ConfigureOptions): 
     await supervisor.start(PROGRAM);
     await waitForBroker(ctl);
   }
+}
 
-  if (first && !opts.configuredBefore) {
-    const users = await ctl(['list_users', '--formatter', 'json'], { ignoreFailure: true });
-    if (users.stdout.includes('"guest"')) {
-      await ctl(['delete_user', 'guest'], { ignoreFailure: true });
-      log.info('Deleted the default guest user');
-    }
+async function deleteGuest(): Promise<void> {
+  const users = await ctl(['list_users', '--formatter', 'json'], { ignoreFailure: true });
+  if (users.stdout.includes('"guest"')) {
+    await ctl(['delete_user', 'guest'], { ignoreFailure: true });
+    log.info('Deleted the default guest user');
   }
+}
 
-  if (!first) {
-    const joinNode = fullNodeName(r.join_cluster!.trim());
-    const status = await clusterStatus(ctl);
-    if (status.disk.includes(joinNode)) {
-      log.info(`Already in the cluster of ${joinNode}`);
-    } else {
-      const target = localTarget(cfg);
-      await joinCluster(ctl, nodename, joinNode, async () => (await listRabbitNodes(target))?.nodes);
-    }
+/** Joins the cluster of join_cluster, unless this node is already one of its disc nodes. */
+async function joinIfNeeded(cfg: QueueConfig, nodename: string): Promise<void> {
+  const joinNode = fullNodeName(cfg.rabbitmq.join_cluster!.trim());
+  const status = await clusterStatus(ctl);
+  if (status.disk.includes(joinNode)) {
+    log.info(`Already in the cluster of ${joinNode}`);
+  } else {
+    const target = localTarget(cfg);
+    await joinCluster(ctl, nodename, joinNode, async () => (await listRabbitNodes(target))?.nodes);
   }
-  log.info('RabbitMQ configured.');
 }
 
 export async function startQueue(): Promise<void> {

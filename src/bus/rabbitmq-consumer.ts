@@ -1,0 +1,66 @@
+// One consumer of the RabbitMQ bus: its own channel with a bounded prefetch; a message is acked late,
+// after its handler resolved, and nacked and requeued when the handler throws.
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Handler } from './port.js';
+
+export const QUORUM_ARGS = { 'x-queue-type': 'quorum' };
+
+/** A registered consumer; re-registered on every new connection while active. */
+export interface Sub {
+  queue: string;
+  handler: Handler;
+  prefetch: number;
+  active: boolean;
+  channel?: Channel;
+  tag?: string;
+}
+
+/** Every queue is a durable quorum queue. */
+export async function declareQueue(ch: Channel, queue: string): Promise<void> {
+  await ch.assertQueue(queue, { durable: true, arguments: QUORUM_ARGS });
+}
+
+/** Opens the consumer's channel on `c` and starts taking messages from its queue. */
+export async function startConsumer(c: ChannelModel, s: Sub, onError: (err: unknown) => void): Promise<void> {
+  const ch = await c.createChannel();
+  ch.on('error', onError);
+  await declareQueue(ch, s.queue);
+  await ch.prefetch(s.prefetch);
+  s.channel = ch;
+  const r = await ch.consume(
+    s.queue,
+    (msg) => {
+      if (!msg) return; // consumer cancelled by the broker; reconnect logic re-registers it
+      deliver(ch, s, msg, onError);
+    },
+    { noAck: false },
+  );
+  s.tag = r.consumerTag;
+}
+
+/** Hands one message to the handler; acks after it resolved, requeues when it threw. */
+function deliver(ch: Channel, s: Sub, msg: ConsumeMessage, onError: (err: unknown) => void): void {
+  let body: unknown;
+  try {
+    body = JSON.parse(msg.content.toString('utf8'));
+  } catch (err) {
+    onError(err);
+    ch.nack(msg, false, false); // a message that is not JSON can never be handled
+    return;
+  }
+  Promise.resolve()
+    .then(() => s.handler(body))
+    .then(
+      () => {
+        try {
+          ch.ack(msg);
+        } catch {} // the channel died meanwhile: the broker redelivers it
+      },
+      (err) => {
+        onError(err);
+        try {
+          if (s.active) ch.nack(msg, false, true);
+        } catch {}
+      },
+    );
+}

@@ -1,0 +1,72 @@
+// Intrinsic functions over the finished plan: the parse-time checks of their arguments and references,
+// and the requirements (secrets, parent capabilities) they imply.
+import { plainError } from './errors.js';
+import { checkArguments, walkFunctions } from './functions.js';
+import type { Plan } from './parser.js';
+import { isDict } from './schema.js';
+
+/** Parse-time function checks: arity, known inputs, known nodes, SELF/SOURCE/TARGET scope. */
+export function validateFunctions(plan: Plan): void {
+  const nodeNames = new Set(plan.nodes.map((n: any) => n.name));
+  const check = (value: unknown, scope: 'node' | 'relationship' | 'none', where: string) =>
+    walkFunctions(value, (f, a) => {
+      checkArguments(f, a);
+      if (f === 'get_input') {
+        const name = Array.isArray(a) ? a[0] : a;
+        if (typeof name === 'string' && !(name in plan.inputs)) {
+          throw plainError(
+            'UnknownInputError',
+            `${where}: get_input function references an unknown input '${name}'`,
+          );
+        }
+      }
+      if (['get_property', 'get_attribute'].includes(f) && typeof a[0] === 'string') {
+        const ref = a[0];
+        if (ref === 'SELF' && scope !== 'node')
+          throw plainError('ValueError', `${where}: SELF cannot be used with ${f} here`);
+        if ((ref === 'SOURCE' || ref === 'TARGET') && scope !== 'relationship') {
+          throw plainError('ValueError', `${where}: ${ref} can only be used with ${f} in a relationship`);
+        }
+        if (!['SELF', 'SOURCE', 'TARGET'].includes(ref) && !nodeNames.has(ref)) {
+          throw plainError('KeyError', `${where}: ${f} function node reference '${ref}' does not exist`);
+        }
+      }
+    });
+  for (const n of plan.nodes) {
+    check(n.properties, 'node', `node_templates.${n.name}.properties`);
+    check(n.operations, 'node', `node_templates.${n.name}.interfaces`);
+    for (const r of n.relationships) {
+      check(r.properties, 'node', `node_templates.${n.name}.relationships`);
+      check(
+        [r.source_operations, r.target_operations],
+        'relationship',
+        `node_templates.${n.name}.relationships`,
+      );
+    }
+  }
+  check(plan.outputs, 'none', 'outputs');
+  check(plan.capabilities, 'none', 'capabilities');
+  for (const [k, d] of Object.entries(plan.inputs as Record<string, any>))
+    check(d?.default, 'none', `inputs.${k}`);
+  for (const [k, l] of Object.entries(plan.labels as Record<string, any>))
+    check(isDict(l) ? l.values : undefined, 'none', `labels.${k}`);
+  check(plan.resource_tags, 'none', 'resource_tags');
+  check(plan.policies, 'none', 'policies');
+}
+
+/** The secrets and parent deployments' capabilities the plan reads. */
+export function requirements(plan: Plan): Record<string, any> {
+  const secrets = new Set<string>();
+  const parents = new Set<string>();
+  walkFunctions([plan.nodes, plan.outputs, plan.capabilities, plan.inputs], (f, a) => {
+    if (f === 'get_secret') {
+      const n = Array.isArray(a) ? a[0] : a;
+      if (typeof n === 'string') secrets.add(n);
+    }
+    if (f === 'get_environment_capability') {
+      const n = Array.isArray(a) ? a[0] : a;
+      if (typeof n === 'string') parents.add(n);
+    }
+  });
+  return { parent_capabilities: [...parents].map((p) => [p]), secrets: [...secrets] };
+}
