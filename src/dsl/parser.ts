@@ -7,7 +7,9 @@ import { loadAndMerge, type MergedBlueprint } from './imports.js';
 import { checkInputDefinitions } from './inputs.js';
 import { buildNodes, pluginRecord } from './nodes.js';
 import { resolveImplementation } from './operations.js';
-import { requirements, validateFunctions } from './plan-functions.js';
+import { type Plan, requirements, validateFunctions } from './plan-functions.js';
+
+export type { Plan };
 import {
   BUILTIN_SPEC_RULES,
   type BlueprintImportResolver,
@@ -42,8 +44,6 @@ export interface ParseOptions {
   /** Enforce version-gated features (default true). */
   validateVersion?: boolean;
 }
-
-export type Plan = Record<string, any>;
 
 type Section = Record<string, any>;
 /** A top-level section of the merged document; {} when absent. */

@@ -2,8 +2,10 @@
 // and the requirements (secrets, parent capabilities) they imply.
 import { plainError } from './errors.js';
 import { checkArguments, walkFunctions } from './functions.js';
-import type { Plan } from './parser.js';
 import { isDict } from './schema.js';
+
+/** A parsed blueprint: the plan Cloudify's parser returns (dsl-and-workflows.md §2). */
+export type Plan = Record<string, any>;
 
 /** Parse-time function checks: arity, known inputs, known nodes, SELF/SOURCE/TARGET scope. */
 export function validateFunctions(plan: Plan): void {
