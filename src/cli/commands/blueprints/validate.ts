@@ -1,7 +1,7 @@
-// `cfy blueprints validate PATH`: parse the blueprint with the DSL locally; imports are read from the
-// blueprint's folder and Cloudify spec URLs resolve to the bundled types (no network).
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// `cfy blueprints validate PATH`: parse the blueprint with the DSL locally, through the same folder
+// resolver as the manager's upload (src/dsl-fs): imports are read from the blueprint's folder only and
+// Cloudify spec URLs resolve to the bundled types (no network).
+import { join } from 'node:path';
 import type { Ctx } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { classify } from './archive.js';
@@ -12,18 +12,14 @@ export async function validateLocally(c: Ctx, dir: string, mainFile: string): Pr
   c.out.info('Blueprint validated successfully');
 }
 
-export async function parseLocal(dir: string, mainFile: string): Promise<void> {
-  const { parseBlueprint, DslError } = await import('../../../dsl/index.js');
-  const resolver = {
-    read(location: string): string | undefined {
-      const rel = location.startsWith('file:') ? location.slice(5).replace(/^\/\//, '') : location;
-      if (/^[a-z]+:/i.test(rel)) return undefined;
-      const p = resolve(dir, rel);
-      return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
-    },
-  };
+async function parseLocal(dir: string, mainFile: string): Promise<void> {
+  const [{ parseBlueprintDir }, { DslError }] = await Promise.all([
+    import('../../../dsl-fs/resolver.js'),
+    import('../../../dsl/index.js'),
+  ]);
   try {
-    parseBlueprint({ mainFile, resolver, resourcesBasePath: dir });
+    // As the manager parses an upload (src/entry/manager.ts): resources_base_path is the blueprint's root.
+    parseBlueprintDir(dir, mainFile, { resourcesBasePath: '.' });
   } catch (e) {
     if (e instanceof DslError) throw new CliError(`Failed to validate blueprint: ${e.message}`);
     throw e;
