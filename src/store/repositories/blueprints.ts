@@ -1,10 +1,10 @@
 // Blueprints (rest-api.md §1.3): the list/get field map, the visible-row lookup, the upload states, and
 // every statement on the blueprints and blueprints_labels tables (upload, internal PATCH, set-visibility,
 // delete). Uploads of one id in one tenant are serialised by an advisory lock (lockBlueprintId).
-import { dependentExists, notFoundResource } from '../../common/errors.js';
+import { dependentExists } from '../../common/errors.js';
 import type { Db } from '../port.js';
 import { commonFields, fromWithOwner, json, ts } from './common.js';
-import { type ResourceDef, type Scope, scopeSql, selectList } from './list.js';
+import { getVisible, type ResourceDef, type Scope, selectList } from './list.js';
 
 /** Where an upload stands (Cloudify's BlueprintUploadState). */
 export type BlueprintState =
@@ -77,9 +77,8 @@ export interface BlueprintMeta {
 
 /**
  * The blueprint `scope` sees under `id`, as the API shows it (`include` fields, default all) with its
- * meta, or 404 Blueprint. Unlike list.ts's findVisible, which takes any visible row, the scope's own
- * tenant's row comes before a global one of another tenant with the same id (the internal PATCH can
- * make such a pair).
+ * meta, or 404 Blueprint. The scope's own tenant's row comes before a global one of another tenant
+ * with the same id (the internal PATCH can make such a pair).
  */
 export async function getBlueprint(
   db: Db,
@@ -87,18 +86,10 @@ export async function getBlueprint(
   id: string,
   include?: string[],
 ): Promise<{ row: Record<string, unknown>; meta: BlueprintMeta }> {
-  const params: unknown[] = [id];
-  const conds = scopeSql(BLUEPRINTS, scope, params);
-  params.push(scope.tenantId ?? -1);
-  const rows = await db.query<Record<string, unknown>>(
-    `SELECT ${selectList(BLUEPRINTS, include)}, t._storage_id AS "__sid", t._tenant_id AS "__tid",
-       tn.name AS "__tenant", t.archive_path AS "__archive", t.state AS "__state", t.visibility AS "__vis"
-     FROM ${BLUEPRINTS.from} WHERE t.id = $1 ${conds.map((c) => `AND ${c}`).join(' ')}
-     ORDER BY (t._tenant_id = $${params.length}) DESC LIMIT 1`,
-    params,
-  );
-  if (rows.length === 0) throw notFoundResource('Blueprint', id);
-  const row = rows[0];
+  const row = await getVisible<Record<string, unknown>>(db, BLUEPRINTS, scope, id, {
+    select: `${selectList(BLUEPRINTS, include)}, t._storage_id AS "__sid", t._tenant_id AS "__tid",
+       tn.name AS "__tenant", t.archive_path AS "__archive", t.state AS "__state", t.visibility AS "__vis"`,
+  });
   const meta: BlueprintMeta = {
     storageId: row.__sid as number,
     tenantId: row.__tid as number,

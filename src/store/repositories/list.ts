@@ -80,8 +80,9 @@ export function scopeSql(def: ResourceDef, scope: Scope, params: unknown[]): str
 
 /**
  * The one "visible row" lookup: row `id` of `def` as `scope` may see it (its tenant or global, and not
- * someone else's private row unless admin), or undefined. `select` defaults to every field of `def`
- * plus the storage id as `__storage_id`; `from` to `def.from`.
+ * someone else's private row unless admin), or undefined. When the caller's tenant has a row with that
+ * id and another tenant has a global one, the caller's own wins. `select` defaults to every field of
+ * `def` plus the storage id as `__storage_id`; `from` to `def.from`.
  */
 export async function findVisible<T = Record<string, unknown>>(
   db: Db,
@@ -95,8 +96,10 @@ export async function findVisible<T = Record<string, unknown>>(
   params.push(id);
   where.push(`t.id = $${params.length}`);
   const select = opts.select ?? `${selectList(def, opts.include)}, t._storage_id AS "__storage_id"`;
+  // scopeSql put the caller's tenant first ($1).
+  const order = def.tenantScoped ? ' ORDER BY (t._tenant_id = $1) DESC LIMIT 1' : '';
   const [row] = await db.query<T>(
-    `SELECT ${select} FROM ${opts.from ?? def.from} WHERE ${where.join(' AND ')}${opts.forUpdate ? ' FOR UPDATE OF t' : ''}`,
+    `SELECT ${select} FROM ${opts.from ?? def.from} WHERE ${where.join(' AND ')}${order}${opts.forUpdate ? ' FOR UPDATE OF t' : ''}`,
     params,
   );
   return row;
