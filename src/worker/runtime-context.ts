@@ -3,6 +3,8 @@
 // deployments. Used for operation inputs (has_intrinsic_functions) and for outputs/capabilities.
 import { evaluateRuntimeFunctions, type RuntimeContext } from '../dsl/index.js';
 import type { Db } from '../store/port.js';
+import { findCapabilities, loadRuntimeDeployment } from '../store/repositories/deployments.js';
+import { nodeProperties, runtimeInstances } from '../store/repositories/nodes.js';
 import { readableSecrets } from '../store/repositories/secrets.js';
 
 export interface SecretsCipher {
@@ -32,41 +34,17 @@ export async function loadRuntimeContext(
   value: unknown,
   depth = 0,
 ): Promise<RuntimeContext> {
-  const [dep] = await db.query<{ inputs: Record<string, unknown>; _tenant_id: number; id: string }>(
-    'SELECT id, inputs, _tenant_id FROM deployments WHERE _storage_id = $1',
-    [deploymentFk],
-  );
+  const dep = await loadRuntimeDeployment(db, deploymentFk);
   if (!dep) throw new Error(`Deployment ${deploymentFk} no longer exists`);
-  const nodes = await db.query<{ id: string; properties: Record<string, unknown> }>(
-    'SELECT id, properties FROM nodes WHERE _deployment_fk = $1',
-    [deploymentFk],
-  );
-  const instances = await db.query<{
-    id: string;
-    node_id: string;
-    runtime_properties: Record<string, unknown>;
-    relationships: { target_id: string; target_name?: string }[];
-    index: number | null;
-  }>(
-    `SELECT ni.id, n.id AS node_id, ni.runtime_properties, ni.relationships, ni.index
-     FROM node_instances ni JOIN nodes n ON n._storage_id = ni._node_fk WHERE n._deployment_fk = $1
-     ORDER BY ni._storage_id`,
-    [deploymentFk],
-  );
-  const props = new Map(nodes.map((n) => [n.id, n.properties]));
+  const props = await nodeProperties(db, deploymentFk);
+  const instances = await runtimeInstances(db, deploymentFk);
   const byId = new Map(instances.map((i) => [i.id, { ...i, index: i.index ?? undefined }]));
   const refs = new Set<string>();
   collectCapabilityRefs(value, refs);
   const caps = new Map<string, Record<string, unknown>>();
   for (const depId of refs) {
     if (depth >= MAX_DEPTH) break;
-    const [other] = await db.query<{
-      _storage_id: number;
-      capabilities: Record<string, { value?: unknown }>;
-    }>(
-      `SELECT _storage_id, capabilities FROM deployments WHERE id = $1 AND (_tenant_id = $2 OR visibility = 'global')`,
-      [depId, dep._tenant_id],
-    );
+    const other = await findCapabilities(db, dep._tenant_id, depId);
     if (!other) continue;
     caps.set(
       depId,
@@ -141,10 +119,7 @@ export async function evaluateDeploymentSection(
   which: 'outputs' | 'capabilities',
   secrets: SecretsCipher | undefined,
 ): Promise<Record<string, unknown>> {
-  const [row] = await db.query<{ s: Record<string, unknown> }>(
-    `SELECT ${which} AS s FROM deployments WHERE _storage_id = $1`,
-    [deploymentFk],
-  );
-  if (!row) throw new Error(`Deployment ${deploymentFk} no longer exists`);
-  return evaluateSection(db, deploymentFk, row.s ?? {}, secrets);
+  const dep = await loadRuntimeDeployment(db, deploymentFk);
+  if (!dep) throw new Error(`Deployment ${deploymentFk} no longer exists`);
+  return evaluateSection(db, deploymentFk, dep[which] ?? {}, secrets);
 }

@@ -8,9 +8,14 @@ import { planScaleModification, type ScaleModification, type WorkflowInput } fro
 import type { Db } from '../store/port.js';
 import type { DeploymentInfo } from '../store/repositories/deployments.js';
 import type { ExecutionRow } from '../store/repositories/executions.js';
-import { type InstanceRow, type NodeRow, toPlanInstance } from '../store/repositories/nodes.js';
-
-const j = (v: unknown) => JSON.stringify(v ?? null);
+import {
+  type InstanceRow,
+  insertNodeInstances,
+  type NodeRow,
+  removeInstances,
+  setRelationships,
+  toPlanInstance,
+} from '../store/repositories/nodes.js';
 
 export async function startScaleModification(
   db: Db,
@@ -50,31 +55,25 @@ export async function startScaleModification(
   const removed = res.removed_and_related as unknown as Record<string, any>[];
   await db.transaction(async (tx) => {
     let index = instances.reduce((m, i) => Math.max(m, i.index ?? 0), 0);
-    for (const ni of added) {
-      await tx.query(
-        `INSERT INTO node_instances (id, _tenant_id, _creator_id, _node_fk, relationships, host_id, index, scaling_groups)
-         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8::text::jsonb)`,
-        [
-          ni.id,
-          exec._tenant_id,
-          exec._creator_id,
-          nodeFk.get(ni.node_id),
-          j(ni.relationships ?? []),
-          ni.host_id ?? null,
-          ++index,
-          j(ni.scaling_groups ?? []),
-        ],
-      );
-    }
+    // The worker's instances are tenant-visible (the column's default), as create_deployment_environment's.
+    const owner = { tenantId: exec._tenant_id, creatorId: exec._creator_id, visibility: 'tenant' };
+    await insertNodeInstances(
+      tx,
+      owner,
+      added.map((ni) => ({
+        id: ni.id,
+        nodeFk: nodeFk.get(ni.node_id),
+        relationships: ni.relationships ?? [],
+        host_id: ni.host_id ?? null,
+        index: ++index,
+        scaling_groups: ni.scaling_groups ?? [],
+      })),
+    );
     // Existing instances may gain relationships to new targets (connected_to all_to_all).
     const existingIds = new Set(instances.map((i) => i.id));
     for (const ni of res.node_instances as unknown as Record<string, any>[]) {
       if (!existingIds.has(ni.id)) continue;
-      await tx.query(
-        `UPDATE node_instances SET relationships = $3::text::jsonb, version = version + 1
-         WHERE id = $1 AND _tenant_id = $2 AND relationships <> $3::text::jsonb`,
-        [ni.id, exec._tenant_id, j(ni.relationships ?? [])],
-      );
+      await setRelationships(tx, exec._tenant_id, ni.id, ni.relationships ?? []);
     }
   });
   const byId = new Map(instances.map((i) => [i.id, i]));
@@ -101,37 +100,11 @@ export async function finishScaleModification(
   deploymentFk: number,
   touched: string[],
 ): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.query(
-      `DELETE FROM node_instances ni USING nodes n
-       WHERE n._storage_id = ni._node_fk AND n._deployment_fk = $1 AND ni.state = 'deleted' AND ni.id = ANY($2::text[])`,
-      [deploymentFk, `{${touched.join(',')}}`],
-    );
-    await recountNodes(tx, deploymentFk);
-  });
-}
-
-export async function recountNodes(db: Db, deploymentFk: number): Promise<void> {
-  await db.query(
-    `UPDATE nodes n SET number_of_instances = c.n, planned_number_of_instances = c.n
-     FROM (SELECT n2._storage_id AS id, count(ni._storage_id)::int AS n FROM nodes n2
-           LEFT JOIN node_instances ni ON ni._node_fk = n2._storage_id WHERE n2._deployment_fk = $1
-           GROUP BY n2._storage_id) c
-     WHERE n._storage_id = c.id`,
-    [deploymentFk],
-  );
+  await removeInstances(db, deploymentFk, touched, ['deleted']);
 }
 
 /** A failed scale-out: remove added instances that never got installed. */
 export async function rollbackScaleOut(db: Db, deploymentFk: number, added: string[]): Promise<void> {
   if (!added.length) return;
-  await db.transaction(async (tx) => {
-    await tx.query(
-      `DELETE FROM node_instances ni USING nodes n
-       WHERE n._storage_id = ni._node_fk AND n._deployment_fk = $1 AND ni.id = ANY($2::text[])
-         AND ni.state IN ('uninitialized', 'deleted')`,
-      [deploymentFk, `{${added.join(',')}}`],
-    );
-    await recountNodes(tx, deploymentFk);
-  });
+  await removeInstances(db, deploymentFk, added, ['uninitialized', 'deleted']);
 }

@@ -1,7 +1,16 @@
-// Deployments: the list/get field map, the visible-row lookups and the status its executions set.
+// Deployments: the list/get field map, the visible-row lookups, creation and attribute updates (with
+// labels), the status its executions set, and the plan the worker writes and reads.
 import type { Db } from '../port.js';
-import { getVisible, type ResourceDef, type Scope } from './list.js';
-import { commonFields, fromWithOwner, json, ts } from './common.js';
+import {
+  getVisible,
+  type ListResult,
+  listResources,
+  type PageLimits,
+  type ResourceDef,
+  type Scope,
+} from './list.js';
+import { commonFields, fromWithOwner, json, sqlArray, ts } from './common.js';
+import type { Owner } from './nodes.js';
 
 const INSTANCES_OF = `FROM node_instances ni JOIN nodes n ON n._storage_id = ni._node_fk WHERE n._deployment_fk = t._storage_id`;
 
@@ -85,6 +94,24 @@ export interface DeploymentRow {
   display_name: string | null;
 }
 
+/** The deployments list (rest-api.md §3.1); `_search_name` matches a substring of the display name. */
+export async function listDeployments(
+  db: Db,
+  limits: PageLimits,
+  scope: Scope,
+  query: Record<string, unknown>,
+): Promise<ListResult<Record<string, unknown>>> {
+  const where: { sql: string; params: unknown[] }[] = [];
+  if (typeof query._search_name === 'string') {
+    where.push({
+      sql: 'coalesce(t.display_name, t.id) ILIKE $1',
+      params: [`%${query._search_name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+    });
+  }
+  const r = await listResources(db, limits, DEPLOYMENTS, { query, scope, where });
+  return { ...r, items: r.items.map(renderDeployment) };
+}
+
 /** The raw deployment row (scoped), or 404 Deployment. */
 export function findDeployment(db: Db, scope: Scope, id: string, forUpdate = false): Promise<DeploymentRow> {
   return getVisible<DeploymentRow>(db, DEPLOYMENTS, scope, id, {
@@ -103,6 +130,168 @@ export async function getDeploymentView(
   include?: string[],
 ): Promise<Record<string, unknown>> {
   return renderDeployment(await getVisible(db, DEPLOYMENTS, scope, id, { include }));
+}
+
+// ---- creation, attribute updates and deletion checks (the REST routes) ----
+
+/** Blueprint rows as deployment creation looks them up (kind for the 404 message). */
+const BLUEPRINT_ROWS: ResourceDef = {
+  kind: 'Blueprint',
+  from: 'blueprints t',
+  tenantScoped: true,
+  fields: {},
+};
+
+export interface BlueprintForDeployment {
+  _storage_id: number;
+  id: string;
+  state: string;
+  plan: Record<string, unknown> | null;
+}
+
+/** The blueprint a deployment is created from, as `scope` may see it, or 404 Blueprint. */
+export function findBlueprintForDeployment(
+  db: Db,
+  scope: Scope,
+  id: string,
+): Promise<BlueprintForDeployment> {
+  return getVisible<BlueprintForDeployment>(db, BLUEPRINT_ROWS, scope, id, {
+    select: 't._storage_id, t.id, t.state, t.plan',
+  });
+}
+
+/** Does the tenant already have a deployment with this id? */
+export async function deploymentExists(db: Db, tenantId: number, id: string): Promise<boolean> {
+  const rows = await db.query('SELECT 1 FROM deployments WHERE id = $1 AND _tenant_id = $2', [id, tenantId]);
+  return rows.length > 0;
+}
+
+export interface Label {
+  key: string;
+  value: string;
+}
+
+export interface DeploymentInsert extends Owner {
+  id: string;
+  blueprintFk: number;
+  /** The blueprint's plan: its description and sections are copied until the worker rewrites them. */
+  plan: Record<string, unknown> | undefined;
+  displayName: string | null;
+  inputs: Record<string, unknown>;
+  runtimeOnlyEvaluation: boolean;
+  siteName: string | null;
+  labels: Label[];
+}
+
+/** The plan's sections a deployment keeps, as JSON columns of the same names. */
+const SECTIONS = [
+  'workflows',
+  'groups',
+  'policy_types',
+  'policy_triggers',
+  'scaling_groups',
+  'outputs',
+  'capabilities',
+] as const;
+
+/** Inserts the deployment (in progress) and its labels; returns its storage id. */
+export async function insertDeployment(tx: Db, d: DeploymentInsert): Promise<number> {
+  const [dep] = await tx.query<{ _storage_id: number }>(
+    `INSERT INTO deployments (id, visibility, _tenant_id, _creator_id, _blueprint_fk, description, display_name,
+       runtime_only_evaluation, site_name, inputs, workflows, groups, policy_types, policy_triggers, scaling_groups,
+       outputs, capabilities, deployment_status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11::text::jsonb, $12::text::jsonb,
+       $13::text::jsonb, $14::text::jsonb, $15::text::jsonb, $16::text::jsonb, $17::text::jsonb, 'in_progress')
+     RETURNING _storage_id`,
+    [
+      d.id,
+      d.visibility,
+      d.tenantId,
+      d.creatorId,
+      d.blueprintFk,
+      (d.plan?.description as string | undefined) ?? null,
+      d.displayName,
+      d.runtimeOnlyEvaluation,
+      d.siteName,
+      JSON.stringify(d.inputs),
+      ...SECTIONS.map((k) => JSON.stringify(d.plan?.[k] ?? {})),
+    ],
+  );
+  await insertLabels(tx, dep._storage_id, d.creatorId, d.labels);
+  return dep._storage_id;
+}
+
+async function insertLabels(tx: Db, depFk: number, creatorId: number, labels: Label[]): Promise<void> {
+  for (const l of labels) {
+    await tx.query(
+      `INSERT INTO deployments_labels (key, value, _labeled_model_fk, _creator_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (key, value, _labeled_model_fk) DO NOTHING`,
+      [l.key, l.value, depFk, creatorId],
+    );
+  }
+}
+
+const JSON_COLUMNS = [...SECTIONS, 'inputs', 'resource_tags'] as const;
+
+/** Attributes to set; undefined leaves one as it is, null clears it. */
+export type DeploymentPatch = Partial<Record<(typeof JSON_COLUMNS)[number], unknown>> & {
+  description?: string | null;
+  display_name?: string | null;
+  /** Replaces every label of the deployment. */
+  labels?: Label[];
+};
+
+/** Sets the given attributes (and labels) of the deployment in one transaction. */
+export async function updateDeployment(
+  db: Db,
+  storageId: number,
+  creatorId: number,
+  patch: DeploymentPatch,
+): Promise<void> {
+  const sets: string[] = [];
+  const params: unknown[] = [storageId];
+  for (const col of JSON_COLUMNS) {
+    if (patch[col] === undefined) continue;
+    params.push(patch[col] === null ? null : JSON.stringify(patch[col]));
+    sets.push(`${col} = $${params.length}::text::jsonb`);
+  }
+  for (const col of ['description', 'display_name'] as const) {
+    if (patch[col] === undefined) continue;
+    params.push(patch[col]);
+    sets.push(`${col} = $${params.length}`);
+  }
+  await db.transaction(async (tx) => {
+    if (sets.length) {
+      await tx.query(
+        `UPDATE deployments SET ${sets.join(', ')}, updated_at = now() WHERE _storage_id = $1`,
+        params,
+      );
+    }
+    if (patch.labels) {
+      await tx.query('DELETE FROM deployments_labels WHERE _labeled_model_fk = $1', [storageId]);
+      await insertLabels(tx, storageId, creatorId, patch.labels);
+    }
+  });
+}
+
+/** Ids of the deployment's executions in one of `statuses`, oldest first (they block its deletion). */
+export async function executionsOfDeployment(
+  db: Db,
+  storageId: number,
+  statuses: readonly string[],
+): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    'SELECT id FROM executions WHERE _deployment_fk = $1 AND status = ANY($2::text[]) ORDER BY _storage_id',
+    [storageId, sqlArray(statuses)],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** delete_deployment_environment is under way (updated_at is left as it is). */
+export async function markDeleting(db: Db, storageId: number): Promise<void> {
+  await db.query("UPDATE deployments SET deployment_status = 'in_progress' WHERE _storage_id = $1", [
+    storageId,
+  ]);
 }
 
 // ---- status changes driven by its executions (inside the lifecycle's transaction) ----
@@ -149,6 +338,78 @@ export async function loadDeployment(db: Db, storageId: number): Promise<Deploym
      FROM deployments d JOIN blueprints b ON b._storage_id = d._blueprint_fk JOIN tenants t ON t.id = d._tenant_id
      WHERE d._storage_id = $1`,
     [storageId],
+  );
+  return row;
+}
+
+type EnvironmentSource = Pick<DeploymentInfo, '_storage_id' | 'inputs' | 'plan'>;
+
+/** The deployment's inputs and its blueprint's plan, locked for create_deployment_environment. */
+export async function lockDeploymentForEnvironment(
+  tx: Db,
+  storageId: number,
+): Promise<EnvironmentSource | undefined> {
+  const [row] = await tx.query<EnvironmentSource>(
+    `SELECT d._storage_id, d.inputs, b.plan FROM deployments d JOIN blueprints b ON b._storage_id = d._blueprint_fk
+     WHERE d._storage_id = $1 FOR UPDATE OF d`,
+    [storageId],
+  );
+  return row;
+}
+
+/** Writes what the prepared deployment plan says: description, inputs and the plan's sections. */
+export async function writeDeploymentPlan(tx: Db, storageId: number, dp: Record<string, any>): Promise<void> {
+  await tx.query(
+    `UPDATE deployments SET description = $2, inputs = $3::text::jsonb, workflows = $4::text::jsonb,
+       groups = $5::text::jsonb, policy_types = $6::text::jsonb, policy_triggers = $7::text::jsonb,
+       scaling_groups = $8::text::jsonb, outputs = $9::text::jsonb, capabilities = $10::text::jsonb,
+       installation_status = 'inactive', updated_at = now()
+     WHERE _storage_id = $1`,
+    [
+      storageId,
+      dp.description ?? null,
+      JSON.stringify(dp.inputs ?? {}),
+      ...SECTIONS.map((k) => JSON.stringify(dp[k] ?? {})),
+    ],
+  );
+}
+
+/** Removes the events and logs of the deployment's executions (delete_deployment_environment, delete_logs). */
+export async function deleteDeploymentLogs(tx: Db, storageId: number): Promise<void> {
+  for (const table of ['events', 'logs']) {
+    await tx.query(
+      `DELETE FROM ${table} WHERE _execution_fk IN (SELECT _storage_id FROM executions WHERE _deployment_fk = $1)`,
+      [storageId],
+    );
+  }
+}
+
+type RuntimeDeployment = Pick<DeploymentRow, 'id' | '_tenant_id' | 'outputs' | 'capabilities'> &
+  Pick<DeploymentInfo, 'inputs'>;
+
+/** What evaluating runtime functions on the deployment (and its outputs/capabilities) needs of its row. */
+export async function loadRuntimeDeployment(
+  db: Db,
+  storageId: number,
+): Promise<RuntimeDeployment | undefined> {
+  const [row] = await db.query<RuntimeDeployment>(
+    'SELECT id, _tenant_id, inputs, outputs, capabilities FROM deployments WHERE _storage_id = $1',
+    [storageId],
+  );
+  return row;
+}
+
+type CapabilitiesRow = Pick<DeploymentRow, '_storage_id' | 'capabilities'>;
+
+/** Deployment `id` as a deployment of `tenantId` sees it (get_capability): its storage id and capabilities. */
+export async function findCapabilities(
+  db: Db,
+  tenantId: number,
+  id: string,
+): Promise<CapabilitiesRow | undefined> {
+  const [row] = await db.query<CapabilitiesRow>(
+    `SELECT _storage_id, capabilities FROM deployments WHERE id = $1 AND (_tenant_id = $2 OR visibility = 'global')`,
+    [id, tenantId],
   );
   return row;
 }
