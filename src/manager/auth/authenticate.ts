@@ -1,6 +1,16 @@
 // The credential chain of rest-api.md §2.2: Execution-Token, then HTTP Basic, then an API token.
 // Returns who is calling and in which tenant; permission checks happen per route in app.ts.
 import type { Db } from '../../store/port.js';
+import { tenantWithRole } from '../../store/repositories/tenants.js';
+import { touchToken } from '../../store/repositories/tokens.js';
+import {
+  type CredentialRow,
+  credentialsByApiToken,
+  credentialsByExecutionToken,
+  credentialsByUsername,
+  recordFailedLogin,
+  recordLogin,
+} from '../../store/repositories/users.js';
 import type { ManagerConfig } from '../config.js';
 import { forbidden, NO_AUTH_MESSAGE, unauthorized } from '../../common/errors.js';
 import { verifyPassword } from './passwords.js';
@@ -14,20 +24,6 @@ export interface AuthContext {
   /** Set when the caller used an execution token. */
   execution?: { storageId: number; id: string };
 }
-
-interface UserRow {
-  id: number;
-  username: string;
-  password: string;
-  active: boolean;
-  failed_logins_counter: number;
-  last_failed_login_at: Date | null;
-  system_role: string | null;
-}
-
-const USER_SQL = `SELECT u.id, u.username, u.password, u.active, u.failed_logins_counter, u.last_failed_login_at,
-  (SELECT r.name FROM users_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id LIMIT 1) AS system_role
-  FROM users u`;
 
 const ACTIVE_STATES = ['pending', 'started', 'cancelling', 'force_cancelling', 'kill_cancelling'];
 
@@ -70,28 +66,17 @@ export class Authenticator {
   ): Promise<AuthContext> {
     const roles = [ctx.user.systemRole];
     if (tenantName === undefined || tenantName === '') return { ...ctx, roles };
-    const rows = await this.db.query<{ id: number; name: string; role: string | null }>(
-      `SELECT t.id, t.name, (SELECT r.name FROM users_tenants ut JOIN roles r ON r.id = ut.role_id
-         WHERE ut.tenant_id = t.id AND ut.user_id = $2) AS role
-       FROM tenants t WHERE t.name = $1`,
-      [tenantName, ctx.user.id],
-    );
-    if (rows.length === 0) {
+    const t = await tenantWithRole(this.db, tenantName, ctx.user.id);
+    if (!t) {
       throw forbidden(`Authorization failed: Tried to authenticate with invalid tenant name: ${tenantName}`);
     }
-    if (rows[0].role) roles.push(rows[0].role);
-    return { ...ctx, tenant: { id: rows[0].id, name: rows[0].name }, roles };
+    if (t.role) roles.push(t.role);
+    return { ...ctx, tenant: { id: t.id, name: t.name }, roles };
   }
 
   private async byExecutionToken(token: string) {
-    const rows = await this.db.query<UserRow & { exec_storage_id: number; exec_id: string }>(
-      `${USER_SQL.replace(' FROM users u', ', e._storage_id AS exec_storage_id, e.id AS exec_id FROM users u')}
-       JOIN executions e ON e._creator_id = u.id
-       WHERE e.token = $1 AND e.status = ANY($2::text[])`,
-      [sha256(token), `{${ACTIVE_STATES.join(',')}}`],
-    );
-    if (rows.length === 0) throw unauthorized('User unauthorized: invalid Execution Token');
-    const u = rows[0];
+    const u = await credentialsByExecutionToken(this.db, sha256(token), ACTIVE_STATES);
+    if (!u) throw unauthorized('User unauthorized: invalid Execution Token');
     return { user: this.userOf(u), execution: { storageId: u.exec_storage_id, id: u.exec_id } };
   }
 
@@ -101,26 +86,19 @@ export class Authenticator {
     const username = colon < 0 ? decoded : decoded.slice(0, colon);
     const password = colon < 0 ? '' : decoded.slice(colon + 1);
     if (!/^[A-Za-z]/.test(username)) throw unauthorized(NO_AUTH_MESSAGE);
-    const rows = await this.db.query<UserRow>(`${USER_SQL} WHERE u.username = $1`, [username]);
+    const u = await credentialsByUsername(this.db, username);
     const fail = unauthorized(`User unauthorized: Authentication failed for user ${username}`);
-    if (rows.length === 0) throw fail;
-    const u = rows[0];
+    if (!u) throw fail;
     this.checkUsable(u);
     const key = sha256(`${username}\0${password}\0${u.password}`);
     const cached = basicCache.get(key);
     if (!(cached && cached > Date.now())) {
       if (!(await verifyPassword(password, u.password))) {
-        await this.db.query(
-          'UPDATE users SET failed_logins_counter = failed_logins_counter + 1, last_failed_login_at = now() WHERE id = $1',
-          [u.id],
-        );
+        await recordFailedLogin(this.db, u.id);
         throw fail;
       }
       basicCache.set(key, Date.now() + BASIC_CACHE_MS);
-      await this.db.query(
-        'UPDATE users SET failed_logins_counter = 0, first_login_at = coalesce(first_login_at, now()), last_login_at = now() WHERE id = $1',
-        [u.id],
-      );
+      await recordLogin(this.db, u.id);
     }
     return { user: this.userOf(u) };
   }
@@ -128,12 +106,7 @@ export class Authenticator {
   private async byApiToken(value: string) {
     const parsed = parseToken(value);
     if (!parsed) throw unauthorized('User unauthorized: Invalid token structure');
-    const rows = await this.db.query<UserRow & { secret_hash: string; expiration_date: Date | null }>(
-      `${USER_SQL.replace('FROM users u', ', t.secret_hash, t.expiration_date FROM users u')}
-       JOIN tokens t ON t._user_fk = u.id WHERE t.id = $1`,
-      [parsed.id],
-    );
-    const u = rows[0];
+    const u = await credentialsByApiToken(this.db, parsed.id);
     if (!u || u.secret_hash !== sha256(parsed.secret)) throw unauthorized('User unauthorized: Invalid token');
     if (u.expiration_date && u.expiration_date.getTime() < Date.now()) {
       throw unauthorized('User unauthorized: Token is expired');
@@ -142,20 +115,29 @@ export class Authenticator {
     const last = tokenTouched.get(parsed.id) ?? 0;
     if (Date.now() - last > 10_000) {
       tokenTouched.set(parsed.id, Date.now());
-      await this.db.query('UPDATE tokens SET last_used = now() WHERE id = $1', [parsed.id]);
+      await touchToken(this.db, parsed.id);
     }
     return { user: this.userOf(u) };
   }
 
-  private checkUsable(u: UserRow): void {
+  private checkUsable(u: CredentialRow): void {
     if (!u.active) throw unauthorized(`User unauthorized: User ${u.username} is not active`);
-    const lockedUntil = (u.last_failed_login_at?.getTime() ?? 0) + this.config.accountLockMinutes * 60_000;
-    if (u.failed_logins_counter >= this.config.failedLoginsBeforeLock && lockedUntil > Date.now()) {
-      throw unauthorized(`User unauthorized: User ${u.username} is locked`);
-    }
+    if (isLocked(u, this.config)) throw unauthorized(`User unauthorized: User ${u.username} is locked`);
   }
 
-  private userOf(u: UserRow) {
+  private userOf(u: CredentialRow) {
     return { id: u.id, username: u.username, systemRole: u.system_role ?? 'default' };
   }
+}
+
+/**
+ * Locked: `failedLoginsBeforeLock` failed logins or more, the last one less than `accountLockMinutes`
+ * ago. A successful login or an unlock resets the counter.
+ */
+export function isLocked(
+  u: { failed_logins_counter: number; last_failed_login_at: Date | null },
+  config: Pick<ManagerConfig, 'failedLoginsBeforeLock' | 'accountLockMinutes'>,
+): boolean {
+  const lockedUntil = (u.last_failed_login_at?.getTime() ?? 0) + config.accountLockMinutes * 60_000;
+  return u.failed_logins_counter >= config.failedLoginsBeforeLock && lockedUntil > Date.now();
 }

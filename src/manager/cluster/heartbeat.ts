@@ -2,6 +2,7 @@
 // (a manager older than 60 s, or 3× its status_report_frequency, is reported Fail). createManager
 // starts it after bootstrap and stops it in close().
 import type { Db } from '../../store/port.js';
+import { touchManager } from '../../store/repositories/managers.js';
 
 export function startHeartbeat(
   db: Db,
@@ -9,8 +10,7 @@ export function startHeartbeat(
   intervalMs = 15_000,
   onError: (err: unknown) => void = () => {},
 ): () => void {
-  const beat = () =>
-    db.query('UPDATE managers SET last_seen = now() WHERE hostname = $1', [hostname]).catch(onError);
+  const beat = () => touchManager(db, hostname).catch(onError);
   const timer = setInterval(beat, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

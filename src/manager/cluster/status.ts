@@ -5,6 +5,7 @@
 // else Fail; quorum is 1 for managers and n//2+1 for db and broker. Overall: worst of the three.
 import { Socket } from 'node:net';
 import type { Db } from '../../store/port.js';
+import { brokerHosts, dbNodeHosts, managerHealth, touchManager } from '../../store/repositories/managers.js';
 import { parseDbUrl } from '../../store/server.js';
 import type { ManagerConfig } from '../config.js';
 
@@ -101,19 +102,8 @@ export async function clusterStatus(
 ): Promise<ClusterReport> {
   const probeMs = opts.probeTimeoutMs ?? 1000;
   // The answering manager is alive: refresh its own row first.
-  await db.query('UPDATE managers SET last_seen = now() WHERE hostname = $1', [config.hostname]);
-  const managers = await db.query<{
-    hostname: string;
-    private_ip: string;
-    public_ip: string;
-    version: string;
-    age_ms: number;
-    status_report_frequency: number | null;
-  }>(
-    `SELECT hostname, private_ip, public_ip, version, status_report_frequency,
-       (extract(epoch FROM (now() - last_seen)) * 1000)::float8 AS age_ms
-     FROM managers ORDER BY id`,
-  );
+  await touchManager(db, config.hostname);
+  const managers = await managerHealth(db);
   const version = managers[0]?.version ?? null;
   const managerNodes = managers.map((m): [string, ClusterNode] => {
     const stale =
@@ -126,9 +116,7 @@ export async function clusterStatus(
     return [m.hostname, node(m.private_ip, m.public_ip, m.version, failure, 'Manager Rest-Service')];
   });
 
-  const dbRows = await db.query<{ name: string; host: string; is_external: boolean }>(
-    'SELECT name, host, is_external FROM db_nodes ORDER BY name',
-  );
+  const dbRows = await dbNodeHosts(db);
   const dbPorts = new Map<string, number>();
   if (config.dbUrl) {
     try {
@@ -147,12 +135,7 @@ export async function clusterStatus(
     }),
   );
 
-  const brokerRows = await db.query<{
-    name: string;
-    host: string;
-    port: number | null;
-    is_external: boolean;
-  }>('SELECT name, host, port, is_external FROM rabbitmq_brokers ORDER BY name');
+  const brokerRows = await brokerHosts(db);
   const brokerNodes = await Promise.all(
     brokerRows.map(async (b): Promise<[string, ClusterNode]> => {
       const port = b.port ?? 5671;

@@ -5,14 +5,13 @@ import { createReadStream } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
-import type { ManagerContext } from '../context.js';
+import { type Api, isAdmin, type ManagerContext } from '../context.js';
 import { forbidden, notFound } from '../../common/errors.js';
 import { errorResponses } from '../schemas/common.js';
 
 const TENANT_DIRS = new Set(['blueprints', 'uploaded-blueprints', 'deployments', 'tenant-resources']);
 
-export async function registerFileRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+export async function registerFileRoutes(app: Api, ctx: ManagerContext): Promise<void> {
   app.get(
     '/resources/*',
     {
@@ -20,19 +19,21 @@ export async function registerFileRoutes(app: FastifyInstance, ctx: ManagerConte
       schema: {
         summary: 'Download a file from the file server (a directory lists its entries)',
         params: Type.Object({ '*': Type.String() }),
-        response: { ...errorResponses },
+        response: {
+          200: Type.Unknown({ description: "The file's bytes, or a directory's entries" }),
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {
-      const rel = (req.params as { '*': string })['*'];
+      const rel = req.params['*'];
       const parts = rel.split('/').filter(Boolean);
       const missing = notFound(`Requested file resources/${rel} was not found`);
       if (parts.length === 0 || parts.some((p) => p === '..' || p === '.') || parts[0].startsWith('.'))
         throw missing;
       if (TENANT_DIRS.has(parts[0])) {
         const tenant = parts[1];
-        const admin = req.auth.roles.includes('sys_admin');
-        if (!tenant || (!admin && tenant !== req.auth.tenant?.name)) {
+        if (!tenant || (!isAdmin(req) && tenant !== req.auth.tenant?.name)) {
           throw forbidden(`Authorization failed: no access to the files of tenant ${tenant ?? ''}`);
         }
       }

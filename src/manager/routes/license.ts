@@ -2,9 +2,14 @@
 // the signature against its own vendor key pair, which we do not have: the signature is kept as
 // uploaded and not verified (docs/decisions.md, "License signatures are stored, not verified").
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
-import type { ManagerContext } from '../context.js';
+import {
+  deleteLicenses,
+  type LicenseFields,
+  listLicenses,
+  replaceLicense,
+} from '../../store/repositories/license.js';
+import type { Api, ManagerContext } from '../context.js';
 import { badParameters } from '../../common/errors.js';
 import { Any, Bool, errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
 
@@ -17,16 +22,6 @@ const LicenseBody = resource({
   capabilities: Any,
   expired: Bool,
 });
-
-export interface ParsedLicense {
-  customer_id: string;
-  expiration_date: Date | null;
-  license_edition: string | null;
-  trial: boolean;
-  cloudify_version: string | null;
-  capabilities: string[] | null;
-  signature: string | null;
-}
 
 const bad = (why: string) =>
   badParameters(
@@ -60,8 +55,9 @@ function asDate(v: unknown): Date | null {
   return d;
 }
 
-export function parseLicense(raw: Buffer | string | undefined): ParsedLicense {
-  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : (raw ?? '');
+/** The raw request body (bytes, or text) as a license; anything else is an empty body. */
+export function parseLicense(raw: unknown): LicenseFields {
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
   if (text.trim() === '') throw bad('the request body is empty');
   let doc: unknown;
   try {
@@ -102,13 +98,7 @@ export function parseLicense(raw: Buffer | string | undefined): ParsedLicense {
   };
 }
 
-const SELECT = `SELECT customer_id,
-  to_char(expiration_date AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expiration_date,
-  license_edition, trial, cloudify_version, capabilities,
-  coalesce(expiration_date < now(), false) AS expired
-  FROM licenses`;
-
-export async function registerLicenseRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+export async function registerLicenseRoutes(app: Api, ctx: ManagerContext): Promise<void> {
   const { db } = ctx;
 
   app.put(
@@ -121,29 +111,7 @@ export async function registerLicenseRoutes(app: FastifyInstance, ctx: ManagerCo
         response: { 200: LicenseBody, ...errorResponses },
       },
     },
-    async (req) => {
-      const lic = parseLicense(req.body as Buffer | string | undefined);
-      await db.transaction(async (tx) => {
-        await tx.query('DELETE FROM licenses');
-        await tx.query(
-          `INSERT INTO licenses (customer_id, expiration_date, license_edition, trial, cloudify_version, capabilities, signature)
-           VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7)`,
-          [
-            lic.customer_id,
-            lic.expiration_date,
-            lic.license_edition,
-            lic.trial,
-            lic.cloudify_version,
-            lic.capabilities === null ? null : JSON.stringify(lic.capabilities),
-            lic.signature,
-          ],
-        );
-      });
-      const [row] = await db.query<Record<string, unknown>>(`${SELECT} WHERE customer_id = $1`, [
-        lic.customer_id,
-      ]);
-      return row;
-    },
+    async (req) => replaceLicense(db, parseLicense(req.body)),
   );
 
   app.get(
@@ -157,7 +125,7 @@ export async function registerLicenseRoutes(app: FastifyInstance, ctx: ManagerCo
       },
     },
     async () => {
-      const rows = await db.query<Record<string, unknown>>(`${SELECT} ORDER BY id`);
+      const rows = await listLicenses(db);
       return {
         items: rows,
         metadata: { pagination: { total: rows.length, size: rows.length, offset: 0 }, filtered: null },
@@ -170,11 +138,14 @@ export async function registerLicenseRoutes(app: FastifyInstance, ctx: ManagerCo
     {
       // Cloudify's permission is license_remove; it is held by sys_admin only, like license_upload.
       config: { permission: 'license_upload' },
-      schema: { summary: 'Remove the current license', response: { ...errorResponses } },
+      schema: {
+        summary: 'Remove the current license',
+        response: { 204: Type.Null(), ...errorResponses },
+      },
     },
     async (_req, reply) => {
-      await db.query('DELETE FROM licenses');
-      return reply.code(204).send();
+      await deleteLicenses(db);
+      return reply.code(204).send(null);
     },
   );
 }

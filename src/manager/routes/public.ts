@@ -1,20 +1,20 @@
 // The endpoints Cloudify leaves open: the load balancer's health probe.
-import type { FastifyInstance } from 'fastify';
-import { API } from '../context.js';
-import type { ManagerContext } from '../context.js';
+import { Type } from 'typebox';
+import { pingDatabase } from '../../store/repositories/managers.js';
+import { API, type Api, type ManagerContext } from '../context.js';
 
-export async function registerPublicRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+export async function registerPublicRoutes(app: Api, ctx: ManagerContext): Promise<void> {
   app.get(
     `${API}/ok`,
     {
       schema: {
         summary: 'Health probe for load balancers',
-        response: { 200: { type: 'string' }, 500: { type: 'string' } },
+        response: { 200: Type.String(), 500: Type.String() },
       },
     },
     async (_req, reply) => {
       try {
-        await ctx.db.query('SELECT 1');
+        await pingDatabase(ctx.db);
         return 'OK';
       } catch {
         return reply.code(500).send('FAIL');

@@ -1,10 +1,26 @@
 // Secrets (rest-api.md §1.8): key/value pairs encrypted at rest (AES-256-GCM through ctx.secrets),
 // with Cloudify's visibility (private/tenant/global) and hidden values. Lists never carry values.
-import { Type } from 'typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// The cipher stays here: the repository stores and returns the encrypted text only.
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { type Static, Type } from 'typebox';
+import type { Db } from '../../store/port.js';
+import { listResources } from '../../store/repositories/list.js';
+import {
+  deleteSecret,
+  getSecret,
+  insertSecret,
+  replaceSecret,
+  SECRETS,
+  type SecretRow,
+  type SecretVisibility,
+  secretKeyTaken,
+  secretKeyUsedElsewhere,
+  updateSecret,
+} from '../../store/repositories/secrets.js';
+import { findUserId } from '../../store/repositories/users.js';
 import { hasPermission } from '../auth/permissions.js';
-import { isAdmin, type ManagerContext, scopeOf, tenantOf } from '../context.js';
+import { type Api, isAdmin, type ManagerContext, scopeOf, tenantOf } from '../context.js';
 import {
   badParameters,
   CloudifyError,
@@ -13,72 +29,19 @@ import {
   illegalAction,
   notFoundResource,
 } from '../../common/errors.js';
-import { listResources, type ResourceDef, scopeSql } from '../../store/repositories/list.js';
-import { commonFields, fromWithOwner, json, ts } from '../../store/repositories/common.js';
+import { errorResponses, ListQuery, listOf } from '../schemas/common.js';
 import {
-  Any,
-  Bool,
-  errorResponses,
-  ListQuery,
-  listOf,
-  NStr,
-  resource,
-  Str,
-  Visibility,
-} from '../schemas/common.js';
+  CreateSecretBody,
+  KeyParam,
+  SecretBody,
+  SecretListItem,
+  UpdateSecretBody,
+  VisibilityBody,
+} from '../schemas/secrets.js';
 
-type Vis = 'private' | 'tenant' | 'global';
-const RANK: Record<Vis, number> = { private: 0, tenant: 1, global: 2 };
+const RANK: Record<SecretVisibility, number> = { private: 0, tenant: 1, global: 2 };
 
-const { id: _id, ...common } = commonFields;
-export const secretDef: ResourceDef = {
-  kind: 'Secret',
-  from: fromWithOwner('secrets'),
-  tenantScoped: true,
-  fields: {
-    key: { sql: 't.id' },
-    ...common,
-    updated_at: { sql: ts('t.updated_at') },
-    is_hidden_value: { sql: 't.is_hidden_value' },
-    schema: json('t.schema'),
-    provider_name: { sql: 'NULL::text', filter: false },
-    provider_options: { sql: 'NULL::jsonb', filter: false },
-  },
-};
-
-const secretProps = {
-  key: Str,
-  created_at: Str,
-  updated_at: Str,
-  visibility: Str,
-  tenant_name: Str,
-  created_by: Str,
-  is_hidden_value: Bool,
-  schema: Any,
-  private_resource: Bool,
-  resource_availability: Str,
-  provider_name: NStr,
-  provider_options: Any,
-};
-const SecretListItem = resource(secretProps);
-const SecretBody = resource({ ...secretProps, value: Any });
-
-const KeyParam = Type.Object({ key: Type.String({ minLength: 1 }) });
 const VALID_KEY = /^[A-Za-z0-9_.-]+$/;
-
-interface SecretRow {
-  key: string;
-  visibility: Vis;
-  is_hidden_value: boolean;
-  schema: unknown;
-  tenant_name: string;
-  created_by: string;
-  _storage_id: number;
-  _tenant_id: number;
-  _creator_id: number;
-  _value: string;
-  [k: string]: unknown;
-}
 
 function checkKey(key: string): void {
   if (!VALID_KEY.test(key)) {
@@ -118,95 +81,83 @@ function encodeValue(key: string, value: unknown, schema: unknown): string {
   return value;
 }
 
-export async function registerSecretRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
-  const { db } = ctx;
+/** The secret as the API shows it: the decrypted value, or '' when it is hidden from the caller. */
+function secretView(ctx: ManagerContext, req: FastifyRequest, row: SecretRow) {
+  let value: unknown = '';
+  if (!row.is_hidden_value || hiddenPermitted(req, row)) {
+    let plain: string;
+    try {
+      plain = ctx.secrets.decrypt(row._value);
+    } catch {
+      throw new CloudifyError(
+        500,
+        'internal_server_error',
+        `The secret value for key \`${row.key}\` is malformed, please recreate the secret`,
+      );
+    }
+    value = row.schema !== null && row.schema !== undefined ? JSON.parse(plain) : plain;
+  }
+  return {
+    key: row.key,
+    value,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    visibility: row.visibility,
+    tenant_name: row.tenant_name,
+    created_by: row.created_by,
+    is_hidden_value: row.is_hidden_value,
+    schema: row.schema ?? null,
+    private_resource: row.visibility === 'private',
+    resource_availability: row.visibility,
+    provider_name: null,
+    provider_options: null,
+  };
+}
 
-  const find = async (req: FastifyRequest, key: string): Promise<SecretRow> => {
-    const params: unknown[] = [key];
-    const conds = scopeSql(secretDef, scopeOf(req), params);
-    const rows = await db.query<SecretRow>(
-      `SELECT t.id AS key, t.visibility, tn.name AS tenant_name, cu.username AS created_by,
-         ${ts('t.created_at')} AS created_at, ${ts('t.updated_at')} AS updated_at,
-         t.is_hidden_value, t.schema, t._storage_id, t._tenant_id, t._creator_id, t.value AS _value
-       FROM ${secretDef.from} WHERE t.id = $1 AND ${conds.join(' AND ')}
-       ORDER BY (t._tenant_id = $2) DESC LIMIT 1`,
-      params,
+function checkModify(req: FastifyRequest, row: SecretRow): void {
+  if (row.is_hidden_value && !hiddenPermitted(req, row)) {
+    throw forbidden(
+      `User \`${req.auth.user.username}\` is not permitted to modify the hidden value secret \`${row.key}\``,
     );
-    if (rows.length === 0) throw notFoundResource('Secret', key);
-    return rows[0];
-  };
+  }
+}
 
-  const view = (req: FastifyRequest, row: SecretRow) => {
-    let value: unknown = '';
-    if (!row.is_hidden_value || hiddenPermitted(req, row)) {
-      let plain: string;
-      try {
-        plain = ctx.secrets.decrypt(row._value);
-      } catch {
-        throw new CloudifyError(
-          500,
-          'internal_server_error',
-          `The secret value for key \`${row.key}\` is malformed, please recreate the secret`,
-        );
-      }
-      value = row.schema !== null && row.schema !== undefined ? JSON.parse(plain) : plain;
-    }
-    return {
-      key: row.key,
-      value,
-      created_at: row.created_at as string,
-      updated_at: row.updated_at as string,
-      visibility: row.visibility,
-      tenant_name: row.tenant_name,
-      created_by: row.created_by,
-      is_hidden_value: row.is_hidden_value,
-      schema: row.schema ?? null,
-      private_resource: row.visibility === 'private',
-      resource_availability: row.visibility,
-      provider_name: null,
-      provider_options: null,
-    };
-  };
-
-  const checkModify = (req: FastifyRequest, row: SecretRow) => {
-    if (row.is_hidden_value && !hiddenPermitted(req, row)) {
-      throw forbidden(
-        `User \`${req.auth.user.username}\` is not permitted to modify the hidden value secret \`${row.key}\``,
-      );
-    }
-  };
-
-  /** A global secret's key must be unique across every tenant. */
-  const checkGlobalAllowed = async (req: FastifyRequest, key: string, exceptStorageId?: number) => {
-    if (!hasPermission(req.auth.roles, 'create_global_resource')) {
-      throw forbidden(`User \`${req.auth.user.username}\` is not permitted to set a global resource`);
-    }
-    const clash = await db.query<{ tenant: string }>(
-      'SELECT tn.name AS tenant FROM secrets s JOIN tenants tn ON tn.id = s._tenant_id WHERE s.id = $1 AND s._storage_id <> $2',
-      [key, exceptStorageId ?? -1],
+/** A global secret's key must be unique across every tenant. */
+async function checkGlobalAllowed(db: Db, req: FastifyRequest, key: string, exceptStorageId?: number) {
+  if (!hasPermission(req.auth.roles, 'create_global_resource')) {
+    throw forbidden(`User \`${req.auth.user.username}\` is not permitted to set a global resource`);
+  }
+  if (await secretKeyUsedElsewhere(db, key, exceptStorageId)) {
+    throw conflict(
+      `Can't set or create the resource \`${key}\`, it's visibility can't be global because it also exists in other tenants`,
     );
-    if (clash.length) {
-      throw conflict(
-        `Can't set or create the resource \`${key}\`, it's visibility can't be global because it also exists in other tenants`,
-      );
-    }
-  };
+  }
+}
 
-  const checkVisibilityChange = async (req: FastifyRequest, row: SecretRow, to: Vis) => {
-    if (to === row.visibility) return;
-    if (row.visibility === 'global') {
-      throw illegalAction(
-        `Can't set the visibility of \`${row.key}\` to ${to} because it already has global visibility`,
-      );
-    }
-    if (RANK[to] < RANK[row.visibility]) {
-      throw illegalAction(
-        `Can't set the visibility of \`${row.key}\` to ${to} because it already has wider visibility (${row.visibility})`,
-      );
-    }
-    if (to === 'global') await checkGlobalAllowed(req, row.key, row._storage_id);
-  };
+async function checkVisibilityChange(db: Db, req: FastifyRequest, row: SecretRow, to: SecretVisibility) {
+  if (to === row.visibility) return;
+  if (row.visibility === 'global') {
+    throw illegalAction(
+      `Can't set the visibility of \`${row.key}\` to ${to} because it already has global visibility`,
+    );
+  }
+  if (RANK[to] < RANK[row.visibility]) {
+    throw illegalAction(
+      `Can't set the visibility of \`${row.key}\` to ${to} because it already has wider visibility (${row.visibility})`,
+    );
+  }
+  if (to === 'global') await checkGlobalAllowed(db, req, row.key, row._storage_id);
+}
 
+export async function registerSecretRoutes(app: Api, ctx: ManagerContext): Promise<void> {
+  registerReads(app, ctx);
+  registerCreate(app, ctx);
+  registerUpdate(app, ctx);
+  registerDelete(app, ctx);
+  registerSetVisibility(app, ctx);
+}
+
+function registerReads(app: Api, ctx: ManagerContext): void {
   app.get(
     '/secrets',
     {
@@ -217,11 +168,7 @@ export async function registerSecretRoutes(app: FastifyInstance, ctx: ManagerCon
         response: { 200: listOf(SecretListItem), ...errorResponses },
       },
     },
-    async (req) =>
-      listResources(db, ctx.config, secretDef, {
-        query: req.query as Record<string, unknown>,
-        scope: scopeOf(req),
-      }),
+    async (req) => listResources(ctx.db, ctx.config, SECRETS, { query: req.query, scope: scopeOf(req) }),
   );
 
   app.get(
@@ -235,12 +182,14 @@ export async function registerSecretRoutes(app: FastifyInstance, ctx: ManagerCon
       },
     },
     async (req) => {
-      const { key } = req.params as { key: string };
+      const { key } = req.params;
       checkKey(key);
-      return view(req, await find(req, key));
+      return secretView(ctx, req, await getSecret(ctx.db, scopeOf(req), key));
     },
   );
+}
 
+function registerCreate(app: Api, ctx: ManagerContext): void {
   app.put(
     '/secrets/:key',
     {
@@ -248,87 +197,66 @@ export async function registerSecretRoutes(app: FastifyInstance, ctx: ManagerCon
       schema: {
         summary: 'Create a secret, or update it when update_if_exists is true',
         params: KeyParam,
-        body: Type.Object(
-          {
-            value: Any,
-            update_if_exists: Type.Optional(Bool),
-            visibility: Type.Optional(Type.Union([Visibility, Type.Null()])),
-            is_hidden_value: Type.Optional(Bool),
-            schema: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Any()), Type.Null()])),
-            provider_name: Type.Optional(NStr),
-            provider_options: Type.Optional(Any),
-          },
-          { additionalProperties: false },
-        ),
+        body: CreateSecretBody,
         response: { 200: SecretBody, ...errorResponses },
       },
     },
     async (req) => {
-      const { key } = req.params as { key: string };
+      const { key } = req.params;
       checkKey(key);
-      const body = req.body as {
-        value?: unknown;
-        update_if_exists?: boolean;
-        visibility?: Vis | null;
-        is_hidden_value?: boolean;
-        schema?: Record<string, unknown> | null;
-        provider_name?: string | null;
-      };
-      if (body.value === undefined || body.value === null) {
-        throw badParameters('Missing value in json request body');
-      }
-      if (body.provider_name) {
-        throw badParameters(
-          `Secrets provider \`${body.provider_name}\` does not exist: no providers are set up`,
-        );
-      }
-      const schema = body.schema ?? null;
-      const plain = encodeValue(key, body.value, schema);
-      const tenant = tenantOf(req);
-      const existing = await db.query<{ _storage_id: number }>(
-        "SELECT _storage_id FROM secrets WHERE id = $1 AND (_tenant_id = $2 OR visibility = 'global')",
-        [key, tenant.id],
-      );
-      if (existing.length) {
-        if (!body.update_if_exists) {
-          throw conflict(`Secret \`${key}\` already exists in tenant \`${tenant.name}\` or globally`);
-        }
-        const row = await find(req, key);
-        checkModify(req, row);
-        if (body.visibility) await checkVisibilityChange(req, row, body.visibility);
-        await db.query(
-          `UPDATE secrets SET value = $2, is_hidden_value = coalesce($3, is_hidden_value),
-             visibility = coalesce($4, visibility), schema = $5::text::jsonb, updated_at = now()
-           WHERE _storage_id = $1`,
-          [
-            row._storage_id,
-            ctx.secrets.encrypt(plain),
-            body.is_hidden_value ?? null,
-            body.visibility ?? null,
-            schema === null ? null : JSON.stringify(schema),
-          ],
-        );
-        return view(req, await find(req, key));
-      }
-      const visibility = body.visibility ?? 'tenant';
-      if (visibility === 'global') await checkGlobalAllowed(req, key);
-      await db.query(
-        `INSERT INTO secrets (id, visibility, _tenant_id, _creator_id, value, is_hidden_value, schema)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)`,
-        [
-          key,
-          visibility,
-          tenant.id,
-          req.auth.user.id,
-          ctx.secrets.encrypt(plain),
-          body.is_hidden_value ?? false,
-          schema === null ? null : JSON.stringify(schema),
-        ],
-      );
-      return view(req, await find(req, key));
+      await createOrReplace(ctx, req, key, req.body);
+      return secretView(ctx, req, await getSecret(ctx.db, scopeOf(req), key));
     },
   );
+}
 
+/** PUT /secrets/:key: a new secret, or (update_if_exists) a new value for the one the caller sees. */
+async function createOrReplace(
+  ctx: ManagerContext,
+  req: FastifyRequest,
+  key: string,
+  body: Static<typeof CreateSecretBody>,
+): Promise<void> {
+  const { db } = ctx;
+  if (body.value === undefined || body.value === null) {
+    throw badParameters('Missing value in json request body');
+  }
+  if (body.provider_name) {
+    throw badParameters(`Secrets provider \`${body.provider_name}\` does not exist: no providers are set up`);
+  }
+  const schema = body.schema ?? null;
+  const plain = encodeValue(key, body.value, schema);
+  const tenant = tenantOf(req);
+  if (await secretKeyTaken(db, tenant.id, key)) {
+    if (!body.update_if_exists) {
+      throw conflict(`Secret \`${key}\` already exists in tenant \`${tenant.name}\` or globally`);
+    }
+    const row = await getSecret(db, scopeOf(req), key);
+    checkModify(req, row);
+    if (body.visibility) await checkVisibilityChange(db, req, row, body.visibility);
+    await replaceSecret(db, row._storage_id, {
+      value: ctx.secrets.encrypt(plain),
+      isHidden: body.is_hidden_value,
+      visibility: body.visibility ?? undefined,
+      schema,
+    });
+    return;
+  }
+  const visibility = body.visibility ?? 'tenant';
+  if (visibility === 'global') await checkGlobalAllowed(db, req, key);
+  await insertSecret(db, {
+    key,
+    visibility,
+    tenantId: tenant.id,
+    creatorId: req.auth.user.id,
+    value: ctx.secrets.encrypt(plain),
+    isHidden: body.is_hidden_value ?? false,
+    schema,
+  });
+}
+
+function registerUpdate(app: Api, ctx: ManagerContext): void {
+  const { db } = ctx;
   app.patch(
     '/secrets/:key',
     {
@@ -336,76 +264,71 @@ export async function registerSecretRoutes(app: FastifyInstance, ctx: ManagerCon
       schema: {
         summary: 'Update the value, visibility or hidden flag of a secret',
         params: KeyParam,
-        body: Type.Optional(
-          Type.Object(
-            {
-              value: Type.Optional(Any),
-              visibility: Type.Optional(Type.Union([Visibility, Type.Null()])),
-              is_hidden_value: Type.Optional(Type.Union([Bool, Type.Null()])),
-              creator: Type.Optional(NStr),
-            },
-            { additionalProperties: false },
-          ),
-        ),
+        body: UpdateSecretBody,
         response: { 200: SecretBody, ...errorResponses },
       },
     },
     async (req) => {
-      const { key } = req.params as { key: string };
+      const { key } = req.params;
       checkKey(key);
-      const body = (req.body ?? {}) as {
-        value?: unknown;
-        visibility?: Vis | null;
-        is_hidden_value?: boolean | null;
-        creator?: string | null;
-      };
+      const body = req.body ?? {};
       if (Object.values(body).every((v) => v === undefined || v === null)) {
         throw illegalAction('Update a secret request must include at least one parameter to update');
       }
-      const row = await find(req, key);
+      const scope = scopeOf(req);
+      const row = await getSecret(db, scope, key);
       checkModify(req, row);
       if (body.is_hidden_value !== undefined && body.is_hidden_value !== null && !hiddenPermitted(req, row)) {
         throw forbidden(
           `User \`${req.auth.user.username}\` is not permitted to modify the secret \`${key}\` to be hidden value`,
         );
       }
-      if (body.visibility) await checkVisibilityChange(req, row, body.visibility);
-      let creatorId: number | null = null;
-      if (body.creator) {
-        if (!isAdmin(req))
-          throw forbidden(`User \`${req.auth.user.username}\` is not permitted to set an owner`);
-        const u = await db.query<{ id: number }>('SELECT id FROM users WHERE username = $1', [body.creator]);
-        if (!u.length) throw notFoundResource('User', body.creator);
-        creatorId = u[0].id;
-      }
+      if (body.visibility) await checkVisibilityChange(db, req, row, body.visibility);
+      const creatorId = body.creator ? await newOwner(db, req, body.creator) : undefined;
       const hasValue = body.value !== undefined && body.value !== null && body.value !== '';
-      const encrypted = hasValue ? ctx.secrets.encrypt(encodeValue(key, body.value, row.schema)) : null;
-      await db.query(
-        `UPDATE secrets SET value = coalesce($2, value), is_hidden_value = coalesce($3, is_hidden_value),
-           visibility = coalesce($4, visibility), _creator_id = coalesce($5, _creator_id), updated_at = now()
-         WHERE _storage_id = $1`,
-        [row._storage_id, encrypted, body.is_hidden_value ?? null, body.visibility ?? null, creatorId],
-      );
-      return view(req, await find(req, key));
+      await updateSecret(db, row._storage_id, {
+        value: hasValue ? ctx.secrets.encrypt(encodeValue(key, body.value, row.schema)) : undefined,
+        isHidden: body.is_hidden_value ?? undefined,
+        visibility: body.visibility ?? undefined,
+        creatorId,
+      });
+      return secretView(ctx, req, await getSecret(db, scope, key));
     },
   );
+}
 
+/** The id of the user a secret is handed to: sys_admin only, and the user must exist. */
+async function newOwner(db: Db, req: FastifyRequest, username: string): Promise<number> {
+  if (!isAdmin(req)) throw forbidden(`User \`${req.auth.user.username}\` is not permitted to set an owner`);
+  const id = await findUserId(db, username);
+  if (id === undefined) throw notFoundResource('User', username);
+  return id;
+}
+
+function registerDelete(app: Api, ctx: ManagerContext): void {
   app.delete(
     '/secrets/:key',
     {
       config: { permission: 'secret_delete', tenant: true },
-      schema: { summary: 'Delete a secret', params: KeyParam, response: { ...errorResponses } },
+      schema: {
+        summary: 'Delete a secret',
+        params: KeyParam,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
     },
     async (req, reply) => {
-      const { key } = req.params as { key: string };
+      const { key } = req.params;
       checkKey(key);
-      const row = await find(req, key);
+      const row = await getSecret(ctx.db, scopeOf(req), key);
       checkModify(req, row);
-      await db.query('DELETE FROM secrets WHERE _storage_id = $1', [row._storage_id]);
-      return reply.code(204).send();
+      await deleteSecret(ctx.db, row._storage_id);
+      return reply.code(204).send(null);
     },
   );
+}
 
+function registerSetVisibility(app: Api, ctx: ManagerContext): void {
+  const { db } = ctx;
   app.patch(
     '/secrets/:key/set-visibility',
     {
@@ -413,22 +336,20 @@ export async function registerSecretRoutes(app: FastifyInstance, ctx: ManagerCon
       schema: {
         summary: 'Widen the visibility of a secret',
         params: KeyParam,
-        body: Type.Object({ visibility: Visibility }, { additionalProperties: false }),
+        body: VisibilityBody,
         response: { 200: SecretBody, ...errorResponses },
       },
     },
     async (req) => {
-      const { key } = req.params as { key: string };
+      const { key } = req.params;
       checkKey(key);
-      const { visibility } = req.body as { visibility: Vis };
-      const row = await find(req, key);
+      const { visibility } = req.body;
+      const scope = scopeOf(req);
+      const row = await getSecret(db, scope, key);
       checkModify(req, row);
-      await checkVisibilityChange(req, row, visibility);
-      await db.query('UPDATE secrets SET visibility = $2, updated_at = now() WHERE _storage_id = $1', [
-        row._storage_id,
-        visibility,
-      ]);
-      return view(req, await find(req, key));
+      await checkVisibilityChange(db, req, row, visibility);
+      await updateSecret(db, row._storage_id, { visibility });
+      return secretView(ctx, req, await getSecret(db, scope, key));
     },
   );
 }

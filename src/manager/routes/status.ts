@@ -1,9 +1,8 @@
 // GET /status (rest-api.md §4.1) and the version endpoints.
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../config.js';
-import type { ManagerContext } from '../context.js';
-import { errorResponses } from '../schemas/common.js';
+import type { Api, ManagerContext } from '../context.js';
+import { errorResponses, Flag } from '../schemas/common.js';
 
 const Service = Type.Object({
   status: Type.String(),
@@ -30,14 +29,14 @@ export interface ServiceStatus {
 /** Extra service probes (worker, broker) contributed by whoever runs them. */
 export type ServiceProbe = () => Promise<Record<string, ServiceStatus>>;
 
-export async function registerStatusRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+export async function registerStatusRoutes(app: Api, ctx: ManagerContext): Promise<void> {
   app.get(
     '/status',
     {
       config: { permission: 'status_get' },
       schema: {
         summary: 'Manager status and its service map',
-        querystring: Type.Object({ summary: Type.Optional(Type.String()) }),
+        querystring: Type.Object({ summary: Flag }),
         response: { 200: StatusBody, ...errorResponses },
       },
     },
@@ -52,8 +51,7 @@ export async function registerStatusRoutes(app: FastifyInstance, ctx: ManagerCon
       }
       for (const probe of ctx.serviceProbes ?? []) Object.assign(services, await probe());
       const status = Object.values(services).some((s) => s.status !== 'Active') ? 'Fail' : 'OK';
-      const summary = /^(true|1)$/i.test((req.query as { summary?: string }).summary ?? '');
-      return { status, services: summary ? {} : services };
+      return { status, services: req.query.summary ? {} : services };
     },
   );
   app.get(
@@ -66,7 +64,7 @@ export async function registerStatusRoutes(app: FastifyInstance, ctx: ManagerCon
   );
 }
 
-export async function registerVersionRoute(app: FastifyInstance): Promise<void> {
+export async function registerVersionRoute(app: Api): Promise<void> {
   app.get(
     '/api/version',
     {

@@ -1,34 +1,52 @@
 // Tenants and their members (rest-api.md §1.2, §2.3).
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
-import type { ManagerContext } from '../context.js';
+import type { Db } from '../../store/port.js';
+import {
+  createTenant,
+  deleteEmptyTenant,
+  findTenant,
+  removeMembership,
+  setMembership,
+  tenantMembers,
+  tenantNames,
+} from '../../store/repositories/tenants.js';
+import { findUserId } from '../../store/repositories/users.js';
+import { type Api, isAdmin, type ManagerContext } from '../context.js';
 import { badParameters, conflict, notFoundResource } from '../../common/errors.js';
-import { Any, errorResponses, Int, listOf, resource, Str } from '../schemas/common.js';
+import { errorResponses, listOf } from '../schemas/common.js';
+import { MembershipBody, TenantBody, TenantNameParam } from '../schemas/users.js';
 import { roleId } from './users.js';
 
-const TenantBody = resource({ id: Int, name: Str, users: Any, user_groups: Any });
 const VALID_NAME = /^[A-Za-z0-9][\w.-]{0,255}$/;
 
-export async function registerTenantRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
-  const { db } = ctx;
-  const view = async (name: string) => {
-    const rows = await db.query<{ id: number; name: string }>(
-      'SELECT id, name FROM tenants WHERE name = $1',
-      [name],
-    );
-    if (rows.length === 0) throw notFoundResource('Tenant', name);
-    const users = await db.query<{ username: string; role: string }>(
-      'SELECT u.username, r.name AS role FROM users_tenants ut JOIN users u ON u.id = ut.user_id JOIN roles r ON r.id = ut.role_id WHERE ut.tenant_id = $1 ORDER BY u.username',
-      [rows[0].id],
-    );
-    return {
-      id: rows[0].id,
-      name: rows[0].name,
-      users: Object.fromEntries(users.map((u) => [u.username, { 'tenant-role': u.role, roles: [u.role] }])),
-      user_groups: {},
-    };
+/** Tenant `name` with its members, or 404 Tenant. */
+async function tenantView(db: Db, name: string) {
+  const t = await findTenant(db, name);
+  if (!t) throw notFoundResource('Tenant', name);
+  const users = await tenantMembers(db, t.id);
+  return {
+    id: t.id,
+    name: t.name,
+    users: Object.fromEntries(users.map((u) => [u.username, { 'tenant-role': u.role, roles: [u.role] }])),
+    user_groups: {},
   };
+}
 
+/** The ids of the membership's tenant and user, or 404 for either. */
+async function membership(db: Db, body: { tenant_name: string; username: string }) {
+  const t = await tenantView(db, body.tenant_name);
+  const userId = await findUserId(db, body.username);
+  if (userId === undefined) throw notFoundResource('User', body.username);
+  return { tenantId: t.id, userId };
+}
+
+export async function registerTenantRoutes(app: Api, ctx: ManagerContext): Promise<void> {
+  registerTenants(app, ctx);
+  registerMembers(app, ctx);
+}
+
+function registerTenants(app: Api, ctx: ManagerContext): void {
+  const { db } = ctx;
   app.get(
     '/tenants',
     {
@@ -36,14 +54,8 @@ export async function registerTenantRoutes(app: FastifyInstance, ctx: ManagerCon
       schema: { summary: 'List tenants', response: { 200: listOf(TenantBody) } },
     },
     async (req) => {
-      const admin = req.auth.roles.includes('sys_admin');
-      const names = await db.query<{ name: string }>(
-        admin
-          ? 'SELECT name FROM tenants ORDER BY id'
-          : 'SELECT t.name FROM tenants t JOIN users_tenants ut ON ut.tenant_id = t.id WHERE ut.user_id = $1 ORDER BY t.id',
-        admin ? [] : [req.auth.user.id],
-      );
-      const items = await Promise.all(names.map((n) => view(n.name)));
+      const names = await tenantNames(db, isAdmin(req) ? undefined : req.auth.user.id);
+      const items = await Promise.all(names.map((n) => tenantView(db, n)));
       return {
         items,
         metadata: { pagination: { total: items.length, size: items.length, offset: 0 }, filtered: null },
@@ -51,18 +63,16 @@ export async function registerTenantRoutes(app: FastifyInstance, ctx: ManagerCon
     },
   );
 
-  const NameParam = Type.Object({ name: Str });
   app.get(
     '/tenants/:name',
     {
       config: { permission: 'tenant_get' },
-      schema: { params: NameParam, response: { 200: TenantBody, ...errorResponses } },
+      schema: { params: TenantNameParam, response: { 200: TenantBody, ...errorResponses } },
     },
     async (req) => {
-      const { name } = req.params as { name: string };
-      const admin = req.auth.roles.includes('sys_admin');
-      if (!admin && req.auth.tenant?.name !== name) throw notFoundResource('Tenant', name);
-      return view(name);
+      const { name } = req.params;
+      if (!isAdmin(req) && req.auth.tenant?.name !== name) throw notFoundResource('Tenant', name);
+      return tenantView(db, name);
     },
   );
 
@@ -70,20 +80,14 @@ export async function registerTenantRoutes(app: FastifyInstance, ctx: ManagerCon
     '/tenants/:name',
     {
       config: { permission: 'tenant_create' },
-      schema: { params: NameParam, response: { 201: TenantBody, ...errorResponses } },
+      schema: { params: TenantNameParam, response: { 201: TenantBody, ...errorResponses } },
     },
     async (req, reply) => {
-      const { name } = req.params as { name: string };
+      const { name } = req.params;
       if (!VALID_NAME.test(name))
         throw badParameters(`Invalid tenant name "${name}": use letters, digits, '-', '_' or '.'`);
-      const exists = await db.query('SELECT 1 FROM tenants WHERE name = $1', [name]);
-      if (exists.length) throw conflict(`Tenant \`${name}\` already exists`);
-      await db.query('INSERT INTO tenants (name, rabbitmq_vhost, rabbitmq_username) VALUES ($1, $2, $3)', [
-        name,
-        `rabbitmq_vhost_${name}`,
-        `rabbitmq_user_${name}`,
-      ]);
-      return reply.code(201).send(await view(name));
+      if (!(await createTenant(db, name))) throw conflict(`Tenant \`${name}\` already exists`);
+      return reply.code(201).send(await tenantView(db, name));
     },
   );
 
@@ -91,32 +95,21 @@ export async function registerTenantRoutes(app: FastifyInstance, ctx: ManagerCon
     '/tenants/:name',
     {
       config: { permission: 'tenant_delete' },
-      schema: { params: NameParam, response: { ...errorResponses } },
+      schema: { params: TenantNameParam, response: { 204: Type.Null(), ...errorResponses } },
     },
     async (req, reply) => {
-      const { name } = req.params as { name: string };
-      const t = await view(name);
+      const { name } = req.params;
+      const t = await tenantView(db, name);
       if (name === 'default_tenant') throw badParameters('The default tenant cannot be deleted');
-      const used = await db.query(
-        'SELECT 1 FROM blueprints WHERE _tenant_id = $1 UNION ALL SELECT 1 FROM secrets WHERE _tenant_id = $1 LIMIT 1',
-        [t.id],
-      );
-      if (used.length) throw badParameters(`Tenant \`${name}\` still holds resources: delete them first`);
-      await db.query('DELETE FROM tenants WHERE id = $1', [t.id]);
-      return reply.code(204).send();
+      if (!(await deleteEmptyTenant(db, t.id)))
+        throw badParameters(`Tenant \`${name}\` still holds resources: delete them first`);
+      return reply.code(204).send(null);
     },
   );
+}
 
-  const Membership = Type.Object(
-    { tenant_name: Str, username: Str, role: Type.Optional(Str) },
-    { additionalProperties: false },
-  );
-  const member = async (body: { tenant_name: string; username: string }) => {
-    const t = await view(body.tenant_name);
-    const u = await db.query<{ id: number }>('SELECT id FROM users WHERE username = $1', [body.username]);
-    if (u.length === 0) throw notFoundResource('User', body.username);
-    return { tenantId: t.id, userId: u[0].id };
-  };
+function registerMembers(app: Api, ctx: ManagerContext): void {
+  const { db } = ctx;
   for (const method of ['PUT', 'PATCH'] as const) {
     app.route({
       method,
@@ -124,18 +117,13 @@ export async function registerTenantRoutes(app: FastifyInstance, ctx: ManagerCon
       config: { permission: 'tenant_add_user' },
       schema: {
         summary: 'Add a user to a tenant, or change their role',
-        body: Membership,
+        body: MembershipBody,
         response: { 200: TenantBody, ...errorResponses },
       },
       handler: async (req) => {
-        const body = req.body as { tenant_name: string; username: string; role?: string };
-        const { tenantId, userId } = await member(body);
-        const rid = await roleId(db, body.role ?? 'user', 'tenant_role');
-        await db.query(
-          'INSERT INTO users_tenants (user_id, tenant_id, role_id) VALUES ($1, $2, $3) ON CONFLICT (user_id, tenant_id) DO UPDATE SET role_id = excluded.role_id',
-          [userId, tenantId, rid],
-        );
-        return view(body.tenant_name);
+        const { tenantId, userId } = await membership(db, req.body);
+        await setMembership(db, userId, tenantId, await roleId(db, req.body.role ?? 'user', 'tenant_role'));
+        return tenantView(db, req.body.tenant_name);
       },
     });
   }
@@ -143,13 +131,12 @@ export async function registerTenantRoutes(app: FastifyInstance, ctx: ManagerCon
     '/tenants/users',
     {
       config: { permission: 'tenant_add_user' },
-      schema: { body: Membership, response: { 200: TenantBody, ...errorResponses } },
+      schema: { body: MembershipBody, response: { 200: TenantBody, ...errorResponses } },
     },
     async (req) => {
-      const body = req.body as { tenant_name: string; username: string };
-      const { tenantId, userId } = await member(body);
-      await db.query('DELETE FROM users_tenants WHERE user_id = $1 AND tenant_id = $2', [userId, tenantId]);
-      return view(body.tenant_name);
+      const { tenantId, userId } = await membership(db, req.body);
+      await removeMembership(db, userId, tenantId);
+      return tenantView(db, req.body.tenant_name);
     },
   );
 }

@@ -1,9 +1,16 @@
 // API tokens (rest-api.md §2.2): the secret is shown once, in the create response.
 import { Type } from 'typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { newToken, sha256 } from '../../common/tokens.js';
+import {
+  createToken,
+  deleteToken,
+  findToken,
+  listTokens,
+  type TokenView,
+} from '../../store/repositories/tokens.js';
 import { hasPermission } from '../auth/permissions.js';
-import type { ManagerContext } from '../context.js';
+import type { Api, ManagerContext } from '../context.js';
 import { badParameters, notFoundResource } from '../../common/errors.js';
 import { errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
 
@@ -16,20 +23,16 @@ const TokenBody = resource({
   last_used: NStr,
   description: NStr,
 });
+const TokenId = Type.Object({ id: Str });
 
-const SELECT = `SELECT t.id, u.username, t.description,
-  to_char(t.expiration_date AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expiration_date,
-  to_char(t.last_used AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_used,
-  coalesce((SELECT r.name FROM users_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id LIMIT 1), 'default') AS role
-  FROM tokens t JOIN users u ON u.id = t._user_fk`;
+const masked = (row: TokenView) => ({ ...row, value: '********' });
 
-const masked = (row: Record<string, unknown>) => ({ ...row, value: '********' });
-
-function seesAll(req: FastifyRequest): boolean {
-  return hasPermission(req.auth.roles, 'manage_others_tokens');
+/** The caller's id, or undefined when they may see and delete everyone's tokens. */
+function ownerFilter(req: FastifyRequest): number | undefined {
+  return hasPermission(req.auth.roles, 'manage_others_tokens') ? undefined : req.auth.user.id;
 }
 
-export async function registerTokenRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+export async function registerTokenRoutes(app: Api, ctx: ManagerContext): Promise<void> {
   app.post(
     '/tokens',
     {
@@ -46,7 +49,7 @@ export async function registerTokenRoutes(app: FastifyInstance, ctx: ManagerCont
       },
     },
     async (req) => {
-      const body = (req.body ?? {}) as { description?: string | null; expiration_date?: string | null };
+      const body = req.body ?? {};
       let expires: Date | null = null;
       if (body.expiration_date) {
         expires = new Date(body.expiration_date);
@@ -54,17 +57,13 @@ export async function registerTokenRoutes(app: FastifyInstance, ctx: ManagerCont
           throw badParameters(`expiration_date "${body.expiration_date}" is not a valid UTC date`);
       }
       const t = newToken();
-      await ctx.db.transaction(async (tx) => {
-        // Cloudify purges the caller's expired tokens on each create.
-        await tx.query('DELETE FROM tokens WHERE _user_fk = $1 AND expiration_date < now()', [
-          req.auth.user.id,
-        ]);
-        await tx.query(
-          'INSERT INTO tokens (id, secret_hash, description, expiration_date, _user_fk) VALUES ($1, $2, $3, $4, $5)',
-          [t.id, sha256(t.secret), body.description ?? null, expires, req.auth.user.id],
-        );
+      const row = await createToken(ctx.db, {
+        id: t.id,
+        secretHash: sha256(t.secret),
+        description: body.description ?? null,
+        expires,
+        userId: req.auth.user.id,
       });
-      const [row] = await ctx.db.query<Record<string, unknown>>(`${SELECT} WHERE t.id = $1`, [t.id]);
       return { ...row, value: t.value };
     },
   );
@@ -76,11 +75,7 @@ export async function registerTokenRoutes(app: FastifyInstance, ctx: ManagerCont
       schema: { summary: 'List tokens', response: { 200: listOf(TokenBody) } },
     },
     async (req) => {
-      const rows = seesAll(req)
-        ? await ctx.db.query<Record<string, unknown>>(`${SELECT} ORDER BY t._storage_id`)
-        : await ctx.db.query<Record<string, unknown>>(`${SELECT} WHERE u.id = $1 ORDER BY t._storage_id`, [
-            req.auth.user.id,
-          ]);
+      const rows = await listTokens(ctx.db, ownerFilter(req));
       return {
         items: rows.map(masked),
         metadata: { pagination: { total: rows.length, size: rows.length, offset: 0 }, filtered: null },
@@ -89,34 +84,30 @@ export async function registerTokenRoutes(app: FastifyInstance, ctx: ManagerCont
   );
 
   const findOwn = async (req: FastifyRequest, id: string) => {
-    const rows = await ctx.db.query<Record<string, unknown>>(
-      `${SELECT} WHERE t.id = $1 AND ($2 OR u.id = $3)`,
-      [id, seesAll(req), req.auth.user.id],
-    );
-    if (rows.length === 0) throw notFoundResource('Token', id);
-    return rows[0];
+    const row = await findToken(ctx.db, id, ownerFilter(req));
+    if (!row) throw notFoundResource('Token', id);
+    return row;
   };
 
   app.get(
     '/tokens/:id',
     {
       config: { permission: 'list_token' },
-      schema: { params: Type.Object({ id: Str }), response: { 200: TokenBody, ...errorResponses } },
+      schema: { params: TokenId, response: { 200: TokenBody, ...errorResponses } },
     },
-    async (req) => masked(await findOwn(req, (req.params as { id: string }).id)),
+    async (req) => masked(await findOwn(req, req.params.id)),
   );
 
   app.delete(
     '/tokens/:id',
     {
       config: { permission: 'delete_token' },
-      schema: { params: Type.Object({ id: Str }), response: { ...errorResponses } },
+      schema: { params: TokenId, response: { 204: Type.Null(), ...errorResponses } },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
-      await findOwn(req, id);
-      await ctx.db.query('DELETE FROM tokens WHERE id = $1', [id]);
-      return reply.code(204).send();
+      await findOwn(req, req.params.id);
+      await deleteToken(ctx.db, req.params.id);
+      return reply.code(204).send(null);
     },
   );
 }

@@ -1,51 +1,43 @@
 // Users (rest-api.md §1.2): the caller's own record, and administration by sys_admin.
-import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../store/port.js';
+import {
+  createUser,
+  findRoleId,
+  findUser,
+  type RoleType,
+  setUserActive,
+  unlockUser,
+  type UserChanges,
+  type UserRecord,
+  updateUser,
+  userTenantRoles,
+  usernames,
+} from '../../store/repositories/users.js';
+import { isLocked } from '../auth/authenticate.js';
 import { hashPassword } from '../auth/passwords.js';
-import type { ManagerContext } from '../context.js';
+import { type Api, isAdmin, type ManagerContext } from '../context.js';
 import { badParameters, conflict, notFoundResource } from '../../common/errors.js';
-import { Any, Bool, errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
-
-export const UserBody = resource({
-  username: Str,
-  role: Str,
-  active: Bool,
-  is_locked: Bool,
-  tenants: Any,
-  tenant_roles: Any,
-  groups: Any,
-  group_system_roles: Any,
-  created_at: NStr,
-  first_login_at: NStr,
-  last_login_at: NStr,
-  show_getting_started: Bool,
-});
+import { errorResponses, listOf } from '../schemas/common.js';
+import { ActivationBody, ChangeUserBody, CreateUserBody, UserBody, UsernameParam } from '../schemas/users.js';
 
 const VALID_NAME = /^[A-Za-z][\w.-]{0,255}$/;
 
+/** User `username`, or 404 User. */
+async function getUser(db: Db, username: string): Promise<UserRecord> {
+  const u = await findUser(db, username);
+  if (!u) throw notFoundResource('User', username);
+  return u;
+}
+
 export async function userView(db: Db, config: ManagerContext['config'], username: string) {
-  const rows = await db.query<Record<string, any>>(
-    `SELECT u.id, u.username, u.active, u.show_getting_started, u.failed_logins_counter, u.last_failed_login_at,
-       to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
-       to_char(u.first_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS first_login_at,
-       to_char(u.last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_login_at,
-       coalesce((SELECT r.name FROM users_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id LIMIT 1), 'default') AS role
-     FROM users u WHERE u.username = $1`,
-    [username],
-  );
-  if (rows.length === 0) throw notFoundResource('User', username);
-  const u = rows[0];
-  const tenants = await db.query<{ name: string; role: string }>(
-    'SELECT t.name, r.name AS role FROM users_tenants ut JOIN tenants t ON t.id = ut.tenant_id JOIN roles r ON r.id = ut.role_id WHERE ut.user_id = $1 ORDER BY t.name',
-    [u.id],
-  );
-  const lockedUntil = (u.last_failed_login_at?.getTime() ?? 0) + config.accountLockMinutes * 60_000;
+  const u = await getUser(db, username);
+  const tenants = await userTenantRoles(db, u.id);
   return {
     username: u.username,
     role: u.role,
     active: u.active,
-    is_locked: u.failed_logins_counter >= config.failedLoginsBeforeLock && lockedUntil > Date.now(),
+    is_locked: isLocked(u, config),
     tenants: Object.fromEntries(tenants.map((t) => [t.name, { 'tenant-role': t.role, roles: [t.role] }])),
     tenant_roles: { direct: Object.fromEntries(tenants.map((t) => [t.name, t.role])), groups: {} },
     groups: [],
@@ -57,23 +49,30 @@ export async function userView(db: Db, config: ManagerContext['config'], usernam
   };
 }
 
-export async function roleId(db: Db, name: string, type: 'system_role' | 'tenant_role'): Promise<number> {
-  const rows = await db.query<{ id: number }>('SELECT id FROM roles WHERE name = $1 AND type = $2', [
-    name,
-    type,
-  ]);
-  if (rows.length === 0) {
+/** The id of role `name` of the given type, or 400 naming the roles there are. */
+export async function roleId(db: Db, name: string, type: RoleType): Promise<number> {
+  const id = await findRoleId(db, name, type);
+  if (id === undefined) {
     const kind = type === 'system_role' ? 'sys_admin or default' : 'manager, user, operations or viewer';
     throw badParameters(`Role "${name}" does not exist: use ${kind}`);
   }
-  return rows[0].id;
+  return id;
 }
 
-const Username = Type.Object({ username: Str });
+/** Only the user themselves and sys_admin may see or change a user; to anyone else it does not exist. */
+function checkSelfOrAdmin(req: FastifyRequest, username: string): void {
+  if (username !== req.auth.user.username && !isAdmin(req)) throw notFoundResource('User', username);
+}
 
-export async function registerUserRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+export async function registerUserRoutes(app: Api, ctx: ManagerContext): Promise<void> {
+  registerReads(app, ctx);
+  registerCreate(app, ctx);
+  registerChanges(app, ctx);
+  registerAdministration(app, ctx);
+}
+
+function registerReads(app: Api, ctx: ManagerContext): void {
   const { db, config } = ctx;
-
   app.get(
     '/user',
     {
@@ -90,8 +89,7 @@ export async function registerUserRoutes(app: FastifyInstance, ctx: ManagerConte
       schema: { summary: 'List users', response: { 200: listOf(UserBody) } },
     },
     async () => {
-      const names = await db.query<{ username: string }>('SELECT username FROM users ORDER BY id');
-      const items = await Promise.all(names.map((n) => userView(db, config, n.username)));
+      const items = await Promise.all((await usernames(db)).map((n) => userView(db, config, n)));
       return {
         items,
         metadata: { pagination: { total: items.length, size: items.length, offset: 0 }, filtered: null },
@@ -99,119 +97,92 @@ export async function registerUserRoutes(app: FastifyInstance, ctx: ManagerConte
     },
   );
 
+  app.get(
+    '/users/:username',
+    {
+      config: { permission: 'user_get_self' },
+      schema: { params: UsernameParam, response: { 200: UserBody, ...errorResponses } },
+    },
+    async (req) => {
+      checkSelfOrAdmin(req, req.params.username);
+      return userView(db, config, req.params.username);
+    },
+  );
+}
+
+function registerCreate(app: Api, ctx: ManagerContext): void {
+  const { db, config } = ctx;
   app.put(
     '/users',
     {
       config: { permission: 'user_create' },
       schema: {
         summary: 'Create a user',
-        body: Type.Object(
-          {
-            username: Str,
-            password: Type.String({ minLength: 1 }),
-            role: Type.Optional(Str),
-            is_prehashed: Type.Optional(Bool),
-          },
-          { additionalProperties: false },
-        ),
+        body: CreateUserBody,
         response: { 201: UserBody, ...errorResponses },
       },
     },
     async (req, reply) => {
-      const body = req.body as { username: string; password: string; role?: string };
-      if (!VALID_NAME.test(body.username)) {
+      const { username, password, role } = req.body;
+      if (!VALID_NAME.test(username)) {
         throw badParameters(
-          `Invalid username "${body.username}": start with a letter, then letters, digits, '-', '_' or '.'`,
+          `Invalid username "${username}": start with a letter, then letters, digits, '-', '_' or '.'`,
         );
       }
-      const role = await roleId(db, body.role ?? 'default', 'system_role');
-      const hash = await hashPassword(body.password);
-      await db.transaction(async (tx) => {
-        const exists = await tx.query('SELECT 1 FROM users WHERE username = $1', [body.username]);
-        if (exists.length) throw conflict(`User \`${body.username}\` already exists`);
-        const [u] = await tx.query<{ id: number }>(
-          'INSERT INTO users (username, password) VALUES ($1, $2) RETURNING id',
-          [body.username, hash],
-        );
-        await tx.query('INSERT INTO users_roles (user_id, role_id) VALUES ($1, $2)', [u.id, role]);
+      const systemRoleId = await roleId(db, role ?? 'default', 'system_role');
+      const created = await createUser(db, {
+        username,
+        passwordHash: await hashPassword(password),
+        systemRoleId,
       });
-      return reply.code(201).send(await userView(db, config, body.username));
+      if (!created) throw conflict(`User \`${username}\` already exists`);
+      return reply.code(201).send(await userView(db, config, username));
     },
   );
+}
 
-  app.get(
-    '/users/:username',
-    {
-      config: { permission: 'user_get_self' },
-      schema: { params: Username, response: { 200: UserBody, ...errorResponses } },
-    },
-    async (req) => {
-      const { username } = req.params as { username: string };
-      if (username !== req.auth.user.username && !req.auth.roles.includes('sys_admin')) {
-        throw notFoundResource('User', username);
-      }
-      return userView(db, config, username);
-    },
-  );
-
+function registerChanges(app: Api, ctx: ManagerContext): void {
+  const { db, config } = ctx;
   app.post(
     '/users/:username',
     {
       config: { permission: 'user_get_self' },
       schema: {
         summary: 'Change a password, role or getting-started flag',
-        params: Username,
-        body: Type.Object(
-          {
-            password: Type.Optional(Type.String({ minLength: 1 })),
-            role: Type.Optional(Str),
-            show_getting_started: Type.Optional(Bool),
-          },
-          { additionalProperties: false },
-        ),
+        params: UsernameParam,
+        body: ChangeUserBody,
         response: { 200: UserBody, ...errorResponses },
       },
     },
     async (req) => {
-      const { username } = req.params as { username: string };
-      const body = req.body as { password?: string; role?: string; show_getting_started?: boolean };
-      const self = username === req.auth.user.username;
-      const admin = req.auth.roles.includes('sys_admin');
-      if (!self && !admin) throw notFoundResource('User', username);
-      await userView(db, config, username);
-      if (body.password)
-        await db.query('UPDATE users SET password = $2 WHERE username = $1', [
-          username,
-          await hashPassword(body.password),
-        ]);
-      if (body.show_getting_started !== undefined) {
-        await db.query('UPDATE users SET show_getting_started = $2 WHERE username = $1', [
-          username,
-          body.show_getting_started,
-        ]);
+      const { username } = req.params;
+      const { password, role, show_getting_started } = req.body;
+      checkSelfOrAdmin(req, username);
+      await getUser(db, username);
+      const changes: UserChanges = { showGettingStarted: show_getting_started };
+      if (role) {
+        if (!isAdmin(req)) throw badParameters('Only sys_admin may change a role');
+        changes.systemRoleId = await roleId(db, role, 'system_role');
       }
-      if (body.role) {
-        if (!admin) throw badParameters('Only sys_admin may change a role');
-        const rid = await roleId(db, body.role, 'system_role');
-        await db.query(
-          'UPDATE users_roles SET role_id = $2 WHERE user_id = (SELECT id FROM users WHERE username = $1)',
-          [username, rid],
-        );
-      }
+      if (password) changes.passwordHash = await hashPassword(password);
+      await updateUser(db, username, changes);
       return userView(db, config, username);
     },
   );
+}
 
+function registerAdministration(app: Api, ctx: ManagerContext): void {
+  const { db, config } = ctx;
   app.post(
     '/users/unlock/:username',
     {
       config: { permission: 'user_unlock' },
-      schema: { params: Username, response: { 200: UserBody, ...errorResponses } },
+      schema: { params: UsernameParam, response: { 200: UserBody, ...errorResponses } },
     },
     async (req) => {
-      const { username } = req.params as { username: string };
-      await userView(db, config, username);
-      await db.query('UPDATE users SET failed_logins_counter = 0 WHERE username = $1', [username]);
+      const { username } = req.params;
+      await getUser(db, username);
+      await unlockUser(db, username);
       return userView(db, config, username);
     },
   );
@@ -220,19 +191,15 @@ export async function registerUserRoutes(app: FastifyInstance, ctx: ManagerConte
     '/users/active/:username',
     {
       config: { permission: 'user_update' },
-      schema: {
-        params: Username,
-        body: Type.Object({ action: Type.Union([Type.Literal('activate'), Type.Literal('deactivate')]) }),
-        response: { 200: UserBody, ...errorResponses },
-      },
+      schema: { params: UsernameParam, body: ActivationBody, response: { 200: UserBody, ...errorResponses } },
     },
     async (req) => {
-      const { username } = req.params as { username: string };
-      const { action } = req.body as { action: string };
-      await userView(db, config, username);
+      const { username } = req.params;
+      const { action } = req.body;
+      await getUser(db, username);
       if (username === 'admin' && action === 'deactivate')
         throw badParameters('The bootstrap admin cannot be deactivated');
-      await db.query('UPDATE users SET active = $2 WHERE username = $1', [username, action === 'activate']);
+      await setUserActive(db, username, action === 'activate');
       return userView(db, config, username);
     },
   );
