@@ -45,12 +45,12 @@ export async function buildApp(
   installBodyParsers(app);
   // Cloudify's clients POST some actions (e.g. /tokens) with no body at all: treat that as `{}` so the
   // route's schema sees an empty object and names any missing field, instead of "body must be object".
-  // The Python client also sends query booleans as str(bool): `force=False`.
+  // The Python client also sends query booleans as str(bool), `force=False`; Cloudify lowercases them.
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') req.body = {};
     const q = req.query as Record<string, unknown>;
     for (const k of Object.keys(q ?? {}))
-      if (q[k] === 'True' || q[k] === 'False') q[k] = (q[k] as string).toLowerCase();
+      if (typeof q[k] === 'string' && /^(true|false)$/i.test(q[k])) q[k] = q[k].toLowerCase();
   });
   installErrorHandling(app);
   await app.register(multipart, {

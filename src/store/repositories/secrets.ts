@@ -23,10 +23,6 @@ export const SECRETS: ResourceDef = {
   },
 };
 
-/** The same rows without the global ones: what the scope leaves of them is the caller's tenant's own. */
-const NON_GLOBAL = `secrets t JOIN tenants tn ON tn.id = t._tenant_id AND t.visibility <> 'global'
-  JOIN users cu ON cu.id = t._creator_id`;
-
 /** One secret with its owner columns and its stored (encrypted) value. */
 export interface SecretRow {
   key: string;
@@ -49,14 +45,11 @@ const ROW = `t.id AS key, t.visibility, tn.name AS tenant_name, cu.username AS c
   t.is_hidden_value, t.schema, t._storage_id, t._tenant_id, t._creator_id, t.value AS _value`;
 
 /**
- * Secret `key` as `scope` may see it, or undefined. A tenant's own secret wins over a global one of the
- * same key (as in readableSecrets), so the tenant's own rows are looked at first.
+ * Secret `key` as `scope` may see it, or undefined. A tenant's own secret wins over another tenant's
+ * global one of the same key (as in readableSecrets).
  */
-export async function findSecret(db: Db, scope: Scope, key: string): Promise<SecretRow | undefined> {
-  return (
-    (await findVisible<SecretRow>(db, SECRETS, scope, key, { select: ROW, from: NON_GLOBAL })) ??
-    (await findVisible<SecretRow>(db, SECRETS, scope, key, { select: ROW }))
-  );
+export function findSecret(db: Db, scope: Scope, key: string): Promise<SecretRow | undefined> {
+  return findVisible<SecretRow>(db, SECRETS, scope, key, { select: ROW });
 }
 
 /** findSecret, or 404 with Cloudify's "Requested `Secret` with ID `key` was not found". */
