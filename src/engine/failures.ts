@@ -49,7 +49,9 @@ const isFailure = (v: unknown): v is OperationFailure =>
 export function toOperationFailure(err: unknown): OperationFailure {
   if (isFailure(err)) return err;
   if (err instanceof Error) {
-    const base = { message: err.message, traceback: err.stack };
+    // An error may carry its own traceback (a script's, from its stderr): the user's, kept instead of ours.
+    const own = 'traceback' in err && typeof err.traceback === 'string' ? err.traceback : undefined;
+    const base = { message: err.message, traceback: own ?? err.stack };
     const after = (err as { retryAfterMs?: unknown }).retryAfterMs;
     const retryAfterMs = typeof after === 'number' && after >= 0 ? after : undefined;
     if (err.name === 'NonRecoverableError') return { ...base, recoverable: false, causeType: err.name };
@@ -59,6 +61,14 @@ export function toOperationFailure(err: unknown): OperationFailure {
     return { ...base, recoverable: true, causeType: err.name || 'Error', retryAfterMs };
   }
   return { recoverable: true, causeType: 'Error', message: typeof err === 'string' ? err : String(err) };
+}
+
+/**
+ * A failure as event texts and the execution's error show it: `<ErrorType>: <message>`, never a stack
+ * (the traceback is only in the event's error_causes).
+ */
+export function failureText(f: OperationFailure): string {
+  return `${f.causeType}: ${f.message}`;
 }
 
 /** An error in the workflow's input (parameters, unknown node or operation): the execution fails before any task runs. */

@@ -11,6 +11,7 @@ import { loadRuntimeContext, type SecretsCipher } from './runtime-context.js';
 import type { DeploymentInfo } from '../store/repositories/deployments.js';
 import type { ExecutionRow } from '../store/repositories/executions.js';
 import { type NodeRow, updateNodeInstance } from '../store/repositories/nodes.js';
+import { loadOperationInstance } from '../store/repositories/progress.js';
 import type { ExecutionWriter } from './writer.js';
 
 export interface OperationEnv {
@@ -58,77 +59,52 @@ export function findOperation(plugins: Map<string, Plugin>, plugin: string | nul
   throw new NonRecoverableError(`Operation ${impl} does not exist in plugin ${plugin ?? '(none)'}`);
 }
 
-export async function runRemoteOperation(
-  env: OperationEnv,
-  op: OperationSpec,
-  retries: number,
-  signal: AbortSignal,
-): Promise<unknown> {
-  const k = op.parameters.task_kwargs;
-  const rel = k.relationship;
-  const tenantId = env.exec._tenant_id;
-  const entity = async (instanceId: string): Promise<EntityView> => {
-    const [row] = await env.db.query<{
-      id: string;
-      node_id: string;
-      host_id: string | null;
-      relationships: EntityView['instance']['relationships'];
-      runtime_properties: Record<string, unknown>;
-      version: number;
-    }>(
-      `SELECT ni.id, n.id AS node_id, ni.host_id, ni.relationships, ni.runtime_properties, ni.version
-       FROM node_instances ni JOIN nodes n ON n._storage_id = ni._node_fk
-       WHERE ni.id = $1 AND ni._tenant_id = $2 AND n._deployment_fk = $3`,
-      [instanceId, tenantId, env.dep._storage_id],
-    );
-    if (!row) throw new NonRecoverableError(`Node instance ${instanceId} no longer exists`);
-    const node = env.nodes.get(row.node_id);
-    return {
-      node: {
-        id: row.node_id,
-        name: row.node_id,
-        type: node?.type ?? '',
-        type_hierarchy: node?.type_hierarchy ?? [],
-        properties: node?.properties ?? {},
-      },
-      instance: { ...row, dirty: false },
-    };
-  };
-  const impl = k.implementation ?? '';
-  const { fn, plugin } = findOperation(env.plugins, k.plugin, impl);
-  const views = !plugin.withoutInstances;
-  const self = views && !rel && k.node_instance_id ? await entity(k.node_instance_id) : undefined;
-  const source = views && rel ? await entity(rel.source_id) : undefined;
-  const target = views && rel ? await entity(rel.target_id) : undefined;
+type TaskKwargs = OperationSpec['parameters']['task_kwargs'];
 
-  let inputs = k.inputs ?? {};
-  if (k.has_intrinsic_functions || hasFunctions(inputs)) {
-    try {
-      const rc = await loadRuntimeContext(env.db, env.dep._storage_id, env.secrets, inputs);
-      inputs = evaluateRuntimeFunctions(
-        inputs,
-        rc,
-        rel ? { source: rel.source_id, target: rel.target_id } : { self: k.node_instance_id },
-      );
-    } catch (err) {
-      throw new NonRecoverableError(`Evaluating the inputs of ${k.operation}: ${(err as Error).message}`);
-    }
-  }
-  const logCtx = {
-    operation: k.operation,
-    nodeInstanceId: rel ? (rel.side === 'source' ? rel.source_id : rel.target_id) : k.node_instance_id,
-    sourceId: rel?.source_id,
-    targetId: rel?.target_id,
+/** The node and instance `instanceId` as the operation sees them (ctx node / ctx instance). */
+async function entityOf(env: OperationEnv, instanceId: string): Promise<EntityView> {
+  const row = await loadOperationInstance(env.db, instanceId, env.exec._tenant_id, env.dep._storage_id);
+  if (!row) throw new NonRecoverableError(`Node instance ${instanceId} no longer exists`);
+  const node = env.nodes.get(row.node_id);
+  return {
+    node: {
+      id: row.node_id,
+      name: row.node_id,
+      type: node?.type ?? '',
+      type_hierarchy: node?.type_hierarchy ?? [],
+      properties: node?.properties ?? {},
+    },
+    instance: { ...row, dirty: false },
   };
-  const viewList = [self, source, target].filter((v): v is EntityView => !!v);
-  // Runtime properties are written back as the keys this op changed, rebased on the current row
-  // under the version check (compare-and-set on `version`, retried), so two ops that touch one
-  // instance at once (source-side ops of parallel relationships) do not undo each other's writes.
-  const initial = new Map(
-    viewList.map((v) => [v.instance.id, structuredClone(v.instance.runtime_properties)]),
-  );
-  const persist = async () => {
-    for (const v of viewList) {
+}
+
+/** The operation's inputs with their intrinsic functions evaluated against the current instances. */
+async function evaluateInputs(env: OperationEnv, k: TaskKwargs): Promise<Record<string, unknown>> {
+  const inputs = k.inputs ?? {};
+  if (!k.has_intrinsic_functions && !hasFunctions(inputs)) return inputs;
+  const rel = k.relationship;
+  try {
+    const rc = await loadRuntimeContext(env.db, env.dep._storage_id, env.secrets, inputs);
+    return evaluateRuntimeFunctions(
+      inputs,
+      rc,
+      rel ? { source: rel.source_id, target: rel.target_id } : { self: k.node_instance_id },
+    );
+  } catch (err) {
+    throw new NonRecoverableError(`Evaluating the inputs of ${k.operation}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Writes back the runtime properties of `views` that changed since the last write. Only the keys
+ * this op changed are written, rebased on the current row under the version check (compare-and-set on
+ * `version`, retried), so two ops that touch one instance at once (source-side ops of parallel
+ * relationships) do not undo each other's writes.
+ */
+function runtimePropertiesWriter(env: OperationEnv, views: EntityView[]): () => Promise<void> {
+  const initial = new Map(views.map((v) => [v.instance.id, structuredClone(v.instance.runtime_properties)]));
+  return async () => {
+    for (const v of views) {
       if (!v.instance.dirty) continue;
       const before = initial.get(v.instance.id) ?? {};
       const now = v.instance.runtime_properties;
@@ -136,7 +112,7 @@ export async function runRemoteOperation(
         (key) => JSON.stringify(now[key]) !== JSON.stringify(before[key]),
       );
       const removed = Object.keys(before).filter((key) => !(key in now));
-      const updated = await updateNodeInstance(env.db, v.instance.id, tenantId, (cur) => {
+      const updated = await updateNodeInstance(env.db, v.instance.id, env.exec._tenant_id, (cur) => {
         const next = { ...cur.runtime_properties };
         for (const key of changed) next[key] = now[key];
         for (const key of removed) delete next[key];
@@ -147,6 +123,33 @@ export async function runRemoteOperation(
       initial.set(v.instance.id, structuredClone(now));
     }
   };
+}
+
+export async function runRemoteOperation(
+  env: OperationEnv,
+  op: OperationSpec,
+  retries: number,
+  signal: AbortSignal,
+): Promise<unknown> {
+  const k = op.parameters.task_kwargs;
+  const rel = k.relationship;
+  const impl = k.implementation ?? '';
+  const { fn, plugin } = findOperation(env.plugins, k.plugin, impl);
+  const views = !plugin.withoutInstances;
+  const self = views && !rel && k.node_instance_id ? await entityOf(env, k.node_instance_id) : undefined;
+  const source = views && rel ? await entityOf(env, rel.source_id) : undefined;
+  const target = views && rel ? await entityOf(env, rel.target_id) : undefined;
+  const inputs = await evaluateInputs(env, k);
+  const logCtx = {
+    operation: k.operation,
+    nodeInstanceId: rel ? (rel.side === 'source' ? rel.source_id : rel.target_id) : k.node_instance_id,
+    sourceId: rel?.source_id,
+    targetId: rel?.target_id,
+  };
+  const persist = runtimePropertiesWriter(
+    env,
+    [self, source, target].filter((v): v is EntityView => !!v),
+  );
   const ctx: OperationContext = {
     tenantName: env.dep.tenant_name,
     executionId: env.exec.id,

@@ -14,7 +14,9 @@ import { scriptPlugin } from './plugins/script/index.js';
 import type { Plugin } from './plugins/types.js';
 import { type ExecutionStatusPort, type RunnerOptions, runWorkflowExecution } from './run-execution.js';
 import type { SecretsCipher } from './runtime-context.js';
-import { loadExecution } from '../store/repositories/executions.js';
+import { loadDeployment } from '../store/repositories/deployments.js';
+import { type ExecutionRow, loadExecution } from '../store/repositories/executions.js';
+import { loadNodes } from '../store/repositories/nodes.js';
 import { ExecutionWriter } from './writer.js';
 import { createDeploymentEnvironment, deleteDeploymentEnvironment } from './system/deployment-environment.js';
 
@@ -119,14 +121,9 @@ async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: Workf
   }
 }
 
-async function runSystemWorkflow(
-  o: RunnerOptions,
-  exec: NonNullable<Awaited<ReturnType<typeof loadExecution>>>,
-) {
+async function runSystemWorkflow(o: RunnerOptions, exec: ExecutionRow) {
   if (exec.status !== 'started') await o.status.setStatus(exec.id, 'started');
-  const [dep] = await o.db.query<{ id: string }>('SELECT id FROM deployments WHERE _storage_id = $1', [
-    exec._deployment_fk,
-  ]);
+  const dep = exec._deployment_fk === null ? undefined : await loadDeployment(o.db, exec._deployment_fk);
   const writer = new ExecutionWriter(o.db, {
     storageId: exec._storage_id,
     tenantId: exec._tenant_id,
@@ -139,12 +136,9 @@ async function runSystemWorkflow(
   );
   try {
     if (exec.workflow_id === 'create_deployment_environment') {
-      const [n] = await o.db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM nodes WHERE _deployment_fk = $1',
-        [exec._deployment_fk],
-      );
+      const nodes = exec._deployment_fk === null ? [] : await loadNodes(o.db, exec._deployment_fk);
       // a redelivery after the environment was committed finds the nodes already there
-      if (n.n === 0) await createDeploymentEnvironment(o.db, exec);
+      if (nodes.length === 0) await createDeploymentEnvironment(o.db, exec);
     } else await deleteDeploymentEnvironment(o.db, exec);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -155,7 +149,7 @@ async function runSystemWorkflow(
         'workflow_failed',
         `'${exec.workflow_id}' workflow execution failed: ${message}`,
         Date.now(),
-        [{ type: (err as Error).name ?? 'Error', message }],
+        [{ type: err instanceof Error ? err.name : 'Error', message }],
       ),
     );
     await writer.flush().catch(() => {});

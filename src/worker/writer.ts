@@ -5,13 +5,12 @@
 // the plugin runs, and one flush serves every command of a step (and of steps queued meanwhile).
 import type { EngineEvent, OperationFailure, OperationState } from '../engine/index.js';
 import type { Db } from '../store/port.js';
-
-export interface ExecutionScope {
-  storageId: number;
-  tenantId: number;
-  creatorId: number;
-  deploymentFk: number | null;
-}
+import {
+  type EventRow,
+  type ExecutionScope,
+  type LogRow,
+  writeProgress,
+} from '../store/repositories/progress.js';
 
 export interface LogRecord {
   level: 'debug' | 'info' | 'warning' | 'error';
@@ -50,8 +49,8 @@ export class MonotonicClock {
 export class ExecutionWriter {
   private ops = new Map<string, OpWrite>();
   private nodeStates = new Map<string, string>();
-  private events: Record<string, unknown>[] = [];
-  private logs: Record<string, unknown>[] = [];
+  private events: EventRow[] = [];
+  private logs: LogRow[] = [];
   private finishedIds = new Set<string>();
   private inflight: Promise<void> | undefined;
   readonly clock = new MonotonicClock();
@@ -130,10 +129,9 @@ export class ExecutionWriter {
   private async write(b: {
     ops: Map<string, OpWrite>;
     nodeStates: Map<string, string>;
-    events: Record<string, unknown>[];
-    logs: Record<string, unknown>[];
+    events: EventRow[];
+    logs: LogRow[];
   }): Promise<void> {
-    const s = this.scope;
     let finished = 0;
     const ops = [...b.ops].map(([id, w]) => {
       if (FINISHED.has(w.state) && !this.finishedIds.has(id)) {
@@ -150,50 +148,7 @@ export class ExecutionWriter {
       }
       return { id, state: w.state, extra };
     });
-    // One statement with data-modifying CTEs: atomic like a transaction, one round trip.
-    const parts: string[] = [];
-    const params: unknown[] = [s.storageId, s.tenantId, s.creatorId, s.deploymentFk];
-    const param = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    if (ops.length) {
-      parts.push(`o AS (UPDATE operations o SET state = u->>'state', parameters = o.parameters || (u->'extra')
-        FROM jsonb_array_elements(${param(JSON.stringify(ops))}::text::jsonb) AS u WHERE o.id = u->>'id' RETURNING 1)`);
-    }
-    if (b.nodeStates.size) {
-      // Every write bumps the optimistic-lock version, as a PATCH /node-instances does.
-      const states = JSON.stringify([...b.nodeStates].map(([id, state]) => ({ id, state })));
-      parts.push(`n AS (UPDATE node_instances ni SET state = u->>'state', version = ni.version + 1
-        FROM jsonb_array_elements(${param(states)}::text::jsonb) AS u, nodes nd
-        WHERE ni.id = u->>'id' AND ni._tenant_id = $2 AND nd._storage_id = ni._node_fk AND nd._deployment_fk = $4
-        RETURNING 1)`);
-    }
-    if (b.events.length) {
-      parts.push(`e AS (INSERT INTO events (timestamp, _tenant_id, _creator_id, _execution_fk, message, event_type,
-          operation, node_id, source_id, target_id, error_causes)
-        SELECT (e->>'timestamp')::timestamptz, $2, $3, $1, e->>'message', e->>'event_type', e->>'operation',
-          e->>'node_id', e->>'source_id', e->>'target_id', nullif(e->'error_causes', 'null'::jsonb)
-        FROM jsonb_array_elements(${param(JSON.stringify(b.events))}::text::jsonb) WITH ORDINALITY AS x(e, k)
-        ORDER BY k RETURNING 1)`);
-    }
-    if (b.logs.length) {
-      parts.push(`l AS (INSERT INTO logs (timestamp, _tenant_id, _creator_id, _execution_fk, message, logger, level,
-          operation, node_id, source_id, target_id)
-        SELECT (e->>'timestamp')::timestamptz, $2, $3, $1, e->>'message', e->>'logger', e->>'level',
-          e->>'operation', e->>'node_id', e->>'source_id', e->>'target_id'
-        FROM jsonb_array_elements(${param(JSON.stringify(b.logs))}::text::jsonb) WITH ORDINALITY AS x(e, k)
-        ORDER BY k RETURNING 1)`);
-    }
-    if (finished) {
-      parts.push(`f AS (UPDATE executions SET finished_operations = finished_operations + ${param(finished)}::int
-        WHERE _storage_id = $1 RETURNING 1)`);
-    }
-    if (!parts.length) return;
-    await this.db.query(
-      `WITH ${parts.join(',\n')} SELECT 1 WHERE $1::int IS NOT NULL AND $2::int IS NOT NULL AND $3::int IS NOT NULL
-         AND ($4::int IS NULL OR $4::int IS NOT NULL)`,
-      params,
-    );
+    const nodeStates = [...b.nodeStates].map(([id, state]) => ({ id, state }));
+    await writeProgress(this.db, this.scope, { ops, nodeStates, events: b.events, logs: b.logs, finished });
   }
 }

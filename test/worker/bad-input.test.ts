@@ -38,6 +38,81 @@ forEachDriver('bad input', (fx) => {
     assert.equal((await instancesOf(m, 'missing'))[0].state, 'creating');
   });
 
+  // dsl-and-workflows.md §3.8: event texts and the execution's error say `<ErrorType>: <message>`; a
+  // traceback (ours or the script's) is only in the events' error_causes.
+  const STACK = /\n\s+at |File ".*", line \d+|Traceback \(most recent call last\)/;
+  const SERVER_PATH = /\/work\/|node_modules|\/resources\/blueprints\/|stratus-script-/;
+  const readable = (text: string) => {
+    assert.doesNotMatch(text, STACK);
+    assert.doesNotMatch(text, SERVER_PATH);
+  };
+  const failureOf = async (exId: string) => {
+    const evs = await events(m, exId);
+    const failed = evs.find((e) => e.event_type === 'task_failed');
+    const wf = evs.find((e) => e.event_type === 'workflow_failed');
+    assert.ok(failed && wf);
+    assert.equal(wf.message, `'install' workflow execution failed: ${failed.message}`);
+    return { failed, wf };
+  };
+
+  it('a failing script: the texts say the error type and message, the traceback is in the causes', async () => {
+    await deploy(
+      m,
+      root,
+      'exit1',
+      { a: { ops: { create: { script: 'scripts/fail.sh', ...NO_RETRY } } } },
+      { 'scripts/fail.sh': '#!/bin/bash\necho oops >&2\nexit 1\n' },
+    );
+    const ex = await runWorkflow(m, 'exit1', 'install');
+    assert.equal(ex.status, 'failed');
+    const { failed, wf } = await failureOf(ex.id);
+    const message = 'Script scripts/fail.sh exited with code 1; stderr: oops';
+    assert.equal(failed.message, `Task failed 'script_runner.tasks.run' -> ProcessException: ${message}`);
+    assert.equal(ex.error, failed.message);
+    for (const text of [failed.message, wf.message, ex.error]) readable(text);
+    assert.equal(failed.error_causes.length, 1);
+    const [cause] = failed.error_causes;
+    assert.equal(cause.type, 'ProcessException');
+    assert.equal(cause.message, message);
+    assert.match(cause.traceback, /^ProcessException: Script scripts\/fail\.sh exited with code 1/);
+    assert.match(cause.traceback, /\n\s+at /, 'the stack is kept in the cause');
+  });
+
+  it("a Python exception: its error line in the texts, the script's traceback in the causes", async () => {
+    await deploy(
+      m,
+      root,
+      'pyraise',
+      { a: { ops: { create: { script: 'scripts/fail.py', ...NO_RETRY } } } },
+      { 'scripts/fail.py': 'from cloudify import ctx\nraise ValueError("bad value")\n' },
+    );
+    const ex = await runWorkflow(m, 'pyraise', 'install');
+    assert.equal(ex.status, 'failed');
+    const { failed, wf } = await failureOf(ex.id);
+    assert.equal(
+      failed.message,
+      "Task failed 'script_runner.tasks.run' -> ProcessException: Script scripts/fail.py exited with code 1; stderr: ValueError: bad value",
+    );
+    assert.equal(ex.error, failed.message);
+    for (const text of [failed.message, wf.message, ex.error]) readable(text);
+    const [cause] = failed.error_causes;
+    assert.equal(cause.type, 'ProcessException');
+    assert.match(cause.traceback, /^Traceback \(most recent call last\):\n {2}File ".*fail\.py", line 2/);
+    assert.match(cause.traceback, /raise ValueError\("bad value"\)\nValueError: bad value$/);
+    assert.doesNotMatch(cause.traceback, /\/work\/|node_modules/, "the script's traceback, not ours");
+  });
+
+  it('a missing script: the message names the path as the blueprint gives it', async () => {
+    await deploy(m, root, 'missing2', { a: { ops: { create: { script: 'scripts/nope.sh', ...NO_RETRY } } } });
+    const ex = await runWorkflow(m, 'missing2', 'install');
+    const { failed, wf } = await failureOf(ex.id);
+    assert.equal(
+      failed.message,
+      "Task failed 'script_runner.tasks.run' -> NonRecoverableError: Resource scripts/nope.sh was not found in the blueprint's resources",
+    );
+    for (const text of [failed.message, wf.message, ex.error]) readable(text);
+  });
+
   it('a script that cannot be executed fails with a clear error', async () => {
     await deploy(
       m,

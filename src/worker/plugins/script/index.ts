@@ -2,7 +2,6 @@
 // child process in its own process group, with the operation inputs as environment variables, a ctx
 // proxy on 127.0.0.1 and the `ctx` CLI on PATH. Output goes to the operation's logs, bounded; the
 // timeout and a force-cancel kill the whole process group.
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -10,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { NonRecoverableError, OperationRetry, RecoverableError } from '../../../engine/index.js';
 import type { OperationContext, Plugin } from '../types.js';
 import type { ScriptOutcome } from './ctx-object.js';
+import { type Exit, runProcess } from './process.js';
 import { startCtxProxy } from './proxy.js';
 import { resolveResource } from './resources.js';
+import { splitStderr } from './traceback.js';
 
 export interface ScriptPluginOptions {
   /** Folder holding the `ctx` launcher; put first on the script's PATH. */
@@ -106,30 +107,90 @@ function baseEnv(): Record<string, string> {
   return out;
 }
 
+/** The script copied (or written, for script_source) into `work`, executable; `label` names it in messages. */
+function stageScript(ctx: OperationContext, work: string): { file: string; label: string } {
+  const scriptPath = ctx.inputs.script_path as string | undefined;
+  const source = ctx.inputs.script_source as string | undefined;
+  let file: string;
+  let label: string;
+  if (scriptPath) {
+    const src = resolveResource(ctx.blueprintDir, scriptPath);
+    file = join(work, basename(src));
+    copyFileSync(src, file);
+    label = scriptPath;
+  } else {
+    file = join(work, 'script.sh');
+    writeFileSync(file, source!);
+    label = 'script_source';
+  }
+  chmodSync(file, 0o755);
+  return { file, label };
+}
+
+const NOT_INPUTS = ['script_path', 'script_source', 'process'];
+
+/** The script's environment: the worker's, process.env, the operation inputs, the ctx proxy and PATH. */
+function scriptEnv(
+  inputs: Record<string, unknown>,
+  proc: ProcessOptions,
+  proxyUrl: string,
+  binDir: string,
+): Record<string, string> {
+  const env: Record<string, string> = { ...baseEnv(), TMPDIR: process.env.TMPDIR ?? tmpdir() };
+  for (const [k, v] of Object.entries(proc.env ?? {})) env[k] = envValue(v);
+  for (const [k, v] of Object.entries(inputs)) {
+    if (NOT_INPUTS.includes(k) || v === undefined) continue;
+    env[k] = v === null ? '' : envValue(v);
+  }
+  env.CTX_SOCKET_URL = proxyUrl;
+  // `from cloudify import ctx` / `from cloudify.state import ctx_parameters` in .py scripts
+  env.PYTHONPATH = [PY_SHIM, env.PYTHONPATH].filter(Boolean).join(':');
+  env.STRATUS_CTX_INPUTS = JSON.stringify(Object.keys(inputs).filter((k) => !NOT_INPUTS.includes(k)));
+  env.PATH = `${binDir}:${env.PATH ?? '/usr/bin:/bin'}`;
+  return env;
+}
+
+/** The error a script ends with: abort/retry asked through ctx, timeout, cancel, or its exit code; else none. */
+function scriptError(
+  ctx: OperationContext,
+  label: string,
+  outcome: ScriptOutcome,
+  exit: Exit,
+): Error | undefined {
+  if (outcome.abort !== undefined) return new NonRecoverableError(outcome.abort);
+  if (outcome.retry) return new OperationRetry(outcome.retry.message, outcome.retry.afterMs);
+  if (exit.kind === 'timeout') {
+    const msg = `Script ${label} did not finish within ${ctx.timeoutMs! / 1000} s: its process group was killed`;
+    return ctx.timeoutRecoverable ? new RecoverableError(msg) : new NonRecoverableError(msg);
+  }
+  if (exit.kind === 'cancelled') {
+    return new NonRecoverableError(`Script ${label} was cancelled: its process group was killed`);
+  }
+  if (exit.code === 0) return undefined;
+  // The message shows stderr without the script's stack frames; its traceback goes to the error cause.
+  const stderr = splitStderr(exit.stderrTail);
+  const tail = stderr.summary ? `; stderr: ${stderr.summary}` : '';
+  if (exit.code === 126 || exit.code === 127) {
+    return new NonRecoverableError(
+      `Script ${label} could not be executed (exit code ${exit.code}: not executable or interpreter not found)${tail}`,
+    );
+  }
+  return new ProcessException(
+    `Script ${label} exited with code ${exit.code ?? exit.signal}${tail}`,
+    stderr.traceback,
+  );
+}
+
 export async function runScript(ctx: OperationContext, o: ScriptPluginOptions): Promise<unknown> {
   const inputs = ctx.inputs;
-  const scriptPath = inputs.script_path as string | undefined;
-  const source = inputs.script_source as string | undefined;
-  if (!scriptPath && !source) {
+  if (!inputs.script_path && !inputs.script_source) {
     throw new NonRecoverableError(
       `Operation ${ctx.operation.name}: no script_path (or script_source) input was given`,
     );
   }
   const work = mkdtempSync(join(tmpdir(), 'stratus-script-'));
   try {
-    let file: string;
-    let label: string;
-    if (scriptPath) {
-      const src = resolveResource(ctx.blueprintDir, scriptPath);
-      file = join(work, basename(src));
-      copyFileSync(src, file);
-      label = scriptPath;
-    } else {
-      file = join(work, 'script.sh');
-      writeFileSync(file, source!);
-      label = 'script_source';
-    }
-    chmodSync(file, 0o755);
+    const { file, label } = stageScript(ctx, work);
     const proc = (inputs.process ?? {}) as ProcessOptions;
     const prefix =
       proc.command_prefix ?? (file.endsWith('.py') ? (o.python ?? '/usr/bin/python3') : undefined);
@@ -139,37 +200,10 @@ export async function runScript(ctx: OperationContext, o: ScriptPluginOptions): 
     const outcome: ScriptOutcome = {};
     const proxy = await startCtxProxy(ctx, outcome);
     try {
-      const env: Record<string, string> = { ...baseEnv(), TMPDIR: process.env.TMPDIR ?? tmpdir() };
-      for (const [k, v] of Object.entries(proc.env ?? {})) env[k] = envValue(v);
-      for (const [k, v] of Object.entries(inputs)) {
-        if (k === 'script_path' || k === 'script_source' || k === 'process' || v === undefined) continue;
-        env[k] = v === null ? '' : envValue(v);
-      }
-      env.CTX_SOCKET_URL = proxy.url;
-      // `from cloudify import ctx` / `from cloudify.state import ctx_parameters` in .py scripts
-      env.PYTHONPATH = [PY_SHIM, env.PYTHONPATH].filter(Boolean).join(':');
-      env.STRATUS_CTX_INPUTS = JSON.stringify(
-        Object.keys(inputs).filter((k) => !['script_path', 'script_source', 'process'].includes(k)),
-      );
-      env.PATH = `${o.binDir}:${env.PATH ?? '/usr/bin:/bin'}`;
-      const code = await runProcess(ctx, command, env, proc.cwd ?? work, o.maxLogBytes ?? 65536, label);
-      if (outcome.abort !== undefined) throw new NonRecoverableError(outcome.abort);
-      if (outcome.retry) throw new OperationRetry(outcome.retry.message, outcome.retry.afterMs);
-      if (code.kind === 'timeout') {
-        const msg = `Script ${label} did not finish within ${ctx.timeoutMs! / 1000} s: its process group was killed`;
-        throw ctx.timeoutRecoverable ? new RecoverableError(msg) : new NonRecoverableError(msg);
-      }
-      if (code.kind === 'cancelled')
-        throw new NonRecoverableError(`Script ${label} was cancelled: its process group was killed`);
-      if (code.code !== 0) {
-        const tail = code.stderrTail ? `; stderr: ${code.stderrTail}` : '';
-        if (code.code === 126 || code.code === 127) {
-          throw new NonRecoverableError(
-            `Script ${label} could not be executed (exit code ${code.code}: not executable or interpreter not found)${tail}`,
-          );
-        }
-        throw new ProcessException(`Script ${label} exited with code ${code.code ?? code.signal}${tail}`);
-      }
+      const env = scriptEnv(inputs, proc, proxy.url, o.binDir);
+      const exit = await runProcess(ctx, command, env, proc.cwd ?? work, o.maxLogBytes ?? 65536, label);
+      const error = scriptError(ctx, label, outcome, exit);
+      if (error) throw error;
       return outcome.returns ? outcome.returns.value : null;
     } finally {
       await proxy.close();
@@ -179,130 +213,13 @@ export async function runScript(ctx: OperationContext, o: ScriptPluginOptions): 
   }
 }
 
-/** A non-zero exit: recoverable, as Cloudify's ProcessException. */
+/** A non-zero exit: recoverable, as Cloudify's ProcessException. Carries the script's traceback, if any. */
 export class ProcessException extends Error {
   override name = 'ProcessException';
-}
-
-type Exit =
-  | { kind: 'exit'; code: number | null; signal: string | null; stderrTail: string }
-  | { kind: 'timeout' }
-  | { kind: 'cancelled' };
-
-function killGroup(pid: number | undefined) {
-  if (!pid) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {}
-}
-
-function runProcess(
-  ctx: OperationContext,
-  command: string,
-  env: Record<string, string>,
-  cwd: string,
-  maxLogBytes: number,
-  label: string,
-): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    if (ctx.signal.aborted) {
-      resolve({ kind: 'cancelled' });
-      return;
-    }
-    const child = spawn('/bin/sh', ['-c', command], {
-      cwd,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let logged = 0;
-    let dropped = 0;
-    let stderrTail = '';
-    let ended: Exit | undefined;
-    let settled = false;
-    let closed = false;
-    const pipe = (stream: NodeJS.ReadableStream, tag: 'out' | 'err') => {
-      let buf = '';
-      const emit = (line: string) => {
-        if (logged + line.length > maxLogBytes) {
-          dropped += line.length + 1;
-          return;
-        }
-        logged += line.length + 1;
-        ctx.log(tag === 'err' ? 'warning' : 'info', `<${tag}> ${line}`);
-      };
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => {
-        if (tag === 'err') stderrTail = (stderrTail + d).slice(-2048);
-        buf += d;
-        let nl = buf.indexOf('\n');
-        while (nl >= 0) {
-          emit(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-          nl = buf.indexOf('\n');
-        }
-        // a line longer than the budget is cut into pieces rather than held forever
-        if (buf.length > maxLogBytes) {
-          emit(buf.slice(0, maxLogBytes));
-          buf = '';
-        }
-      });
-      return () => {
-        if (buf) emit(buf);
-        buf = '';
-      };
-    };
-    const flushOut = pipe(child.stdout!, 'out');
-    const flushErr = pipe(child.stderr!, 'err');
-    const finish = (e: Exit) => {
-      if (ended) return;
-      ended = e;
-      clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', onAbort);
-      // Daemons the script left behind may hold the pipes open: wait for the pipes to close, at
-      // most 200 ms, then let go.
-      const done = () => {
-        if (settled) return;
-        settled = true;
-        flushOut();
-        flushErr();
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        if (dropped)
-          ctx.log(
-            'warning',
-            `Output of ${label} truncated: ${dropped} bytes beyond ${maxLogBytes} not logged`,
-          );
-        resolve(e.kind === 'exit' ? { ...e, stderrTail: stderrTail.trim() } : e);
-      };
-      if (closed) done();
-      else {
-        child.once('close', done);
-        setTimeout(done, 200);
-      }
-    };
-    const timer = ctx.timeoutMs
-      ? setTimeout(() => {
-          killGroup(child.pid);
-          finish({ kind: 'timeout' });
-        }, ctx.timeoutMs)
-      : undefined;
-    const onAbort = () => {
-      killGroup(child.pid);
-      finish({ kind: 'cancelled' });
-    };
-    ctx.signal.addEventListener('abort', onAbort);
-    child.on('error', (err) => {
-      if (!ended) {
-        clearTimeout(timer);
-        ctx.signal.removeEventListener('abort', onAbort);
-        ended = { kind: 'cancelled' };
-        reject(new NonRecoverableError(`Script ${label} could not be started: ${err.message}`));
-      }
-    });
-    child.once('close', () => {
-      closed = true;
-    });
-    child.on('exit', (code, signal) => finish({ kind: 'exit', code, signal, stderrTail: '' }));
-  });
+  constructor(
+    message: string,
+    readonly traceback?: string,
+  ) {
+    super(message);
+  }
 }

@@ -17,7 +17,8 @@ export function resolveResource(blueprintDir: string, path: string): string {
     }
   }
   if (!existsSync(full) || !statSync(full).isFile()) {
-    throw new NonRecoverableError(`Resource ${path} was not found in the blueprint's resources (${full})`);
+    // The message names the path as the blueprint gives it: where the manager keeps blueprints is not the user's.
+    throw new NonRecoverableError(`Resource ${path} was not found in the blueprint's resources`);
   }
   return full;
 }
