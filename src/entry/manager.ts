@@ -107,7 +107,9 @@ export async function createManager(
       'Management Worker': { status: 'Active', is_remote: false, extra_info: { in_process: true } },
     }));
     // The in-process bus died with the previous process: hand what it was running over again.
-    log?.info(await requeueOrphans(db, executions.dispatch));
+    // (not inside `log?.info(…)`: without a logger that would skip the requeue itself)
+    const requeued = await requeueOrphans(db, executions.dispatch);
+    log?.info(requeued);
   }
   // Keeps managers.last_seen fresh, so /cluster-status on the other managers sees this one alive.
   const stopHeartbeat = startHeartbeat(db, config.hostname, 15_000, (err) =>

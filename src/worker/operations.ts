@@ -10,8 +10,9 @@ import type { EntityView, LogLevel, OperationContext, Plugin } from './plugins/t
 import { loadRuntimeContext, type SecretsCipher } from './runtime-context.js';
 import type { DeploymentInfo } from '../store/repositories/deployments.js';
 import type { ExecutionRow } from '../store/repositories/executions.js';
-import { type NodeRow, updateNodeInstance } from '../store/repositories/nodes.js';
-import { loadOperationInstance } from '../store/repositories/progress.js';
+import type { NodeRow } from '../store/repositories/nodes.js';
+import { updateNodeInstance } from '../store/repositories/node-instances.js';
+import { loadOperationInstance } from '../store/repositories/node-instances.js';
 import type { ExecutionWriter } from './writer.js';
 
 export interface OperationEnv {

@@ -34,7 +34,8 @@ import {
   markResumed,
   recountFinished,
 } from '../store/repositories/executions.js';
-import { loadInstances, loadNodes, toPlanInstance } from '../store/repositories/nodes.js';
+import { loadNodes } from '../store/repositories/nodes.js';
+import { loadInstances, toPlanInstance } from '../store/repositories/node-instances.js';
 import { loadGraph, saveGraph } from '../store/repositories/tasks-graphs.js';
 import { ExecutionWriter } from './writer.js';
 

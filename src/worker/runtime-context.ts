@@ -4,7 +4,8 @@
 import { evaluateRuntimeFunctions, type RuntimeContext } from '../dsl/index.js';
 import type { Db } from '../store/port.js';
 import { findCapabilities, loadRuntimeDeployment } from '../store/repositories/deployments.js';
-import { nodeProperties, runtimeInstances } from '../store/repositories/nodes.js';
+import { nodeProperties } from '../store/repositories/nodes.js';
+import { runtimeInstances } from '../store/repositories/node-instances.js';
 import { readableSecrets } from '../store/repositories/secrets.js';
 
 export interface SecretsCipher {

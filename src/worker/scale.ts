@@ -8,14 +8,14 @@ import { planScaleModification, type ScaleModification, type WorkflowInput } fro
 import type { Db } from '../store/port.js';
 import type { DeploymentInfo } from '../store/repositories/deployments.js';
 import type { ExecutionRow } from '../store/repositories/executions.js';
+import type { NodeRow } from '../store/repositories/nodes.js';
 import {
   type InstanceRow,
   insertNodeInstances,
-  type NodeRow,
   removeInstances,
   setRelationships,
   toPlanInstance,
-} from '../store/repositories/nodes.js';
+} from '../store/repositories/node-instances.js';
 
 export async function startScaleModification(
   db: Db,

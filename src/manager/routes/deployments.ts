@@ -18,7 +18,6 @@ import {
   DEPLOYMENTS,
   deleteDeployment,
   deploymentExists,
-  executionsOfDeployment,
   findBlueprintForDeployment,
   findDeployment,
   getDeploymentView,
@@ -27,9 +26,9 @@ import {
   markDeleting,
   updateDeployment,
 } from '../../store/repositories/deployments.js';
-import { EXECUTIONS } from '../../store/repositories/executions.js';
+import { EXECUTIONS, executionsOfDeployment } from '../../store/repositories/executions.js';
 import { findVisible, parseInclude, type Scope } from '../../store/repositories/list.js';
-import { liveInstanceIds } from '../../store/repositories/nodes.js';
+import { liveInstanceIds } from '../../store/repositories/node-instances.js';
 import { hasPermission } from '../auth/permissions.js';
 import { type Api, type ManagerContext, scopeOf, tenantOf } from '../context.js';
 import { parseLabels } from '../labels.js';

@@ -4,16 +4,13 @@ import { Type } from 'typebox';
 import { badParameters, CloudifyError } from '../../common/errors.js';
 import { findDeployment } from '../../store/repositories/deployments.js';
 import { getVisible, listResources, parseInclude, publicRow } from '../../store/repositories/list.js';
+import { insertNodes, type NodeInsert, NODES, nodeKeys } from '../../store/repositories/nodes.js';
 import {
   insertNodeInstances,
-  insertNodes,
   NODE_INSTANCES,
-  type NodeInsert,
   type NodeInstanceInsert,
-  NODES,
-  nodeKeys,
   patchNodeInstance,
-} from '../../store/repositories/nodes.js';
+} from '../../store/repositories/node-instances.js';
 import { type Api, type ManagerContext, scopeOf, tenantOf } from '../context.js';
 import { errorResponses, IdParam, Include, ListQuery, listOf } from '../schemas/common.js';
 import {

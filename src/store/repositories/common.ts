@@ -23,3 +23,6 @@ export const json = (col: string): FieldDef => ({ sql: col, filter: false });
 /** A text array literal for `= ANY($n::text[])` (the same text on both drivers), each element quoted. */
 export const sqlArray = (xs: readonly string[]): string =>
   `{${xs.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+
+/** A JSON parameter: the text the SQL casts with `$n::text::jsonb` (null for undefined). */
+export const jsonParam = (v: unknown): string => JSON.stringify(v ?? null);

@@ -9,7 +9,7 @@ import {
   type ResourceDef,
   type Scope,
 } from './list.js';
-import { commonFields, fromWithOwner, json, sqlArray, ts } from './common.js';
+import { commonFields, fromWithOwner, json, ts } from './common.js';
 import type { Owner } from './nodes.js';
 
 const INSTANCES_OF = `FROM node_instances ni JOIN nodes n ON n._storage_id = ni._node_fk WHERE n._deployment_fk = t._storage_id`;
@@ -274,19 +274,6 @@ export async function updateDeployment(
   });
 }
 
-/** Ids of the deployment's executions in one of `statuses`, oldest first (they block its deletion). */
-export async function executionsOfDeployment(
-  db: Db,
-  storageId: number,
-  statuses: readonly string[],
-): Promise<string[]> {
-  const rows = await db.query<{ id: string }>(
-    'SELECT id FROM executions WHERE _deployment_fk = $1 AND status = ANY($2::text[]) ORDER BY _storage_id',
-    [storageId, sqlArray(statuses)],
-  );
-  return rows.map((r) => r.id);
-}
-
 /** delete_deployment_environment is under way (updated_at is left as it is). */
 export async function markDeleting(db: Db, storageId: number): Promise<void> {
   await db.query("UPDATE deployments SET deployment_status = 'in_progress' WHERE _storage_id = $1", [
@@ -372,16 +359,6 @@ export async function writeDeploymentPlan(tx: Db, storageId: number, dp: Record<
       ...SECTIONS.map((k) => JSON.stringify(dp[k] ?? {})),
     ],
   );
-}
-
-/** Removes the events and logs of the deployment's executions (delete_deployment_environment, delete_logs). */
-export async function deleteDeploymentLogs(tx: Db, storageId: number): Promise<void> {
-  for (const table of ['events', 'logs']) {
-    await tx.query(
-      `DELETE FROM ${table} WHERE _execution_fk IN (SELECT _storage_id FROM executions WHERE _deployment_fk = $1)`,
-      [storageId],
-    );
-  }
 }
 
 type RuntimeDeployment = Pick<DeploymentRow, 'id' | '_tenant_id' | 'outputs' | 'capabilities'> &

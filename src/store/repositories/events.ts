@@ -343,13 +343,11 @@ function fmt(v: unknown): string | null {
 // ---- removal ----
 
 /** Removes the events and logs of every execution of the deployment (delete_deployment_environment's delete_logs). */
-export async function deleteDeploymentEvents(tx: Db, deploymentFk: number | null): Promise<void> {
-  await tx.query(
-    'DELETE FROM events WHERE _execution_fk IN (SELECT _storage_id FROM executions WHERE _deployment_fk = $1)',
-    [deploymentFk],
-  );
-  await tx.query(
-    'DELETE FROM logs WHERE _execution_fk IN (SELECT _storage_id FROM executions WHERE _deployment_fk = $1)',
-    [deploymentFk],
-  );
+export async function deleteDeploymentEvents(tx: Db, deploymentFk: number): Promise<void> {
+  for (const table of ['events', 'logs']) {
+    await tx.query(
+      `DELETE FROM ${table} WHERE _execution_fk IN (SELECT _storage_id FROM executions WHERE _deployment_fk = $1)`,
+      [deploymentFk],
+    );
+  }
 }

@@ -141,6 +141,19 @@ export async function deploymentHasOther(
   return rows.length > 0;
 }
 
+/** Ids of the deployment's executions in one of `statuses`, oldest first (they block its deletion). */
+export async function executionsOfDeployment(
+  db: Db,
+  storageId: number,
+  statuses: readonly string[],
+): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    'SELECT id FROM executions WHERE _deployment_fk = $1 AND status = ANY($2::text[]) ORDER BY _storage_id',
+    [storageId, sqlArray(statuses)],
+  );
+  return rows.map((r) => r.id);
+}
+
 /** Deployments with an execution in one of `statuses`. */
 export async function deploymentsWith(tx: Db, statuses: readonly string[]): Promise<Set<number>> {
   const rows = await tx.query<{ d: number }>(

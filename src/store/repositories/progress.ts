@@ -101,29 +101,3 @@ export async function writeProgress(db: Db, s: ExecutionScope, b: ProgressBatch)
     params,
   );
 }
-
-/** A node instance as an operation sees it. */
-export interface OperationInstanceRow {
-  id: string;
-  node_id: string;
-  host_id: string | null;
-  relationships: { target_id: string; target_name: string; type: string }[];
-  runtime_properties: Record<string, unknown>;
-  version: number;
-}
-
-/** Node instance `instanceId` of the deployment and tenant, as an operation reads it before it runs; or undefined. */
-export async function loadOperationInstance(
-  db: Db,
-  instanceId: string,
-  tenantId: number,
-  deploymentFk: number,
-): Promise<OperationInstanceRow | undefined> {
-  const [row] = await db.query<OperationInstanceRow>(
-    `SELECT ni.id, n.id AS node_id, ni.host_id, ni.relationships, ni.runtime_properties, ni.version
-     FROM node_instances ni JOIN nodes n ON n._storage_id = ni._node_fk
-     WHERE ni.id = $1 AND ni._tenant_id = $2 AND n._deployment_fk = $3`,
-    [instanceId, tenantId, deploymentFk],
-  );
-  return row;
-}

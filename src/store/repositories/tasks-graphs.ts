@@ -1,9 +1,8 @@
 // Task graphs: an execution's operations, stored before anything runs so a resume can restore them.
 import type { OperationSpec, OperationState, StoredTasksGraph, TasksGraph } from '../../engine/index.js';
 import type { Db } from '../port.js';
+import { jsonParam } from './common.js';
 import type { ExecutionRow } from './executions.js';
-
-const j = (v: unknown) => JSON.stringify(v ?? null);
 
 /** The stored graph of an execution (one per execution in this worker), or undefined. */
 export async function loadGraph(
@@ -40,7 +39,7 @@ export async function saveGraph(db: Db, exec: ExecutionRow, graph: TasksGraph): 
            _tasks_graph_fk)
          SELECT o->>'id', o->>'name', 'pending', $2, $3, o->'dependencies', o->>'type', o->'parameters', $4
          FROM jsonb_array_elements($1::text::jsonb) AS o`,
-        [j(chunk), exec._tenant_id, exec._creator_id, g._storage_id],
+        [jsonParam(chunk), exec._tenant_id, exec._creator_id, g._storage_id],
       );
     }
     await tx.query(

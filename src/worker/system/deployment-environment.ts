@@ -4,18 +4,11 @@
 // the same rows in one transaction, so a failure leaves nothing half-created.
 import { prepareDeploymentPlan } from '../../dsl/index.js';
 import type { Db } from '../../store/port.js';
-import {
-  deleteDeploymentLogs,
-  lockDeploymentForEnvironment,
-  writeDeploymentPlan,
-} from '../../store/repositories/deployments.js';
+import { lockDeploymentForEnvironment, writeDeploymentPlan } from '../../store/repositories/deployments.js';
+import { deleteDeploymentEvents } from '../../store/repositories/events.js';
 import type { ExecutionRow } from '../../store/repositories/executions.js';
-import {
-  deleteNodes,
-  insertNodeInstances,
-  insertNodes,
-  type NodeInsert,
-} from '../../store/repositories/nodes.js';
+import { deleteNodes, insertNodes, type NodeInsert } from '../../store/repositories/nodes.js';
+import { insertNodeInstances } from '../../store/repositories/node-instances.js';
 
 export async function createDeploymentEnvironment(db: Db, exec: ExecutionRow): Promise<void> {
   await db.transaction(async (tx) => {
@@ -78,6 +71,6 @@ export async function deleteDeploymentEnvironment(db: Db, exec: ExecutionRow): P
   const deploymentFk = exec._deployment_fk;
   await db.transaction(async (tx) => {
     await deleteNodes(tx, deploymentFk);
-    if (exec.parameters?.delete_logs) await deleteDeploymentLogs(tx, deploymentFk);
+    if (exec.parameters?.delete_logs) await deleteDeploymentEvents(tx, deploymentFk);
   });
 }
