@@ -63,14 +63,6 @@ export function toOperationFailure(err: unknown): OperationFailure {
   return { recoverable: true, causeType: 'Error', message: typeof err === 'string' ? err : String(err) };
 }
 
-/**
- * A failure as event texts and the execution's error show it: `<ErrorType>: <message>`, never a stack
- * (the traceback is only in the event's error_causes).
- */
-export function failureText(f: OperationFailure): string {
-  return `${f.causeType}: ${f.message}`;
-}
-
 /** An error in the workflow's input (parameters, unknown node or operation): the execution fails before any task runs. */
 export class WorkflowParameterError extends Error {
   override name = 'WorkflowParameterError';

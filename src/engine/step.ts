@@ -2,7 +2,7 @@
 // carries the commands out in order and feeds results back as events. The input state is
 // never mutated; the clock only stamps events and retry due times.
 
-import { failureText, type OperationFailure } from './failures.js';
+import type { OperationFailure } from './failures.js';
 import type { ErrorCause, EngineEvent } from './events.js';
 import { opEvent, workflowEvent } from './events.js';
 import type { ExecutionState, OpRuntime, Phase } from './execution-state.js';
@@ -303,7 +303,7 @@ function onFailed(d: Draft, i: number, f: OperationFailure) {
     d.taskEvent(
       i,
       'task_rescheduled',
-      `Task rescheduled '${name}' -> ${failureText(f)} [retry ${r.retries + 1}/${of}]`,
+      `Task rescheduled '${name}' -> ${f.message} [retry ${r.retries + 1}/${of}]`,
       [causeOf(f)],
     );
     d.timers++;
@@ -312,7 +312,7 @@ function onFailed(d: Draft, i: number, f: OperationFailure) {
   }
   d.set(i, { state: 'failed' });
   d.persist(i, { error: f });
-  d.taskEvent(i, 'task_failed', `Task failed '${name}' -> ${failureText(f)}`, [causeOf(f)]);
+  d.taskEvent(i, 'task_failed', `Task failed '${name}' -> ${f.message}`, [causeOf(f)]);
   if (op.parameters.ignore_failure) {
     d.taskEvent(i, 'workflow_node_event', `Ignoring task ${name} failure`);
     d.complete(i);
@@ -320,6 +320,6 @@ function onFailed(d: Draft, i: number, f: OperationFailure) {
   }
   if (d.phase === 'running') {
     d.phase = 'failing';
-    d.error = { message: `Task failed '${name}' -> ${failureText(f)}`, causes: [causeOf(f)] };
+    d.error = { message: `Task failed '${name}' -> ${f.message}`, causes: [causeOf(f)] };
   }
 }

@@ -1,6 +1,7 @@
 // A failed task's texts (dsl-and-workflows.md §3.8): the event message, the workflow_failed message and
-// the execution's error say `<ErrorType>: <message>` and never carry a stack; the traceback is only
-// in the events' error_causes.
+// the execution's error carry the error's message as Cloudify's do (`Task failed '<task>' -> <message>`,
+// cloudify/workflows/events.py) and never a stack; the error type and the traceback are in the events'
+// error_causes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileRetryPolicy, toOperationFailure } from '../../src/engine/index.js';
@@ -16,7 +17,7 @@ class ScriptFailure extends Error {
 }
 
 describe('task failure texts', () => {
-  it('message text is the error type and message; the stack is only in error_causes', () => {
+  it('message text is the error message; its type and stack are only in error_causes', () => {
     const err = new TypeError('boom');
     assert.match(err.stack ?? '', STACK, 'the error has a stack to hide');
     const l = run(start(graphFor('install', {}, fixturePlan(), NO_RETRIES)), {
@@ -25,7 +26,7 @@ describe('task failure texts', () => {
     assert.equal(l.state.status, 'failed');
     const failed = l.events.find((e) => e.event_type === 'task_failed');
     assert.ok(failed);
-    assert.equal(failed.message.text, "Task failed 'script_runner.tasks.run' -> TypeError: boom");
+    assert.equal(failed.message.text, "Task failed 'script_runner.tasks.run' -> boom");
     const [cause] = failed.error_causes ?? [];
     assert.equal(cause.type, 'TypeError');
     assert.equal(cause.message, 'boom');
@@ -43,10 +44,7 @@ describe('task failure texts', () => {
     });
     assert.equal(l.state.status, 'terminated');
     const resched = l.events.find((e) => e.event_type === 'task_rescheduled');
-    assert.equal(
-      resched?.message.text,
-      "Task rescheduled 'script_runner.tasks.run' -> Error: flaky [retry 1/60]",
-    );
+    assert.equal(resched?.message.text, "Task rescheduled 'script_runner.tasks.run' -> flaky [retry 1/60]");
   });
 
   it("an error's own traceback (a script's) is the cause's traceback", () => {

@@ -55,7 +55,7 @@ forEachDriver('bad input', (fx) => {
     return { failed, wf };
   };
 
-  it('a failing script: the texts say the error type and message, the traceback is in the causes', async () => {
+  it('a failing script: the texts say the error message; its type and traceback are in the causes', async () => {
     await deploy(
       m,
       root,
@@ -67,7 +67,7 @@ forEachDriver('bad input', (fx) => {
     assert.equal(ex.status, 'failed');
     const { failed, wf } = await failureOf(ex.id);
     const message = 'Script scripts/fail.sh exited with code 1; stderr: oops';
-    assert.equal(failed.message, `Task failed 'script_runner.tasks.run' -> ProcessException: ${message}`);
+    assert.equal(failed.message, `Task failed 'script_runner.tasks.run' -> ${message}`);
     assert.equal(ex.error, failed.message);
     for (const text of [failed.message, wf.message, ex.error]) readable(text);
     assert.equal(failed.error_causes.length, 1);
@@ -91,7 +91,7 @@ forEachDriver('bad input', (fx) => {
     const { failed, wf } = await failureOf(ex.id);
     assert.equal(
       failed.message,
-      "Task failed 'script_runner.tasks.run' -> ProcessException: Script scripts/fail.py exited with code 1; stderr: ValueError: bad value",
+      "Task failed 'script_runner.tasks.run' -> Script scripts/fail.py exited with code 1; stderr: ValueError: bad value",
     );
     assert.equal(ex.error, failed.message);
     for (const text of [failed.message, wf.message, ex.error]) readable(text);
@@ -108,7 +108,7 @@ forEachDriver('bad input', (fx) => {
     const { failed, wf } = await failureOf(ex.id);
     assert.equal(
       failed.message,
-      "Task failed 'script_runner.tasks.run' -> NonRecoverableError: Resource scripts/nope.sh was not found in the blueprint's resources",
+      "Task failed 'script_runner.tasks.run' -> Resource scripts/nope.sh was not found in the blueprint's resources",
     );
     for (const text of [failed.message, wf.message, ex.error]) readable(text);
   });
