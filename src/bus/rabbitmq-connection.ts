@@ -1,87 +1,252 @@
-// The RabbitMQ bus's one connection, re-established forever (backoff up to 10 s) with its consumers
-// re-registered; unacked messages of a lost connection are redelivered by the broker.
+// The RabbitMQ bus's one connection, to one member of the broker cluster at a time. Connecting tries
+// the members in turn, starting after the one that just failed (the first listed at start); a full
+// pass that found none is followed by a backoff (250 ms doubling to 10 s) and another pass, forever.
+// On a new connection the publishing channel is opened and every consumer is registered again; the
+// broker redelivers what the lost connection had not acked. Channels that close under a live
+// connection (a channel error, a cancelled consumer) are opened again on it.
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { type Sub, startConsumer } from './rabbitmq-consumer.js';
+import { type CaBundle, type ConnectFailure, describeConnectError } from './rabbitmq-tls.js';
+import type { AmqpTarget, Member } from './rabbitmq-url.js';
 
 export interface ConnectionOptions {
-  url: string;
-  /** amqplib socket options (CA bundle, heartbeat). */
-  socketOpts: Record<string, unknown>;
+  target: AmqpTarget;
+  ca?: CaBundle;
+  /** Give up one broker's TCP + TLS + AMQP handshake after this long and try the next. */
+  connectTimeoutMs: number;
   onError: (err: unknown) => void;
   /** Called with a short sentence on connect/disconnect. */
   say: (msg: string) => void;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
 export class RabbitConnection {
-  /** The live connection and its confirm channel for publishing; both undefined while reconnecting. */
+  /** The live connection and its confirm channel for publishing; undefined while (re)connecting. */
   conn: ChannelModel | undefined;
   pub: ConfirmChannel | undefined;
+  /** The member the connection is on. */
+  current: Member | undefined;
   closed = false;
   /** Queues declared on the current connection. */
   readonly declared = new Set<string>();
   readonly subs: Sub[] = [];
+  /** Index of the member tried first by the next pass. */
+  private next = 0;
   private connecting: Promise<void> | undefined;
-  private waiters: (() => void)[] = [];
+  private waiters: Waiter[] = [];
+  private lastFailures: ConnectFailure[] = [];
+  /** Pending backoff pauses; close() ends them so that no timer outlives the bus. */
+  private readonly naps = new Set<() => void>();
 
   constructor(private readonly o: ConnectionOptions) {}
 
-  private async connectOnce(): Promise<void> {
-    const c = await amqp.connect(this.o.url, this.o.socketOpts);
-    c.on('error', this.o.onError);
-    c.on('close', () => {
-      if (this.conn !== c) return;
-      this.conn = undefined;
-      this.pub = undefined;
-      this.declared.clear();
-      for (const s of this.subs) s.channel = undefined;
-      if (!this.closed) {
-        this.o.say('connection to RabbitMQ lost; reconnecting');
-        void this.ensureConnected();
-      }
+  private nap(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.naps.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.naps.add(done);
     });
-    const p = await c.createConfirmChannel();
-    p.on('error', this.o.onError);
+  }
+
+  private async connectTo(i: number): Promise<void> {
+    const t = this.o.target;
+    const m = t.members[i]!;
+    const c = await amqp.connect(
+      {
+        protocol: t.protocol,
+        hostname: m.host,
+        port: m.port,
+        username: t.username,
+        password: t.password,
+        vhost: t.vhost,
+        heartbeat: t.heartbeat,
+        ...(t.frameMax === undefined ? {} : { frameMax: t.frameMax }),
+        ...(t.channelMax === undefined ? {} : { channelMax: t.channelMax }),
+      },
+      { ca: this.o.ca?.pem, timeout: this.o.connectTimeoutMs, noDelay: true },
+    );
+    let dead = false;
+    c.on('error', (err: Error) => this.o.onError(new Error(`RabbitMQ broker ${m.name}: ${err.message}`)));
+    c.on('close', () => {
+      dead = true;
+      this.lost(c, i);
+    });
+    let p: ConfirmChannel;
+    try {
+      p = await this.openPub(c);
+      if (dead) throw new Error('the connection closed while it was being set up');
+    } catch (err) {
+      await c.close().catch(() => {});
+      throw err;
+    }
+    if (this.closed) {
+      await c.close().catch(() => {}); // the bus was closed while this connection was being set up
+      return;
+    }
     this.conn = c;
     this.pub = p;
-    for (const s of this.subs) if (s.active) await startConsumer(c, s, this.o.onError);
-    this.o.say('connected to RabbitMQ');
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    this.current = m;
+    this.next = i;
+    this.o.say(`connected to RabbitMQ ${m.name}`);
+    for (const s of this.subs) if (s.active) void this.runSub(c, s, false);
+    this.wake();
+  }
+
+  /** Opens the confirm channel for publishing on `c`; a channel closed under a live `c` is reopened. */
+  private async openPub(c: ChannelModel): Promise<ConfirmChannel> {
+    const p = await c.createConfirmChannel();
+    p.on('error', this.o.onError);
+    p.on('close', () => {
+      if (this.pub !== p) return;
+      this.pub = undefined;
+      // a connection closes its channels before it reports its own close: look once that has run
+      setImmediate(() => {
+        if (this.conn === c && !this.closed) void this.reopenPub(c);
+      });
+    });
+    return p;
+  }
+
+  /**
+   * Replaces the publishing channel `p` with a new one. RabbitMQ 3.10 nacks every later publish on a
+   * channel whose first publish to a quorum queue found no leader (right after a broker died), even
+   * once a new leader is elected; a new channel publishes normally.
+   */
+  dropPub(p: ConfirmChannel): void {
+    const c = this.conn;
+    if (this.pub !== p || !c) return;
+    this.pub = undefined;
+    void p.close().catch(() => {});
+    void this.reopenPub(c);
+  }
+
+  private async reopenPub(c: ChannelModel): Promise<void> {
+    for (let delay = 100; this.conn === c && !this.closed && !this.pub; delay = Math.min(delay * 2, 5000)) {
+      try {
+        const p = await this.openPub(c);
+        if (this.conn !== c) return void p.close().catch(() => {});
+        this.pub = p;
+        this.wake();
+      } catch (err) {
+        this.o.onError(err);
+        await this.nap(delay);
+      }
+    }
+  }
+
+  private lost(c: ChannelModel, i: number): void {
+    if (this.conn !== c) return;
+    this.conn = undefined;
+    this.pub = undefined;
+    this.current = undefined;
+    this.declared.clear();
+    for (const s of this.subs) s.channel = undefined;
+    if (this.closed) return;
+    const n = this.o.target.members.length;
+    this.next = (i + 1) % n;
+    const m = this.o.target.members[i]!;
+    this.o.say(`connection to RabbitMQ ${m.name} lost; ${n > 1 ? 'trying the next broker' : 'reconnecting'}`);
+    void this.ensureConnected();
+  }
+
+  /**
+   * Registers `s` on `c`, again after its channel was lost, until it is registered or `c` is gone.
+   * With `first`, the first failure is thrown instead (consume() reports it to its caller).
+   */
+  async runSub(c: ChannelModel, s: Sub, first: boolean): Promise<void> {
+    for (let delay = 250; s.active && this.conn === c && !s.channel; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await startConsumer(c, s, this.o.onError, () => {
+          void this.nap(250).then(() => this.runSub(c, s, false));
+        });
+        return;
+      } catch (err) {
+        if (first) throw err;
+        this.o.onError(err);
+        await this.nap(delay);
+      }
+    }
+  }
+
+  /** One pass over every member, starting at `next`; true when one of them took the connection. */
+  private async pass(): Promise<boolean> {
+    const members = this.o.target.members;
+    const failures: ConnectFailure[] = [];
+    const start = this.next;
+    for (let k = 0; k < members.length && !this.closed && !this.conn; k++) {
+      const i = (start + k) % members.length;
+      try {
+        await this.connectTo(i);
+      } catch (err) {
+        const f = describeConnectError(err, members[i]!, this.o.ca);
+        failures.push(f);
+        this.o.onError(new Error(f.line));
+      }
+    }
+    if (this.conn || this.closed) return true;
+    this.lastFailures = failures;
+    // every broker refused our certificate check or login: waiting longer will not help the callers
+    if (failures.length > 0 && failures.every((f) => f.permanent)) this.fail(failures[0]!.line);
+    return false;
   }
 
   private ensureConnected(): Promise<void> {
     if (this.conn || this.closed) return Promise.resolve();
     this.connecting ??= (async () => {
-      let delay = 250;
-      while (!this.closed && !this.conn) {
-        try {
-          await this.connectOnce();
-        } catch (err) {
-          this.o.onError(err);
-          await new Promise((r) => setTimeout(r, delay));
-          delay = Math.min(delay * 2, 10_000);
-        }
-      }
+      for (let delay = 250; !(await this.pass()); delay = Math.min(delay * 2, 10_000)) await this.nap(delay);
     })().finally(() => {
       this.connecting = undefined;
     });
     return this.connecting;
   }
 
-  /** Resolves once connected; rejects after `timeoutMs` naming the (redacted) URL. */
+  private wake(): void {
+    if (!this.conn || !this.pub) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const x of w) x.resolve();
+  }
+
+  private fail(line: string): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const x of w) x.reject(new Error(line));
+  }
+
+  /** Resolves once connected with a publishing channel; rejects after `timeoutMs` naming the brokers. */
   waitConnected(timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.conn && this.pub) return resolve();
+      if (this.closed) return reject(new Error('the RabbitMQ bus is closed'));
       const t = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== done);
-        reject(new Error(`RabbitMQ is not reachable at ${redact(this.o.url)} (waited ${timeoutMs} ms)`));
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        const names = this.o.target.members.map((m) => m.name).join(', ');
+        const last = this.lastFailures.map((f) => f.line).join('; ');
+        reject(
+          new Error(
+            `RabbitMQ is not reachable at ${names} (waited ${timeoutMs} ms)${last ? `: ${last}` : ''}`,
+          ),
+        );
       }, timeoutMs);
-      const done = () => {
-        clearTimeout(t);
-        resolve();
+      const waiter: Waiter = {
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(t);
+          reject(err);
+        },
       };
-      this.waiters.push(done);
+      this.waiters.push(waiter);
       void this.ensureConnected();
     });
   }
@@ -89,11 +254,13 @@ export class RabbitConnection {
   /** Stops reconnecting and closes the connection (and so every channel). */
   async close(): Promise<void> {
     this.closed = true;
+    this.fail('the RabbitMQ bus is closed');
+    for (const wakeUp of [...this.naps]) wakeUp();
     for (const s of this.subs) s.active = false;
     const c = this.conn;
     this.conn = undefined;
+    this.pub = undefined;
+    this.current = undefined;
     await c?.close().catch(() => {});
   }
 }
-
-export const redact = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');

@@ -1,5 +1,7 @@
 // One consumer of the RabbitMQ bus: its own channel with a bounded prefetch; a message is acked late,
-// after its handler resolved, and nacked and requeued when the handler throws.
+// after its handler resolved, and nacked and requeued when the handler throws. A channel that closes
+// under a live consumer (the broker cancelled it, a channel error) is reported through `onLost`, so
+// the connection can open it again.
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Handler } from './port.js';
 
@@ -21,21 +23,38 @@ export async function declareQueue(ch: Channel, queue: string): Promise<void> {
 }
 
 /** Opens the consumer's channel on `c` and starts taking messages from its queue. */
-export async function startConsumer(c: ChannelModel, s: Sub, onError: (err: unknown) => void): Promise<void> {
+export async function startConsumer(
+  c: ChannelModel,
+  s: Sub,
+  onError: (err: unknown) => void,
+  onLost: () => void,
+): Promise<void> {
   const ch = await c.createChannel();
   ch.on('error', onError);
-  await declareQueue(ch, s.queue);
-  await ch.prefetch(s.prefetch);
+  ch.on('close', () => {
+    if (s.channel !== ch) return;
+    s.channel = undefined;
+    if (s.active) onLost();
+  });
+  try {
+    await declareQueue(ch, s.queue);
+    await ch.prefetch(s.prefetch);
+    const r = await ch.consume(
+      s.queue,
+      (msg) => {
+        // null: the broker cancelled the consumer; closing the channel makes onLost register it again
+        if (!msg) return void ch.close().catch(() => {});
+        deliver(ch, s, msg, onError);
+      },
+      { noAck: false },
+    );
+    s.tag = r.consumerTag;
+  } catch (err) {
+    await ch.close().catch(() => {});
+    throw err;
+  }
   s.channel = ch;
-  const r = await ch.consume(
-    s.queue,
-    (msg) => {
-      if (!msg) return; // consumer cancelled by the broker; reconnect logic re-registers it
-      deliver(ch, s, msg, onError);
-    },
-    { noAck: false },
-  );
-  s.tag = r.consumerTag;
+  if (!s.active) await ch.close().catch(() => {}); // cancelled while it was being registered
 }
 
 /** Hands one message to the handler; acks after it resolved, requeues when it threw. */

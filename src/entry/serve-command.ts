@@ -18,10 +18,14 @@ export function registerServeCommand(program: Command): void {
       'PostgreSQL URL, several hosts allowed (env STRATUS_DB_URL)',
       process.env.STRATUS_DB_URL,
     )
-    .option('--amqp <url>', 'RabbitMQ URL (env STRATUS_AMQP_URL)', process.env.STRATUS_AMQP_URL)
+    .option(
+      '--amqp <url>',
+      'RabbitMQ URL, several brokers allowed: amqps://user:pw@h1:5671,h2:5671,h3:5671/ (env STRATUS_AMQP_URL)',
+      process.env.STRATUS_AMQP_URL,
+    )
     .option(
       '--amqp-ca <file>',
-      'CA bundle for an amqps:// URL (env STRATUS_AMQP_CA)',
+      "CA that signed the brokers' certificates, for amqps:// (env STRATUS_AMQP_CA)",
       process.env.STRATUS_AMQP_CA,
     )
     .option(

@@ -21,10 +21,14 @@ export function registerWorkerCommand(program: Command): void {
     .option('--db <url>', 'PostgreSQL URL (env STRATUS_DB_URL)', process.env.STRATUS_DB_URL)
     .option(
       '--amqp <url>',
-      'RabbitMQ URL, amqp:// or amqps:// (env STRATUS_AMQP_URL)',
+      'RabbitMQ URL, several brokers allowed: amqps://user:pw@h1:5671,h2:5671,h3:5671/ (env STRATUS_AMQP_URL)',
       process.env.STRATUS_AMQP_URL,
     )
-    .option('--amqp-ca <file>', 'CA bundle for amqps:// (env STRATUS_AMQP_CA)', process.env.STRATUS_AMQP_CA)
+    .option(
+      '--amqp-ca <file>',
+      "CA that signed the brokers' certificates, for amqps:// (env STRATUS_AMQP_CA)",
+      process.env.STRATUS_AMQP_CA,
+    )
     .option(
       '--data-dir <dir>',
       'data directory shared with the REST service (env STRATUS_DATA_DIR)',

@@ -15,12 +15,14 @@ export interface TestBroker {
   port: number;
   /** amqps:// URL and the CA (PEM file) that signed the broker's certificate, with `tls: true`. */
   tlsUrl?: string;
+  /** The same TLS listener on 127.0.0.2, an address the certificate does not name. */
+  tlsUnnamedUrl?: string;
   caFile?: string;
   stop(): Promise<void>;
 }
 
 /** A throwaway CA and a server certificate for 127.0.0.1/localhost, made with openssl. */
-function makeCerts(dir: string): { ca: string; cert: string; key: string } {
+export function makeCerts(dir: string): { ca: string; cert: string; key: string } {
   const run = (args: string[]) => {
     const r = spawnSync('openssl', args, { cwd: dir, stdio: 'pipe' });
     if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
@@ -108,6 +110,7 @@ export async function startBroker(opts: { tls?: boolean } = {}, timeoutMs = 120_
     certs = makeCerts(dir);
     conf.push(
       `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+      `listeners.ssl.unnamed = 127.0.0.2:${tlsPort}`,
       `ssl_options.cacertfile = ${certs.ca}`,
       `ssl_options.certfile = ${certs.cert}`,
       `ssl_options.keyfile = ${certs.key}`,
@@ -175,7 +178,13 @@ export async function startBroker(opts: { tls?: boolean } = {}, timeoutMs = 120_
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     port,
-    ...(tlsPort ? { tlsUrl: `amqps://guest:guest@localhost:${tlsPort}`, caFile: certs!.ca } : {}),
+    ...(tlsPort
+      ? {
+          tlsUrl: `amqps://guest:guest@localhost:${tlsPort}`,
+          tlsUnnamedUrl: `amqps://guest:guest@127.0.0.2:${tlsPort}`,
+          caFile: certs!.ca,
+        }
+      : {}),
     stop,
   };
 }
