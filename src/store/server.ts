@@ -1,11 +1,16 @@
-// Server driver: a real PostgreSQL through postgres.js. Several hosts may be listed; the first that
-// accepts a read-write session is used (leader discovery through Patroni comes with the cluster work).
+// Server driver: a real PostgreSQL through postgres.js, on one host or on a Patroni cluster's hosts.
+// The leader is found and followed by leader-pool.ts; this file parses the URL and keeps the Db port's
+// promises: a statement outside a transaction that failed without effect on a lost leader is sent once
+// more on the new one; a transaction whose work had begun is never retried (it fails as before).
 import { readFileSync } from 'node:fs';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { leaderLost, safeToResend } from './db-errors.js';
+import type { HostPort } from './leader.js';
+import { createLeaderPool, type LeaderPool, type Sql } from './leader-pool.js';
 import type { Db } from './port.js';
 
 export interface ServerDbOptions {
-  hosts: { host: string; port: number }[];
+  hosts: HostPort[];
   user: string;
   password?: string;
   database: string;
@@ -14,12 +19,25 @@ export interface ServerDbOptions {
   sslrootcert?: string;
   sslcert?: string;
   sslkey?: string;
+  /** Patroni's REST API port: ask Patroni who leads (needs TLS files: its CA and a client cert). */
+  patroniPort?: number;
+  /** CA of Patroni's REST API (default: sslrootcert); client cert and key (default: sslcert, sslkey). */
+  patroniCa?: string;
+  patroniCert?: string;
+  patroniKey?: string;
   maxConnections?: number;
+  /** How long a statement during a failover (and the open, during an election) waits for a leader. @default 30000 */
+  leaderWaitMs?: number;
 }
 
-/** Parse `postgres://user:pass@h1:5432,h2:5433/db?sslmode=verify-full&sslrootcert=…`. */
+const URL_RE = /^postgres(?:ql)?:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)(?:\/([^?]*))?(?:\?(.*))?$/;
+
+/**
+ * Parse `postgres://user:pass@h1:5432,h2:5433/db?sslmode=verify-full&sslrootcert=…[&sslcert=…&sslkey=…]`
+ * with, for a Patroni cluster, `patroni_port=8008` and optionally `patroni_ca`, `patroni_cert`, `patroni_key`.
+ */
 export function parseDbUrl(url: string): ServerDbOptions {
-  const m = /^postgres(?:ql)?:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)(?:\/([^?]*))?(?:\?(.*))?$/.exec(url);
+  const m = URL_RE.exec(url);
   if (!m) throw new Error(`Invalid database URL: expected postgres://user:password@host:port/database`);
   const [, user, password, hostList, database, query] = m;
   const hosts = hostList.split(',').map((h) => {
@@ -32,65 +50,149 @@ export function parseDbUrl(url: string): ServerDbOptions {
   if (!['disable', 'require', 'verify-full'].includes(sslmode!)) {
     throw new Error(`Unsupported sslmode "${sslmode}": use disable, require or verify-full`);
   }
+  const patroni = q.get('patroni_port');
+  if (patroni !== null && !/^\d{1,5}$/.test(patroni)) {
+    throw new Error(
+      `Invalid patroni_port "${patroni}" in the database URL: use the REST API port, e.g. 8008`,
+    );
+  }
+  const opt = (k: string) => q.get(k) ?? undefined;
   return {
     hosts,
     user: decodeURIComponent(user || 'postgres'),
     password: password === undefined ? undefined : decodeURIComponent(password),
     database: decodeURIComponent(database || 'postgres'),
     sslmode,
-    sslrootcert: q.get('sslrootcert') ?? undefined,
-    sslcert: q.get('sslcert') ?? undefined,
-    sslkey: q.get('sslkey') ?? undefined,
+    sslrootcert: opt('sslrootcert'),
+    sslcert: opt('sslcert'),
+    sslkey: opt('sslkey'),
+    ...(patroni === null ? {} : { patroniPort: Number(patroni) }),
+    ...(q.has('patroni_ca') ? { patroniCa: opt('patroni_ca') } : {}),
+    ...(q.has('patroni_cert') ? { patroniCert: opt('patroni_cert') } : {}),
+    ...(q.has('patroni_key') ? { patroniKey: opt('patroni_key') } : {}),
   };
 }
 
-function tlsOptions(o: ServerDbOptions) {
+const read = (path: string | undefined, what: string): string | undefined => {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`Cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+};
+
+function tlsOptions(o: ServerDbOptions): false | Record<string, unknown> {
   if (!o.sslmode || o.sslmode === 'disable') return false;
   if (o.sslmode === 'require') return { rejectUnauthorized: false };
   if (!o.sslrootcert) throw new Error('sslmode verify-full needs sslrootcert (the CA certificate path)');
+  // leader-pool adds `host` per pool: Node checks the certificate against it (an IP SAN for an IP).
   return {
     rejectUnauthorized: true,
-    ca: readFileSync(o.sslrootcert, 'utf8'),
-    cert: o.sslcert ? readFileSync(o.sslcert, 'utf8') : undefined,
-    key: o.sslkey ? readFileSync(o.sslkey, 'utf8') : undefined,
+    ca: read(o.sslrootcert, 'sslrootcert'),
+    cert: read(o.sslcert, 'sslcert'),
+    key: read(o.sslkey, 'sslkey'),
   };
 }
 
-type Sql = postgres.Sql | postgres.TransactionSql;
-
-function wrap(sql: Sql, root: postgres.Sql): Db {
+function patroniAccess(o: ServerDbOptions) {
+  if (o.patroniPort === undefined) return undefined;
+  const ca = read(o.patroniCa ?? o.sslrootcert, 'patroni_ca');
+  if (!ca) throw new Error('patroni_port needs the Patroni CA: set patroni_ca or sslrootcert');
   return {
+    port: o.patroniPort,
+    ca,
+    cert: read(o.patroniCert ?? o.sslcert, 'patroni_cert'),
+    key: read(o.patroniKey ?? o.sslkey, 'patroni_key'),
+  };
+}
+
+type PendingQuery = PromiseLike<unknown>;
+
+/** One statement outside a transaction, sent once more on the new leader when that is safe. */
+async function statement<T>(pool: LeaderPool, send: (sql: Sql) => PendingQuery): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const leader = await pool.get();
+    const q = send(leader.sql);
+    try {
+      return (await q) as unknown as T;
+    } catch (err) {
+      if (!leaderLost(err)) throw err;
+      pool.lost(leader);
+      if (attempt > 0 || !safeToResend(err, q)) throw err;
+    }
+  }
+}
+
+/** The Db of an open transaction: its statements run on the transaction's session, never resent. */
+function inTransaction(tx: postgres.TransactionSql): Db {
+  const db: Db = {
     driver: 'server',
     async query<T>(text: string, params: unknown[] = []) {
-      return (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+      return (await tx.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
     },
+    transaction: (fn) => fn(db),
+    async exec(text: string) {
+      await tx.unsafe(text).simple();
+    },
+    async close() {},
+  };
+  return db;
+}
+
+function serverDb(pool: LeaderPool): Db {
+  return {
+    driver: 'server',
+    query: <T>(text: string, params: unknown[] = []) =>
+      statement<T[]>(pool, (sql) => sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])),
     async transaction<T>(fn: (tx: Db) => Promise<T>) {
-      if (sql !== root) return fn(wrap(sql, root));
-      return (await root.begin((tx) => fn(wrap(tx, root)))) as T;
+      for (let attempt = 0; ; attempt++) {
+        const leader = await pool.get();
+        let begun = false;
+        try {
+          return (await leader.sql.begin((tx) => {
+            begun = true;
+            return fn(inTransaction(tx));
+          })) as T;
+        } catch (err) {
+          if (!leaderLost(err)) throw err;
+          pool.lost(leader);
+          // Only a transaction that never reached the caller's work may start again.
+          if (begun || attempt > 0) throw err;
+        }
+      }
     },
     async exec(text: string) {
-      await sql.unsafe(text).simple();
+      await statement(pool, (sql) => sql.unsafe(text).simple());
     },
-    async close() {
-      if (sql === root) await root.end({ timeout: 5 });
-    },
+    close: () => pool.close(),
   };
 }
 
+/**
+ * Opens the pool on the leader and returns the Db. Fails at once when no host answers; waits up to
+ * leaderWaitMs while hosts answer but none leads (an election in progress).
+ */
 export async function openServer(o: ServerDbOptions): Promise<Db> {
-  const options: Partial<postgres.Options<Record<string, never>>> = {
-    host: o.hosts.map((h) => h.host) as unknown as string,
-    port: o.hosts.map((h) => h.port) as unknown as number,
-    user: o.user,
-    password: o.password,
-    database: o.database,
-    ssl: tlsOptions(o),
-    max: o.maxConnections ?? 10,
-    target_session_attrs: 'read-write' as const,
-    connect_timeout: 10,
-    onnotice: () => {},
-  };
-  const root = postgres(options as postgres.Options<Record<string, never>>);
-  await root`select 1`;
-  return wrap(root, root);
+  const pool = createLeaderPool({
+    hosts: o.hosts,
+    connection: {
+      user: o.user,
+      password: o.password,
+      database: o.database,
+      max: o.maxConnections ?? 10,
+      connect_timeout: 10,
+      onnotice: () => {},
+    },
+    tls: tlsOptions(o),
+    patroni: patroniAccess(o),
+    leaderWaitMs: o.leaderWaitMs,
+  });
+  try {
+    await pool.get();
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  return serverDb(pool);
 }

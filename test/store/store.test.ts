@@ -137,3 +137,31 @@ test('database URLs accept several hosts and TLS settings', () => {
   assert.throws(() => parseDbUrl('mysql://x'), /Invalid database URL/);
   assert.throws(() => parseDbUrl('postgres://h/db?sslmode=bogus'), /Unsupported sslmode/);
 });
+
+test('database URLs may name the Patroni REST API of the cluster, and only a port number', () => {
+  const base =
+    'postgres://cloudify:pw@10.0.0.1,10.0.0.2,10.0.0.3/cloudify_db?sslmode=verify-full&sslrootcert=/ca.pem';
+  const o = parseDbUrl(`${base}&sslcert=/c.pem&sslkey=/k.pem&patroni_port=8008`);
+  assert.equal(o.patroniPort, 8008);
+  assert.equal(o.patroniCa, undefined, 'the DB CA (sslrootcert) is used unless patroni_ca is given');
+  assert.deepEqual(
+    o.hosts.map((h) => h.port),
+    [5432, 5432, 5432],
+  );
+  const own = parseDbUrl(
+    `${base}&patroni_port=8009&patroni_ca=/p.pem&patroni_cert=/pc.pem&patroni_key=/pk.pem`,
+  );
+  assert.deepEqual(
+    [own.patroniPort, own.patroniCa, own.patroniCert, own.patroniKey],
+    [8009, '/p.pem', '/pc.pem', '/pk.pem'],
+  );
+  assert.equal(
+    parseDbUrl(base).patroniPort,
+    undefined,
+    'without patroni_port the session check alone decides',
+  );
+  assert.throws(
+    () => parseDbUrl(`${base}&patroni_port=https`),
+    /^Error: Invalid patroni_port "https" .*8008$/,
+  );
+});
