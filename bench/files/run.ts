@@ -4,7 +4,7 @@
 // 50 MB blueprint (random, incompressible bytes in 5 files) it times the upload through manager1, the
 // first read of a file through manager2 (its local copy of the folder is written out from the database)
 // and the second one, and the same for the archive download. Prints a Markdown table with the load
-// average. The last two columns time the database's part alone: storing the folder and archive (what
+// average; each figure is wall time with this process's CPU time (PGlite runs in it; PostgreSQL not). The last two columns time the database's part alone: storing the folder and archive (what
 // an upload adds) and writing a local copy of the folder out (what a first read adds).
 // Usage: node --import tsx bench/files/run.ts [embedded|server]…
 import { randomBytes } from 'node:crypto';
@@ -48,9 +48,9 @@ async function archiveOf(dir: string, mb: number): Promise<Buffer> {
  * own in one transaction (what an upload adds), and writing a local copy of the folder out (what a
  * first read adds).
  */
-async function direct(m: Manager, dir: string, id: string): Promise<{ store: number; copy: number }> {
+async function direct(m: Manager, dir: string, id: string): Promise<{ store: Took; copy: Took }> {
   const [admin] = await m.db.query<{ id: number }>("SELECT id FROM users WHERE username = 'admin'");
-  let t = performance.now();
+  let t = clock();
   const key = await m.db.transaction(async (tx) => {
     const storageId = await insertBlueprint(tx, {
       id,
@@ -67,19 +67,38 @@ async function direct(m: Manager, dir: string, id: string): Promise<{ store: num
     const files = { archive: join(dir, 'bp.tar.gz'), archiveName: `${id}.tar.gz`, folder: join(dir, 'bp') };
     return { storageId, sha256: await writeBlueprintFiles(tx, storageId, files) };
   });
-  const store = performance.now() - t;
-  t = performance.now();
+  const store = t.since();
+  t = clock();
   await new BlueprintFilesCache(m.db, join(dir, `cache-${id}`)).folder(key);
-  return { store, copy: performance.now() - t };
+  return { store, copy: t.since() };
 }
 
-async function timed(what: string, fn: () => Promise<{ statusCode: number; body: string }>) {
+interface Took {
+  ms: number;
+  /** CPU time of this process meanwhile (user + system). */
+  cpu: number;
+  note?: string;
+}
+
+/** Wall and CPU time from now: the CPU time shows the cost apart from the machine's other load. */
+function clock(): { since(): Took } {
   const t = performance.now();
+  const c = process.cpuUsage();
+  return {
+    since() {
+      const d = process.cpuUsage(c);
+      return { ms: performance.now() - t, cpu: (d.user + d.system) / 1000 };
+    },
+  };
+}
+
+async function timed(what: string, fn: () => Promise<{ statusCode: number; body: string }>): Promise<Took> {
+  const t = clock();
   const r = await fn();
-  const ms = performance.now() - t;
+  const took = t.since();
   if (r.statusCode >= 300)
-    return { ms: Number.NaN, note: `${what}: ${r.statusCode} ${r.body.slice(0, 200)}` };
-  return { ms };
+    return { ...took, ms: Number.NaN, note: `${what}: ${r.statusCode} ${r.body.slice(0, 200)}` };
+  return took;
 }
 
 interface Setup {
@@ -156,13 +175,14 @@ async function measure(driver: string): Promise<string[]> {
           call(m2, 'GET', `/api/v3.1/blueprints/${id}/archive`),
         );
         const d = await direct(m1, scratch, `direct${mb}`);
-        const f = (x: { ms: number }) => (Number.isNaN(x.ms) ? 'n/a' : `${Math.round(x.ms)} ms`);
+        const f = (x: Took) =>
+          Number.isNaN(x.ms) ? 'n/a' : `${Math.round(x.ms)} ms (CPU ${Math.round(x.cpu)})`;
         const notes = [up, read1, dl1]
           .map((x) => x.note)
           .filter(Boolean)
           .join('; ');
         rows.push(
-          `| ${driver} | ${mb} MB (archive ${(archive.length / MB).toFixed(1)} MiB) | ${f(up)} | ${f(read1)} | ${f(read2)} | ${f(dl1)} | ${f(dl2)} | ${f({ ms: d.store })} | ${f({ ms: d.copy })} | ${load} → ${loadavg()[0].toFixed(2)} |${notes ? ` ${notes}` : ''}`,
+          `| ${driver} | ${mb} MB (archive ${(archive.length / MB).toFixed(1)} MiB) | ${f(up)} | ${f(read1)} | ${f(read2)} | ${f(dl1)} | ${f(dl2)} | ${f(d.store)} | ${f(d.copy)} | ${load} → ${loadavg()[0].toFixed(2)} |${notes ? ` ${notes}` : ''}`,
         );
         log(rows[rows.length - 1]);
       }
@@ -180,7 +200,8 @@ const rows: string[] = [];
 for (const d of drivers) rows.push(...(await measure(d)));
 console.log(
   [
-    `Measured ${new Date().toISOString().slice(0, 10)}, node ${process.version}; load = 1-minute load average before → after.`,
+    `Measured ${new Date().toISOString().slice(0, 10)}, node ${process.version}; load = 1-minute load average before → after;`,
+    `peak RSS of this process (both managers, and PGlite for embedded): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB.`,
     '',
     '| driver | blueprint | upload (manager1) | first file read (manager2) | second read | first archive download (manager2) | second download | store files (direct) | write out folder (direct) | load |',
     '|---|---|---|---|---|---|---|---|---|---|',
