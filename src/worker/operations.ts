@@ -5,7 +5,9 @@
 import { join } from 'node:path';
 import { evaluateRuntimeFunctions, FUNCTION_NAMES } from '../dsl/index.js';
 import { NonRecoverableError, type OperationSpec } from '../engine/index.js';
+import { blueprintFilesCache } from '../store/files/cache.js';
 import type { Db } from '../store/port.js';
+import { filesOfDeployment } from '../store/repositories/blueprint-files.js';
 import type { EntityView, LogLevel, OperationContext, Plugin } from './plugins/types.js';
 import { loadRuntimeContext, type SecretsCipher } from './runtime-context.js';
 import type { DeploymentInfo } from '../store/repositories/deployments.js';
@@ -38,8 +40,31 @@ function hasFunctions(v: unknown): boolean {
   return false;
 }
 
+/** Where a blueprint uploaded before its files were stored in the database (migration 0003) is kept. */
 export function blueprintDir(resourcesDir: string, tenant: string, blueprintId: string): string {
   return join(resourcesDir, 'blueprints', tenant, blueprintId);
+}
+
+const folders = new WeakMap<OperationEnv, Promise<string>>();
+
+/**
+ * The deployment's blueprint folder on this machine (scripts, resources): the local copy of the files
+ * stored with the blueprint, written out on first use; looked up once per execution run.
+ */
+export function blueprintFolder(env: OperationEnv): Promise<string> {
+  let p = folders.get(env);
+  if (!p) {
+    p = (async () => {
+      const f = await filesOfDeployment(env.db, env.dep._storage_id);
+      if (!f?.filesSha256) return blueprintDir(env.resourcesDir, env.dep.tenant_name, env.dep.blueprint_id);
+      const key = { storageId: f.storageId, sha256: f.filesSha256 };
+      return blueprintFilesCache(env.db, env.resourcesDir).folder(key);
+    })();
+    // A failed lookup (the database was unreachable) is tried again by the next operation.
+    p.catch(() => folders.delete(env));
+    folders.set(env, p);
+  }
+  return p;
 }
 
 /** Finds `implementation` in the plugin named by the task (or by the implementation's first segment). */
@@ -157,7 +182,7 @@ export async function runRemoteOperation(
     workflowId: env.exec.workflow_id,
     deploymentId: env.dep.id,
     blueprintId: env.dep.blueprint_id,
-    blueprintDir: blueprintDir(env.resourcesDir, env.dep.tenant_name, env.dep.blueprint_id),
+    blueprintDir: await blueprintFolder(env),
     operation: {
       id: op.id,
       name: k.operation ?? op.name,

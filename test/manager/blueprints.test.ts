@@ -140,6 +140,22 @@ forEachDriver('blueprints', (fx) => {
       headers: opts.headers,
     });
   const get = (id: string) => m.call({ method: 'GET', url: `/api/v3.1/blueprints/${id}` });
+  /** A file-server path's bytes, or undefined when it answers 404. */
+  const fromFileServer = async (path: string): Promise<Buffer | undefined> => {
+    const r = await m.call({ method: 'GET', url: `/resources/${path}` });
+    if (r.statusCode === 404) return undefined;
+    assert.equal(r.statusCode, 200, r.body);
+    return r.rawPayload;
+  };
+  /** How many file entries the database holds for blueprint `id` (any tenant). */
+  const storedEntries = async (id: string): Promise<number> => {
+    const [row] = await m.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM blueprint_entries e JOIN blueprints b ON b._storage_id = e._blueprint_fk
+       WHERE b.id = $1`,
+      [id],
+    );
+    return row.n;
+  };
   const noLeftovers = () => {
     const tmp = join(resources, '.upload-tmp');
     assert.deepEqual(existsSync(tmp) ? readdirSync(tmp) : [], []);
@@ -156,8 +172,9 @@ forEachDriver('blueprints', (fx) => {
     assert.equal(r.json().error_code, code);
     assert.match(r.json().message, message);
     noLeftovers();
-    assert.equal(existsSync(join(resources, 'blueprints', 'default_tenant', id)), false);
-    assert.equal(existsSync(join(resources, 'uploaded-blueprints', 'default_tenant', id)), false);
+    assert.equal(await fromFileServer(`blueprints/default_tenant/${id}/`), undefined);
+    assert.equal(await fromFileServer(`uploaded-blueprints/default_tenant/${id}/`), undefined);
+    assert.equal(await storedEntries(id), 0);
     const g = await get(id);
     if (state) assert.equal(g.json().state, state);
     else assert.equal(g.statusCode, 404);
@@ -182,13 +199,10 @@ forEachDriver('blueprints', (fx) => {
       bp.labels.map((l: { key: string; value: string }) => [l.key, l.value]),
       [['env', 'prod']],
     );
-    const dir = join(resources, 'blueprints', 'default_tenant', 'bp1');
-    assert.equal(readFileSync(join(dir, 'blueprint.yaml'), 'utf8'), BP_YAML);
-    assert.equal(readFileSync(join(dir, 'scripts', 'a.sh'), 'utf8'), 'echo a\n');
-    assert.deepEqual(
-      readFileSync(join(resources, 'uploaded-blueprints', 'default_tenant', 'bp1', 'bp1.tar.gz')),
-      archive,
-    );
+    const dir = 'blueprints/default_tenant/bp1';
+    assert.equal(String(await fromFileServer(`${dir}/blueprint.yaml`)), BP_YAML);
+    assert.equal(String(await fromFileServer(`${dir}/scripts/a.sh`)), 'echo a\n');
+    assert.deepEqual(await fromFileServer('uploaded-blueprints/default_tenant/bp1/bp1.tar.gz'), archive);
     noLeftovers();
 
     const g = await get('bp1');
@@ -215,8 +229,9 @@ forEachDriver('blueprints', (fx) => {
     const del = await m.call({ method: 'DELETE', url: '/api/v3.1/blueprints/bp1?force=False' });
     assert.equal(del.statusCode, 204);
     assert.equal((await get('bp1')).statusCode, 404);
-    assert.equal(existsSync(dir), false);
-    assert.equal(existsSync(join(resources, 'uploaded-blueprints', 'default_tenant', 'bp1')), false);
+    assert.equal(await fromFileServer(`${dir}/blueprint.yaml`), undefined);
+    assert.equal(await fromFileServer('uploaded-blueprints/default_tenant/bp1/bp1.tar.gz'), undefined);
+    assert.equal(await storedEntries('bp1'), 0);
     const again = await m.call({ method: 'DELETE', url: '/api/v3.1/blueprints/bp1' });
     assert.equal(again.statusCode, 404);
     assert.equal(again.json().error_code, 'not_found_error');
@@ -233,12 +248,12 @@ forEachDriver('blueprints', (fx) => {
     assert.equal(r.json().main_file_name, 'main.yaml');
     assert.equal(r.json().visibility, 'private');
     assert.equal(r.json().labels.length, 2);
-    assert.ok(existsSync(join(resources, 'blueprints', 'default_tenant', 'raw1', 'main.yaml')));
+    assert.equal(String(await fromFileServer('blueprints/default_tenant/raw1/main.yaml')), BP_YAML);
 
     const plain = await tarGz(bpDir(), 'bp', false);
     const t = await put('raw2', { payload: plain, headers: { 'content-type': 'application/octet-stream' } });
     assert.equal(t.statusCode, 201, t.body);
-    assert.ok(existsSync(join(resources, 'uploaded-blueprints', 'default_tenant', 'raw2', 'raw2.tar')));
+    assert.deepEqual(await fromFileServer('uploaded-blueprints/default_tenant/raw2/raw2.tar'), plain);
   });
 
   test('over a real socket: chunked raw body (5.1 client) and multipart FormData', async () => {
@@ -291,11 +306,11 @@ forEachDriver('blueprints', (fx) => {
       headers: { 'content-type': 'application/zip' },
     });
     assert.equal(r.statusCode, 201, r.body);
-    assert.equal(
-      readFileSync(join(resources, 'blueprints', 'default_tenant', 'zip1', 'inc', 'x.yaml'), 'utf8'),
-      'a: 1\n',
+    assert.equal(String(await fromFileServer('blueprints/default_tenant/zip1/inc/x.yaml')), 'a: 1\n');
+    assert.deepEqual(
+      await fromFileServer('uploaded-blueprints/default_tenant/zip1/zip1.zip'),
+      readFileSync(out),
     );
-    assert.ok(existsSync(join(resources, 'uploaded-blueprints', 'default_tenant', 'zip1', 'zip1.zip')));
   });
 
   test('tar.bz2 archive', { skip: !hasBzip2 && 'no bzip2 CLI on this machine' }, async () => {
@@ -304,18 +319,15 @@ forEachDriver('blueprints', (fx) => {
     assert.equal(bz.status, 0);
     const r = await put('bz1', multipart(clientParams, bz.stdout));
     assert.equal(r.statusCode, 201, r.body);
-    assert.ok(existsSync(join(resources, 'blueprints', 'default_tenant', 'bz1', 'blueprint.yaml')));
-    assert.ok(existsSync(join(resources, 'uploaded-blueprints', 'default_tenant', 'bz1', 'bz1.tar.bz2')));
+    assert.ok(await fromFileServer('blueprints/default_tenant/bz1/blueprint.yaml'));
+    assert.deepEqual(await fromFileServer('uploaded-blueprints/default_tenant/bz1/bz1.tar.bz2'), bz.stdout);
   });
 
   test('plain YAML file; stored packed as a tar.gz', async () => {
     const r = await put('yaml1', { payload: BP_YAML, headers: { 'content-type': 'text/plain' } });
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.json().main_file_name, 'blueprint.yaml');
-    assert.equal(
-      readFileSync(join(resources, 'blueprints', 'default_tenant', 'yaml1', 'blueprint.yaml'), 'utf8'),
-      BP_YAML,
-    );
+    assert.equal(String(await fromFileServer('blueprints/default_tenant/yaml1/blueprint.yaml')), BP_YAML);
     const dl = await m.call({ method: 'GET', url: '/api/v3.1/blueprints/yaml1/archive' });
     assert.equal(dl.statusCode, 200);
     assert.equal(dl.rawPayload[0], 0x1f);

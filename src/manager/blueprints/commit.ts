@@ -1,9 +1,10 @@
-// The last steps of an upload: claim the id, place the prepared files in the file server and write the
-// row (`uploaded`, or the failed state with its error), all under the id lock so that two uploads of one
-// id in one tenant never interleave.
-import { mkdir, rename, rm } from 'node:fs/promises';
+// The last steps of an upload: claim the id, write the row (`uploaded` with its files stored in the
+// database, or the failed state with its error), all under the id lock so that two uploads of one id in
+// one tenant never interleave.
 import { join } from 'node:path';
 import { type CloudifyError, conflict } from '../../common/errors.js';
+import { blueprintFilesCache } from '../../store/files/cache.js';
+import { writeBlueprintFiles } from '../../store/files/pack.js';
 import type { Db } from '../../store/port.js';
 import {
   type BlueprintState,
@@ -19,7 +20,7 @@ import {
 } from '../../store/repositories/blueprints.js';
 import type { ManagerContext } from '../context.js';
 import { extensionOf } from './archive.js';
-import { archiveDir, extractedDir, type Prepared, type UploadFailure, type UploadJob } from './upload.js';
+import type { Prepared, UploadFailure, UploadJob } from './upload.js';
 
 /** The 409 of an id held by a live blueprint of this tenant, or by a global one. */
 export function idTaken(job: UploadJob): CloudifyError {
@@ -74,23 +75,11 @@ export function insertPending(db: Db, job: UploadJob, state: BlueprintState): Pr
   });
 }
 
-/** Moves `from` to `to` (a directory), replacing a stale directory that no row owns. */
-async function place(from: string, to: string): Promise<void> {
-  await mkdir(join(to, '..'), { recursive: true });
-  try {
-    await rename(from, to);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-    await rm(to, { recursive: true, force: true });
-    await rename(from, to);
-  }
-}
-
 /**
- * The last step: under the id lock, place the files and write the `uploaded` row (insert, or update
- * row `storageId` of an async upload). If anything fails the placed files are removed again.
- * Returns false when the async row disappeared meanwhile (deleted with force).
+ * The last step: under the id lock, in one transaction, write the `uploaded` row (insert, or update row
+ * `storageId` of an async upload) and store the blueprint's files with it (the archive and the
+ * extracted folder, so that every manager serves them). Once committed, the prepared files become this
+ * manager's local copy. Returns false when the async row disappeared meanwhile (deleted with force).
  */
 export async function commit(
   ctx: ManagerContext,
@@ -98,34 +87,32 @@ export async function commit(
   prep: Prepared,
   storageId?: number,
 ): Promise<boolean> {
-  const adir = archiveDir(ctx, job.tenant.name, job.id);
-  const xdir = extractedDir(ctx, job.tenant.name, job.id);
-  const placed: string[] = [];
-  try {
-    return await ctx.db.transaction(async (tx) => {
-      await lockBlueprintId(tx, job.tenant.id, job.id);
-      if (storageId === undefined) await claimId(tx, job);
-      else if (!(await lockBlueprintRow(tx, storageId))) return false;
-      // No live row owns these paths now (the id lock is held), so whatever is there is stale.
-      await place(prep.archiveDir, adir);
-      placed.push(adir);
-      await place(prep.root, xdir);
-      placed.push(xdir);
-      if (storageId === undefined) {
-        storageId = await insertRow(tx, job, 'uploaded', { main_file_name: prep.mainFile });
-      }
-      await markUploaded(tx, storageId, {
-        plan: prep.plan,
-        description: typeof prep.plan?.description === 'string' ? prep.plan.description : null,
-        mainFile: prep.mainFile,
-        archivePath: `uploaded-blueprints/${job.tenant.name}/${job.id}/${job.id}.${extensionOf(prep.kind)}`,
-      });
-      return true;
+  const archiveName = `${job.id}.${extensionOf(prep.kind)}`;
+  const key = await ctx.db.transaction(async (tx) => {
+    await lockBlueprintId(tx, job.tenant.id, job.id);
+    let sid = storageId;
+    if (sid === undefined) await claimId(tx, job);
+    else if (!(await lockBlueprintRow(tx, sid))) return undefined;
+    sid ??= await insertRow(tx, job, 'uploaded', { main_file_name: prep.mainFile });
+    const sha256 = await writeBlueprintFiles(tx, sid, {
+      archive: join(prep.archiveDir, archiveName),
+      archiveName,
+      folder: prep.root,
     });
-  } catch (e) {
-    for (const p of placed) await rm(p, { recursive: true, force: true }).catch(() => {});
-    throw e;
-  }
+    await markUploaded(tx, sid, {
+      plan: prep.plan,
+      description: typeof prep.plan?.description === 'string' ? prep.plan.description : null,
+      mainFile: prep.mainFile,
+      archivePath: `uploaded-blueprints/${job.tenant.name}/${job.id}/${archiveName}`,
+      filesSha256: sha256,
+    });
+    return { storageId: sid, sha256 };
+  });
+  if (!key) return false;
+  await blueprintFilesCache(ctx.db, ctx.resourcesDir)
+    .adopt(key, { folder: prep.root, archiveDir: prep.archiveDir })
+    .catch(() => {});
+  return true;
 }
 
 /** Records a failure: updates the async row, or (sync) writes a failed row if the id is still free. */

@@ -1,7 +1,7 @@
 // The blueprint upload pipeline (rest-api.md §1.3): bytes in a temp dir → extracting → parsing →
 // uploaded, or a failed_* state with the error. This file prepares everything inside the job's scratch
-// dir; commit.ts then moves the files into the file server and marks the row `uploaded`, only once
-// every step succeeded, so a failure leaves no files behind.
+// dir; commit.ts then stores the files in the database with the row marked `uploaded`, only once every
+// step succeeded, so a failure leaves no files behind.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -65,6 +65,10 @@ export async function newWorkDir(resourcesDir: string): Promise<string> {
   return dir;
 }
 
+/**
+ * Where a manager kept a blueprint's archive and extracted folder on its own disk before the files were
+ * stored in the database (migration 0003): read for blueprints not imported yet (files.ts).
+ */
 export const archiveDir = (ctx: ManagerContext, tenant: string, id: string) =>
   join(ctx.resourcesDir, 'uploaded-blueprints', tenant, id);
 export const extractedDir = (ctx: ManagerContext, tenant: string, id: string) =>

@@ -3,7 +3,6 @@
 // download, internal PATCH, set-visibility and delete. The pipeline lives in ../blueprints/.
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Type } from 'typebox';
 import { badParameters, conflict, forbidden, illegalAction, notFound } from '../../common/errors.js';
 import {
@@ -18,6 +17,7 @@ import {
 } from '../../store/repositories/blueprints.js';
 import { listResources, parseInclude } from '../../store/repositories/list.js';
 import { hasPermission } from '../auth/permissions.js';
+import { archiveFile, filesCache } from '../blueprints/files.js';
 import { UploadRunner } from '../blueprints/runner.js';
 import { archiveDir, extractedDir, sweepWorkDirs } from '../blueprints/upload.js';
 import { type Api, type ManagerContext, scopeOf, tenantOf } from '../context.js';
@@ -108,14 +108,16 @@ function registerDownload(app: Api, ctx: ManagerContext): void {
       if (!meta.archivePath || meta.state !== 'uploaded') {
         throw notFound(`The archive of blueprint \`${id}\` is not available (state ${meta.state})`);
       }
-      const path = join(ctx.resourcesDir, ...meta.archivePath.split('/'));
       const name = meta.archivePath.split('/').pop() ?? `${id}.tar.gz`;
+      const gone = notFound(`The archive of blueprint \`${id}\` is missing from the file server`);
+      const path = await archiveFile(ctx, meta);
+      if (!path) throw gone;
       const stream = createReadStream(path);
       await new Promise<void>((resolve, reject) => {
         stream.once('open', () => resolve());
         stream.once('error', reject);
       }).catch(() => {
-        throw notFound(`The archive of blueprint \`${id}\` is missing from the file server`);
+        throw gone;
       });
       return reply
         .header('content-type', 'application/octet-stream')
@@ -250,6 +252,9 @@ function registerDelete(app: Api, ctx: ManagerContext): void {
       const { id } = req.params;
       const { meta } = await getBlueprint(ctx.db, scopeOf(req), id);
       await deleteBlueprint(ctx.db, meta, id);
+      // The stored files went with the row; this manager's copies go now, other managers' at their
+      // next sweep (they never serve them: the row that named them is gone).
+      await filesCache(ctx).evict(meta.storageId);
       await rm(archiveDir(ctx, meta.tenantName, id), { recursive: true, force: true });
       await rm(extractedDir(ctx, meta.tenantName, id), { recursive: true, force: true });
       return reply.code(204).send(null);

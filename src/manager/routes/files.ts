@@ -1,17 +1,21 @@
-// The file server: GET /resources/<path> from the resources directory, as Cloudify's nginx serves it
-// behind /file-server-auth. Tenant paths (blueprints/<tenant>/…, uploaded-blueprints/<tenant>/…,
-// deployments/<tenant>/…) are served only to callers of that tenant; the upload scratch area never.
+// The file server: GET /resources/<path>, as Cloudify's nginx serves it behind /file-server-auth.
+// Blueprint files (blueprints/<tenant>/<id>/…, uploaded-blueprints/<tenant>/<id>/…) come from the
+// database through this manager's local copy, so every manager serves the same ones; other paths come
+// from the resources directory. Tenant paths (those two, deployments/<tenant>/…, tenant-resources/…)
+// are served only to callers of that tenant; the scratch and cache areas (dot names) never.
 import { createReadStream } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { Type } from 'typebox';
 import { type Api, isAdmin, type ManagerContext } from '../context.js';
 import { forbidden, notFound } from '../../common/errors.js';
+import { BLUEPRINT_AREAS, blueprintTarget, startBlueprintFiles } from '../blueprints/files.js';
 import { errorResponses } from '../schemas/common.js';
 
 const TENANT_DIRS = new Set(['blueprints', 'uploaded-blueprints', 'deployments', 'tenant-resources']);
 
 export async function registerFileRoutes(app: Api, ctx: ManagerContext): Promise<void> {
+  app.log.info(await startBlueprintFiles(ctx));
   app.get(
     '/resources/*',
     {
@@ -37,10 +41,15 @@ export async function registerFileRoutes(app: Api, ctx: ManagerContext): Promise
           throw forbidden(`Authorization failed: no access to the files of tenant ${tenant ?? ''}`);
         }
       }
-      const root = await realpath(ctx.resourcesDir).catch(() => undefined);
+      const target = BLUEPRINT_AREAS.has(parts[0])
+        ? await blueprintTarget(ctx, parts)
+        : { root: ctx.resourcesDir, rest: parts };
+      if (!target) throw missing;
+      if ('list' in target) return reply.send(target.list);
+      const root = await realpath(target.root).catch(() => undefined);
       if (!root) throw missing;
-      const full = await realpath(join(root, ...parts)).catch(() => undefined);
-      // A symlink inside an uploaded blueprint must not reach outside the resources directory.
+      const full = await realpath(join(root, ...target.rest)).catch(() => undefined);
+      // A symlink inside an uploaded blueprint must not reach outside the blueprint.
       if (!full || (full !== root && !full.startsWith(root + sep))) throw missing;
       const st = await stat(full);
       if (st.isDirectory()) {

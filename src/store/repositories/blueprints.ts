@@ -71,6 +71,8 @@ export interface BlueprintMeta {
   tenantName: string;
   /** The stored archive, relative to the file server root, once uploaded. */
   archivePath: string | null;
+  /** The hash of the stored files (blueprint-files.ts); null before upload, or for files kept on disk only. */
+  filesSha256: string | null;
   state: string;
   visibility: Visibility;
 }
@@ -88,13 +90,15 @@ export async function getBlueprint(
 ): Promise<{ row: Record<string, unknown>; meta: BlueprintMeta }> {
   const row = await getVisible<Record<string, unknown>>(db, BLUEPRINTS, scope, id, {
     select: `${selectList(BLUEPRINTS, include)}, t._storage_id AS "__sid", t._tenant_id AS "__tid",
-       tn.name AS "__tenant", t.archive_path AS "__archive", t.state AS "__state", t.visibility AS "__vis"`,
+       tn.name AS "__tenant", t.archive_path AS "__archive",
+       t.files_sha256 AS "__sha", t.state AS "__state", t.visibility AS "__vis"`,
   });
   const meta: BlueprintMeta = {
     storageId: row.__sid as number,
     tenantId: row.__tid as number,
     tenantName: row.__tenant as string,
     archivePath: row.__archive as string | null,
+    filesSha256: row.__sha as string | null,
     state: row.__state as string,
     visibility: row.__vis as Visibility,
   };
@@ -197,7 +201,10 @@ export async function lockBlueprintRow(tx: Db, storageId: number): Promise<boole
   return own.length > 0;
 }
 
-/** The upload succeeded: the row says `uploaded`, with the plan and where the archive is stored. */
+/**
+ * The upload succeeded: the row says `uploaded`, with the plan, the archive's file-server path and the
+ * hash of its files (stored in the same transaction, blueprint-files.ts).
+ */
 export async function markUploaded(
   tx: Db,
   storageId: number,
@@ -206,13 +213,21 @@ export async function markUploaded(
     description: string | null;
     mainFile: string;
     archivePath: string;
+    filesSha256: string;
   },
 ): Promise<void> {
   await tx.query(
     `UPDATE blueprints SET state = 'uploaded', plan = $2::text::jsonb, description = $3, main_file_name = $4,
-       archive_path = $5, error = NULL, error_traceback = NULL, updated_at = now()
+       archive_path = $5, files_sha256 = $6, error = NULL, error_traceback = NULL, updated_at = now()
      WHERE _storage_id = $1`,
-    [storageId, u.plan === null ? null : JSON.stringify(u.plan), u.description, u.mainFile, u.archivePath],
+    [
+      storageId,
+      u.plan === null ? null : JSON.stringify(u.plan),
+      u.description,
+      u.mainFile,
+      u.archivePath,
+      u.filesSha256,
+    ],
   );
 }
 
@@ -301,7 +316,7 @@ export async function setBlueprintVisibility(
 
 /**
  * Deletes the blueprint under its id lock, or 400 dependent_exists naming the deployments that use it.
- * The caller removes its files afterwards.
+ * Its stored files go with the row (foreign keys); the caller removes its local copies afterwards.
  */
 export async function deleteBlueprint(db: Db, meta: BlueprintMeta, id: string): Promise<void> {
   await db.transaction(async (tx) => {
