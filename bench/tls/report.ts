@@ -7,6 +7,7 @@ import type { WrkResult } from './wrk.js';
 
 export interface Row extends WrkResult {
   config: string;
+  round: number;
   measure: 'status' | 'list' | 'handshake';
   /** CPU ms of the server processes (nginx and the manager) per answered request. */
   cpuPerReq: number;
@@ -38,36 +39,61 @@ function commit(root: string): string {
   }
 }
 
-export function section(
-  rows: Row[],
-  o: { root: string; seconds: number; connections: number; loads: number[]; nginx: string },
-): string {
-  const floorOf = (m: Row['measure']) =>
-    rows.find(
-      (r) => r.config.startsWith('floor') && r.measure === (m === 'handshake' ? 'handshake' : 'status'),
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+
+interface Options {
+  root: string;
+  seconds: number;
+  rounds: number;
+  connections: number;
+  loads: number[];
+  nginx: string;
+}
+
+/** One line per configuration and measure: medians over the rounds; "of floor" per round, then the median. */
+function lines(samples: Row[]): string[] {
+  const floorKind = (m: Row['measure']) => (m === 'handshake' ? 'handshake' : 'status');
+  const floorOf = (s: Row) =>
+    samples.find(
+      (f) => f.config.startsWith('floor') && f.measure === floorKind(s.measure) && f.round === s.round,
     );
+  const keys = [...new Set(samples.map((s) => `${s.config}\u0000${s.measure}`))];
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const line = (r: Row) => {
-    const f = floorOf(r.measure);
-    const share = f && !r.config.startsWith('floor') ? `${((100 * r.rps) / f.rps).toFixed(1)}%` : '100%';
-    return `| ${r.config} | ${LABEL[r.measure]} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${share} | ${r.cpuPerReq.toFixed(2)} ms | ${r.rss.toFixed(0)} MB | ${r.errors} | ${r.load.toFixed(2)} |`;
-  };
+  return keys.map((k) => {
+    const [config, measure] = k.split('\u0000') as [string, Row['measure']];
+    const rs = samples.filter((s) => s.config === config && s.measure === measure);
+    const rps = rs.map((r) => r.rps);
+    const share = config.startsWith('floor')
+      ? '100%'
+      : `${median(rs.map((r) => (100 * r.rps) / (floorOf(r)?.rps ?? Number.NaN))).toFixed(1)}%`;
+    const spread = `${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}`;
+    const errors = rs.reduce((a, r) => a + r.errors, 0);
+    const loads = rs.map((r) => r.load);
+    return `| ${config} | ${LABEL[measure]} | ${median(rps).toFixed(0)} (${spread}) | ${ms(median(rs.map((r) => r.p50)))} | ${ms(median(rs.map((r) => r.p99)))} | ${share} | ${median(rs.map((r) => r.cpuPerReq)).toFixed(2)} ms | ${Math.max(...rs.map((r) => r.rss)).toFixed(0)} MB | ${errors} | ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} |`;
+  });
+}
+
+export function section(samples: Row[], o: Options): string {
   return [
     '## TLS front',
     '',
     `\`npm run bench:tls\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit(o.root)}. Machine: ${machine()}, ${o.nginx}.`,
-    'The servers, PostgreSQL 15, RabbitMQ and the load generator (wrk, one thread) share the two cores.',
-    `1-minute load average: ${o.loads.map((l) => l.toFixed(2)).join(' → ')} (before the run, after each configuration); the last column is at the end of each measurement.`,
-    `Keep-alive: wrk, ${o.connections} connections. New connections: 16 loops in node that each connect, do a full TLS handshake (never a resumed session),`,
+    'The servers, PostgreSQL 15, RabbitMQ and the load generators share the two cores (and so does other work on the machine).',
+    `Every configuration runs at once; they are measured in turn, ${o.rounds} rounds of ${o.seconds} s each (after a 1 s warm-up), and each figure is the median of its rounds.`,
+    `1-minute load average: ${o.loads.map((l) => l.toFixed(2)).join(' → ')} (before the run, after each round); the last column is its range at the end of the measurements.`,
+    `Keep-alive: wrk (one thread), ${o.connections} connections. New connections: 16 loops in node that each connect, do a full TLS handshake (never a resumed session),`,
     'send one request with `Connection: close` and read the answer; their latency includes the handshake.',
-    `${o.seconds} s per measurement after a 2 s warm-up, authenticated with an API token; certificates RSA 4096 as the installer makes them;`,
-    '"of floor" is req/s as a share of a bare node:https server answering a constant, measured in the same run',
+    'Authenticated with an API token; certificates RSA 4096 as the installer makes them.',
+    '"of floor": req/s as a share of a bare node:https server answering a constant, in the same round',
     '(keep-alive rows against its keep-alive figure, new-connection rows against its new-connection figure);',
-    '"CPU/req" is the CPU time of the server processes (nginx and every manager process) per answered request.',
+    '"CPU/req": CPU time of the server processes (nginx and every manager process) per answered request.',
     '',
-    '| configuration | measure | req/s | p50 | p99 | of floor | CPU/req | RSS | errors | load |',
+    '| configuration | measure | req/s (min–max) | p50 | p99 | of floor | CPU/req | RSS | errors | load |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map(line),
+    ...lines(samples),
   ].join('\n');
 }
 

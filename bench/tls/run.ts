@@ -1,5 +1,7 @@
 // TLS front benchmark (cfy_manager.md §6.5; the decision between nginx and Node's own TLS). One run
-// measures, on this machine and with its load average:
+// starts every configuration at once, then measures them in turn for several rounds (so a change
+// in the load of this shared machine hits them alike) and reports each figure's median over the
+// rounds, with the load average:
 //   floor      a bare node:https server answering a constant (every figure is a ratio to it)
 //   plain      the manager without TLS (reference: what TLS costs)
 //   node ×N    `cfy_manager serve` with its TLS front, N REST worker processes
@@ -22,11 +24,12 @@ import { cpuMs, fetchText, rssMb, start, stop, tree, waitReady } from './procs.j
 import { type Row, section, writeSection } from './report.js';
 import { ensureWrk, listScript, runWrk } from './wrk.js';
 
-const SECONDS = Number(process.env.BENCH_TLS_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_TLS_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_TLS_ROUNDS ?? 5);
 const CONNECTIONS = 50;
 /** Concurrent new-connection loops: enough to keep both cores busy with handshakes. */
 const HANDSHAKE_CONNECTIONS = 16;
-const WARMUP_S = 2;
+const WARMUP_S = 1;
 /** REST worker processes tried, for both fronts. */
 const WORKERS = (process.env.BENCH_TLS_WORKERS ?? '1,2').split(',').map(Number);
 const DEPLOYMENTS = 1000;
@@ -35,52 +38,55 @@ const ROOT = join(import.meta.dirname, '../..');
 const HOST = '127.0.0.1';
 const log = (msg: string) => process.stderr.write(`[bench:tls] ${msg}\n`);
 
-type Measure = Row['measure'];
+interface Target {
+  config: string;
+  base: string;
+  pids: () => number[];
+  measures: Row['measure'][];
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'stratus-tls-bench-'));
-const rows: Row[] = [];
+const samples: Row[] = [];
 let headers: Record<string, string> = {};
 let pg: TestPostgres | undefined;
 let broker: TestBroker | undefined;
 const running: ReturnType<typeof start>[] = [];
 
-async function measure(config: string, base: string, pids: () => number[], which: Measure[]): Promise<void> {
-  const script = listScript(dir, DEPLOYMENTS);
-  const url = new URL(base);
-  for (const m of which) {
-    const run = (seconds: number) =>
-      m === 'handshake'
-        ? runHandshakes(
-            { host: url.hostname, port: Number(url.port), path: '/api/v3.1/status', headers },
-            seconds,
-            HANDSHAKE_CONNECTIONS,
-          )
-        : runWrk({
-            url: `${base}/api/v3.1/status`,
-            connections: CONNECTIONS,
-            headers,
-            seconds,
-            script: m === 'list' ? script : undefined,
-          });
-    await run(WARMUP_S);
-    const procs = pids();
-    const cpu0 = cpuMs(procs);
-    const r = await run(SECONDS);
-    const cpu = cpuMs(procs) - cpu0;
-    const row = {
-      config,
-      measure: m,
-      ...r,
-      cpuPerReq: cpu / Math.max(1, r.requests),
-      rss: rssMb(procs),
-      load: loadavg()[0],
-    };
-    rows.push(row);
-    log(
-      `${config} ${m}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors, load ${row.load.toFixed(2)}`,
-    );
-    if (r.errors > 0) log(r.raw);
-  }
+async function measure(t: Target, m: Row['measure'], round: number, script: string): Promise<void> {
+  const url = new URL(t.base);
+  const run = (seconds: number) =>
+    m === 'handshake'
+      ? runHandshakes(
+          { host: url.hostname, port: Number(url.port), path: '/api/v3.1/status', headers },
+          seconds,
+          HANDSHAKE_CONNECTIONS,
+        )
+      : runWrk({
+          url: `${t.base}/api/v3.1/status`,
+          connections: CONNECTIONS,
+          headers,
+          seconds,
+          script: m === 'list' ? script : undefined,
+        });
+  await run(WARMUP_S);
+  const procs = t.pids();
+  const cpu0 = cpuMs(procs);
+  const r = await run(SECONDS);
+  const cpu = cpuMs(procs) - cpu0;
+  const load = loadavg()[0];
+  samples.push({
+    config: t.config,
+    measure: m,
+    round,
+    ...r,
+    cpuPerReq: cpu / Math.max(1, r.requests),
+    rss: rssMb(procs),
+    load,
+  });
+  log(
+    `round ${round} ${t.config} ${m}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors, load ${load.toFixed(2)}`,
+  );
+  if (r.errors > 0) log(r.raw);
 }
 
 async function certs() {
@@ -152,20 +158,25 @@ async function runManager(name: string, workers: number, extra: string[], probe:
   return child;
 }
 
-async function floor(files: { cert: string; key: string }, ca: Buffer): Promise<void> {
+type Files = { ca: string; cert: string; key: string };
+
+async function floor(files: Files, ca: Buffer): Promise<Target> {
   const port = await freePort();
   const env = { CERT: files.cert, KEY: files.key, PORT: String(port) };
   const bare = start(process.execPath, ['--input-type=module', '-e', BARE], join(dir, 'bare.log'), env);
   running.push(bare);
   await waitReady(`https://localhost:${port}/`, bare, 'the bare https server', ca);
-  await measure('floor: bare node:https', `https://${HOST}:${port}`, () => tree(bare.pid!), [
-    'status',
-    'handshake',
-  ]);
-  await stop(bare);
+  const pids = () => tree(bare.pid!);
+  return {
+    config: 'floor: bare node:https',
+    base: `https://${HOST}:${port}`,
+    pids,
+    measures: ['status', 'handshake'],
+  };
 }
 
-async function plainAndToken(): Promise<void> {
+/** The plain manager starts first: it migrates the database, gives the token, and is seeded behind. */
+async function plainAndToken(): Promise<Target> {
   const port = await freePort();
   const m = await runManager('plain', 1, ['--port', String(port)], `http://${HOST}:${port}/api/v3.1/ok`);
   const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
@@ -176,25 +187,22 @@ async function plainAndToken(): Promise<void> {
   });
   if (tok.status !== 200) throw new Error(`POST /tokens answered ${tok.status}: ${tok.body}`);
   headers = { 'authentication-token': JSON.parse(tok.body).value, tenant: 'default_tenant' };
-  await seed(pg!.url); // the manager has created the schema by now
+  await seed(pg!.url);
   const page = await fetchText(`http://${HOST}:${port}/api/v3.1/deployments?_size=100`, { headers });
   if (JSON.parse(page.body).items?.length !== 100) throw new Error(`list: ${page.body.slice(0, 300)}`);
-  await measure('plain HTTP manager ×1 (no TLS)', `http://${HOST}:${port}`, () => tree(m.pid!), [
-    'status',
-    'list',
-  ]);
-  await stop(m);
+  const pids = () => tree(m.pid!);
+  return {
+    config: 'plain HTTP manager ×1 (no TLS)',
+    base: `http://${HOST}:${port}`,
+    pids,
+    measures: ['status', 'list'],
+  };
 }
 
-async function nodeFront(workers: number, files: { ca: string; cert: string; key: string }, ca: Buffer) {
+async function nodeFront(workers: number, files: Files, ca: Buffer): Promise<Target> {
   const [https, internal, http] = [await freePort(), await freePort(), await freePort()];
-  const tls = [
-    '--internal-cert',
-    files.cert,
-    '--internal-key',
-    files.key,
-    '--ca-cert',
-    files.ca,
+  const tls = ['--internal-cert', files.cert, '--internal-key', files.key, '--ca-cert', files.ca];
+  const ports = [
     '--https-port',
     String(https),
     '--internal-port',
@@ -202,16 +210,23 @@ async function nodeFront(workers: number, files: { ca: string; cert: string; key
     '--http-port',
     String(http),
   ];
-  const m = await runManager(`node-${workers}`, workers, tls, `https://localhost:${https}/api/v3.1/ok`, ca);
-  await measure(`node TLS front ×${workers}`, `https://${HOST}:${https}`, () => tree(m.pid!), [
-    'status',
-    'list',
-    'handshake',
-  ]);
-  await stop(m);
+  const m = await runManager(
+    `node-${workers}`,
+    workers,
+    [...tls, ...ports],
+    `https://localhost:${https}/api/v3.1/ok`,
+    ca,
+  );
+  const pids = () => tree(m.pid!);
+  return {
+    config: `node TLS front ×${workers}`,
+    base: `https://${HOST}:${https}`,
+    pids,
+    measures: ['status', 'list', 'handshake'],
+  };
 }
 
-async function nginxFront(workers: number, files: { cert: string; key: string }, ca: Buffer) {
+async function nginxFront(workers: number, files: Files, ca: Buffer): Promise<Target> {
   const [port, https] = [await freePort(), await freePort()];
   const m = await runManager(
     `nginx-up-${workers}`,
@@ -225,13 +240,12 @@ async function nginxFront(workers: number, files: { cert: string; key: string },
   running.push(ng);
   await waitReady(`https://localhost:${https}/api/v3.1/ok`, ng, 'nginx', ca);
   const pids = () => [...tree(ng.pid!), ...tree(m.pid!)];
-  await measure(`nginx → manager ×${workers}`, `https://${HOST}:${https}`, pids, [
-    'status',
-    'list',
-    'handshake',
-  ]);
-  await stop(ng);
-  await stop(m);
+  return {
+    config: `nginx → manager ×${workers}`,
+    base: `https://${HOST}:${https}`,
+    pids,
+    measures: ['status', 'list', 'handshake'],
+  };
 }
 
 const loads = [loadavg()[0]];
@@ -243,19 +257,24 @@ try {
   const ca = readFileSync(files.ca);
   pg = await startPostgres();
   broker = await startBroker();
-  await floor(files, ca);
-  loads.push(loadavg()[0]);
-  await plainAndToken();
-  loads.push(loadavg()[0]);
-  // Each Node configuration right before its nginx twin, so the two see the same machine.
+  const targets = [await floor(files, ca), await plainAndToken()];
   for (const workers of WORKERS) {
-    await nodeFront(workers, files, ca);
-    loads.push(loadavg()[0]);
-    await nginxFront(workers, files, ca);
+    targets.push(await nodeFront(workers, files, ca), await nginxFront(workers, files, ca));
+  }
+  const script = listScript(dir, DEPLOYMENTS);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const t of targets) for (const m of t.measures) await measure(t, m, round, script);
     loads.push(loadavg()[0]);
   }
   const nginx = execFileSync('sh', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' }).trim();
-  const text = section(rows, { root: ROOT, seconds: SECONDS, connections: CONNECTIONS, loads, nginx });
+  const text = section(samples, {
+    root: ROOT,
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    loads,
+    nginx,
+  });
   console.log(text);
   log(`written to ${writeSection(ROOT, text)}`);
 } finally {

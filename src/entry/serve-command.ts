@@ -12,10 +12,11 @@ import { restWorkerCount } from './serve-cluster.js';
 type Flags = Record<string, string | undefined>;
 
 /**
- * REST worker processes by default: one per CPU plus one, at most 12 (the formula of §6.1 with
- * cpu_ratio 1.0; Cloudify's 2.0 is for gunicorn's blocking workers, see docs/decisions.md).
+ * REST worker processes by default: the formula of §6.1 with cpu_ratio 0.5, at most 12, so 2 on two
+ * cores. Cloudify's 2.0 is for gunicorn's blocking workers; one Node process already keeps a core
+ * busy, and the manager node also runs the mgmtworker (docs/decisions.md, bench/tls).
  */
-export const WORKER_DEFAULTS = { cpuRatio: 1.0, maxWorkerCount: 12 };
+export const WORKER_DEFAULTS = { cpuRatio: 0.5, maxWorkerCount: 12 };
 
 function workers(o: Flags): number {
   const n = intOption('--workers', o.workers, 0, 64);
@@ -38,13 +39,12 @@ function front(o: Flags): ServeOptions['front'] {
     caCert: o.caCert,
   });
   if (!certs) return undefined;
-  return {
-    certs,
-    httpsPort: intOption('--https-port', o.httpsPort, 1, 65535),
-    internalPort: intOption('--internal-port', o.internalPort, 1, 65535),
-    httpPort: intOption('--http-port', o.httpPort, 1, 65535),
-    publicName: o.publicName,
-  };
+  const httpsPort = intOption('--https-port', o.httpsPort, 1, 65535);
+  const internalPort = intOption('--internal-port', o.internalPort, 1, 65535);
+  const httpPort = intOption('--http-port', o.httpPort, 1, 65535);
+  if (httpPort === httpsPort || httpPort === internalPort)
+    throw new Error(`--http-port ${httpPort} is also a TLS port: give the plain port its own number`);
+  return { certs, httpsPort, internalPort, httpPort, publicName: o.publicName };
 }
 
 function registerTlsOptions(cmd: Command): Command {
@@ -77,7 +77,7 @@ function registerTlsOptions(cmd: Command): Command {
     )
     .option(
       '--workers <n>',
-      'REST worker processes, 0 = CPUs + 1 (only with --db and --amqp) (env STRATUS_WORKERS)',
+      'REST worker processes, 0 = int(CPUs × 0.5) + 1 (more than 1 only with --db and --amqp) (env STRATUS_WORKERS)',
       env('WORKERS') ?? '0',
     );
 }

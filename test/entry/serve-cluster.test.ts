@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { brokerUnavailable, startBroker, type TestBroker } from '../bus/rabbit-broker.js';
+import { restWorkerCount } from '../../src/entry/serve-cluster.js';
+import { WORKER_DEFAULTS } from '../../src/entry/serve-command.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import {
   CFY_MANAGER,
@@ -146,5 +148,21 @@ describe('serve --workers: settings that cannot work fail in one line', () => {
       'amqp://127.0.0.1:1',
     ]);
     assert.match(line, /^cfy_manager: error: .*ECONNREFUSED/);
+  });
+});
+
+describe('the REST worker count (cfy_manager.md §6.1)', () => {
+  test("Cloudify's formula: min(worker_count or int(nproc * cpu_ratio) + 1, max_worker_count)", () => {
+    const cloudify = { workerCount: 0, cpuRatio: 2.0, maxWorkerCount: 12 };
+    assert.equal(restWorkerCount({ ...cloudify, nproc: 2 }), 5);
+    assert.equal(restWorkerCount({ ...cloudify, nproc: 8 }), 12);
+    assert.equal(restWorkerCount({ ...cloudify, workerCount: 3, nproc: 8 }), 3);
+    assert.equal(restWorkerCount({ ...cloudify, workerCount: 20, nproc: 8 }), 12);
+  });
+
+  test("Stratus's default ratio: 2 processes on 2 cores, 5 on 8", () => {
+    assert.equal(restWorkerCount({ workerCount: 0, nproc: 1, ...WORKER_DEFAULTS }), 1);
+    assert.equal(restWorkerCount({ workerCount: 0, nproc: 2, ...WORKER_DEFAULTS }), 2);
+    assert.equal(restWorkerCount({ workerCount: 0, nproc: 8, ...WORKER_DEFAULTS }), 5);
   });
 });

@@ -264,4 +264,17 @@ describe('serve with bad certificates: one line, exit 1', () => {
       /--internal-cert .* is not signed by --ca-cert /,
     );
   });
+
+  test('the plain port on a TLS port', () => {
+    assert.equal(
+      run([
+        ...withInternal(certs.internalCert, certs.internalKey),
+        '--https-port',
+        '8443',
+        '--http-port',
+        '8443',
+      ]),
+      'cfy_manager: error: --http-port 8443 is also a TLS port: give the plain port its own number',
+    );
+  });
 });
