@@ -12,11 +12,11 @@ import { restWorkerCount } from './serve-cluster.js';
 type Flags = Record<string, string | undefined>;
 
 /**
- * REST worker processes by default: the formula of §6.1 with cpu_ratio 0.5, at most 12, so 2 on two
- * cores. Cloudify's 2.0 is for gunicorn's blocking workers; one Node process already keeps a core
- * busy, and the manager node also runs the mgmtworker (docs/decisions.md, bench/tls).
+ * REST worker processes by default: the formula of §6.1 with cpu_ratio 0.25, at most 12: one process
+ * on two cores, two on four. Cloudify's 2.0 is for gunicorn's blocking workers; one Node process
+ * serves many requests at once, and on two cores a second one bought nothing (bench/tls).
  */
-export const WORKER_DEFAULTS = { cpuRatio: 0.5, maxWorkerCount: 12 };
+export const WORKER_DEFAULTS = { cpuRatio: 0.25, maxWorkerCount: 12 };
 
 function workers(o: Flags): number {
   const n = intOption('--workers', o.workers, 0, 64);
@@ -77,7 +77,7 @@ function registerTlsOptions(cmd: Command): Command {
     )
     .option(
       '--workers <n>',
-      'REST worker processes, 0 = int(CPUs × 0.5) + 1 (more than 1 only with --db and --amqp) (env STRATUS_WORKERS)',
+      'REST worker processes, 0 = int(CPUs × 0.25) + 1 (more than 1 only with --db and --amqp) (env STRATUS_WORKERS)',
       env('WORKERS') ?? '0',
     );
 }

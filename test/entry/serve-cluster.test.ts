@@ -160,9 +160,9 @@ describe('the REST worker count (cfy_manager.md §6.1)', () => {
     assert.equal(restWorkerCount({ ...cloudify, workerCount: 20, nproc: 8 }), 12);
   });
 
-  test("Stratus's default ratio: 2 processes on 2 cores, 5 on 8", () => {
-    assert.equal(restWorkerCount({ workerCount: 0, nproc: 1, ...WORKER_DEFAULTS }), 1);
-    assert.equal(restWorkerCount({ workerCount: 0, nproc: 2, ...WORKER_DEFAULTS }), 2);
-    assert.equal(restWorkerCount({ workerCount: 0, nproc: 8, ...WORKER_DEFAULTS }), 5);
+  test("Stratus's default ratio: 1 process on 2 cores, 2 on 4, 3 on 8", () => {
+    assert.equal(restWorkerCount({ workerCount: 0, nproc: 2, ...WORKER_DEFAULTS }), 1);
+    assert.equal(restWorkerCount({ workerCount: 0, nproc: 4, ...WORKER_DEFAULTS }), 2);
+    assert.equal(restWorkerCount({ workerCount: 0, nproc: 8, ...WORKER_DEFAULTS }), 3);
   });
 });

@@ -10,6 +10,7 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { externalSni } from '../../src/entry/front.js';
 import {
   type CertFiles,
   CFY_MANAGER,
@@ -276,5 +277,25 @@ describe('serve with bad certificates: one line, exit 1', () => {
       ]),
       'cfy_manager: error: --http-port 8443 is also a TLS port: give the plain port its own number',
     );
+  });
+});
+
+describe('which certificate the external port serves to the public name', () => {
+  const pair = { cert: Buffer.from(''), key: Buffer.from('') };
+  test('a hostname is selected by SNI, case-insensitively', () => {
+    assert.deepEqual(
+      externalSni({ certs: { internal: pair, external: pair }, publicName: 'Manager.Example.COM' }),
+      {
+        name: 'manager.example.com',
+      },
+    );
+  });
+  test('an IP address cannot be: the internal certificate serves it, and a note says so', () => {
+    const r = externalSni({ certs: { internal: pair, external: pair }, publicName: '192.0.2.10' });
+    assert.equal(r.name, undefined);
+    assert.match(r.note ?? '', /192\.0\.2\.10 is an IP address, which SNI cannot select/);
+  });
+  test('without an external certificate there is nothing to select', () => {
+    assert.deepEqual(externalSni({ certs: { internal: pair }, publicName: 'm.example.com' }), {});
   });
 });
