@@ -23,6 +23,7 @@ import {
 } from './tls-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'stratus-serve-cluster-'));
+after(() => rmSync(work, { recursive: true, force: true }));
 const auth = {
   authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`,
   tenant: 'default_tenant',
@@ -73,7 +74,6 @@ describe('serve --workers 2 behind the TLS front', { skip }, () => {
     await m?.stop();
     await broker?.stop();
     await pg?.stop();
-    rmSync(work, { recursive: true, force: true });
   });
 
   test('two worker processes answer on the shared ports; the finish message is printed once', async () => {

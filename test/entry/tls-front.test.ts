@@ -26,6 +26,7 @@ import {
 } from './tls-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'stratus-tls-front-'));
+after(() => rmSync(work, { recursive: true, force: true }));
 const auth = {
   authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`,
   tenant: 'default_tenant',
@@ -77,7 +78,6 @@ describe('serve with the TLS front', () => {
   });
   after(async () => {
     await m?.stop();
-    rmSync(work, { recursive: true, force: true });
   });
 
   test('the external port verifies against the CA with the internal cert, and SNI of the public name gets the external cert', async (t) => {
