@@ -1,29 +1,82 @@
 // The all-in-one process: REST API, file server and (on the embedded default) the worker, in the
-// foreground, JSON logs, clean shutdown on SIGTERM within 10 s.
+// foreground, JSON logs, clean shutdown on SIGTERM within 10 s. With certificates it serves through
+// the TLS front (front.ts); with several REST worker processes, serve-cluster.ts forks this same
+// command and each worker runs `runManager`.
+import cluster from 'node:cluster';
 import pino from 'pino';
 import type { ManagerConfig } from '../manager/config.js';
+import { describeError } from './boundary.js';
+import { externalSni, type Front, type FrontOptions, startFront } from './front.js';
 import { createManager } from './manager.js';
+import { runPrimary, type WorkerMessage } from './serve-cluster.js';
 
-export function finishMessage(config: ManagerConfig, password: string | undefined): string {
+export interface ServeOptions {
+  config: ManagerConfig;
+  /** The TLS front; unset: plain HTTP on config.port, as without certificates. */
+  front?: Omit<FrontOptions, 'host'>;
+  /** REST worker processes; more than one only on the server setup (PostgreSQL and RabbitMQ). */
+  workers: number;
+}
+
+export function finishMessage(opts: ServeOptions, password: string | undefined): string {
+  const { config, front } = opts;
   const bar = '#'.repeat(50);
-  const url = `http://${config.host === '0.0.0.0' ? config.publicIp : config.host}:${config.port}`;
+  const host = front?.publicName ?? (config.host === '0.0.0.0' ? config.publicIp : config.host);
+  const port = front ? front.httpsPort : config.port;
+  const url = `${front ? 'https' : 'http'}://${host}:${port}`;
   const pw = password ?? '(unchanged: it was printed on the first start)';
+  const tls = front ? ` --ssl${front.certs.caPath ? ` -c ${front.certs.caPath}` : ''}` : '';
   return [
     bar,
     `Manager is up at ${url}`,
     `Admin password: ${pw}`,
     bar,
     'To connect to the manager, use:',
-    `cfy profiles use ${new URL(url).hostname} -u admin -p ${password ?? '<password>'} -t default_tenant --rest-port ${config.port}`,
+    `cfy profiles use ${new URL(url).hostname} -u admin -p ${password ?? '<password>'} -t default_tenant --rest-port ${port}${tls}`,
     bar,
   ].join('\n');
 }
 
-export async function serve(config: ManagerConfig): Promise<void> {
+export async function serve(opts: ServeOptions): Promise<void> {
+  if (opts.workers > 1 && cluster.isPrimary) {
+    const password = await runPrimary(opts.workers);
+    process.stdout.write(`${finishMessage(opts, password)}\n`);
+    return;
+  }
+  if (!cluster.isWorker) {
+    const password = await runManager(opts);
+    process.stdout.write(`${finishMessage(opts, password)}\n`);
+    return;
+  }
+  // A cluster worker: the primary prints the one line of a failed start, and the finish message.
+  const send = (m: WorkerMessage) => process.send?.(m);
+  try {
+    send({ type: 'ready', password: await runManager(opts) });
+  } catch (err) {
+    send({ type: 'failed', message: describeError(err) });
+    process.exit(1);
+  }
+}
+
+/** One REST process: the manager, its listeners, and its shutdown. Resolves with the new admin password. */
+export async function runManager(opts: ServeOptions): Promise<string | undefined> {
+  const { config } = opts;
   const logger = pino({ name: 'stratus-manager', redact: ['req.headers.authorization', '*.password'] });
   const manager = await createManager(config, { logger });
-  await manager.app.listen({ host: config.host, port: config.port });
-  process.stdout.write(`${finishMessage(config, manager.bootstrap.adminPassword)}\n`);
+  let front: Front | undefined;
+  try {
+    if (opts.front) {
+      const note = externalSni(opts.front).note;
+      if (note) logger.warn(note);
+      await manager.app.ready();
+      front = await startFront(manager.app.routing, { ...opts.front, host: config.host });
+    } else {
+      await manager.app.listen({ host: config.host, port: config.port });
+    }
+  } catch (err) {
+    await manager.close().catch(() => {});
+    throw err;
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -31,9 +84,13 @@ export async function serve(config: ManagerConfig): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    await front?.close();
     await manager.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // A worker whose primary is gone has no one to report to: it stops too.
+  if (cluster.isWorker) process.on('disconnect', () => void stop('primary exited'));
+  return manager.bootstrap.adminPassword;
 }

@@ -18,7 +18,7 @@ import { registerClusterRoutes } from './routes/cluster.js';
 import { registerDeploymentRoutes } from './routes/deployments.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerExecutionRoutes } from './routes/executions.js';
-import { registerFileRoutes } from './routes/files.js';
+import { registerAgentFileRoutes, registerFileRoutes } from './routes/files.js';
 import { registerLicenseRoutes } from './routes/license.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerPublicRoutes } from './routes/public.js';
@@ -61,7 +61,10 @@ export async function buildApp(
   });
   app.addSchema(ErrorBody);
 
-  await app.register(async (open) => registerPublicRoutes(open.withTypeProvider(), ctx));
+  await app.register(async (open) => {
+    await registerPublicRoutes(open.withTypeProvider(), ctx);
+    await registerAgentFileRoutes(open.withTypeProvider(), ctx);
+  });
   await app.register(async (secured) => {
     secured.addHook('preHandler', async (req) => {
       req.auth = await ctx.authenticator.authenticate(req.headers);

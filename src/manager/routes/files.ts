@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { type Api, isAdmin, type ManagerContext } from '../context.js';
 import { forbidden, notFound } from '../../common/errors.js';
@@ -31,35 +32,63 @@ export async function registerFileRoutes(app: Api, ctx: ManagerContext): Promise
     },
     async (req, reply) => {
       const rel = req.params['*'];
-      const parts = rel.split('/').filter(Boolean);
-      const missing = notFound(`Requested file resources/${rel} was not found`);
-      if (parts.length === 0 || parts.some((p) => p === '..' || p === '.') || parts[0].startsWith('.'))
-        throw missing;
+      const parts = resourceParts(rel);
       if (TENANT_DIRS.has(parts[0])) {
         const tenant = parts[1];
         if (!tenant || (!isAdmin(req) && tenant !== req.auth.tenant?.name)) {
           throw forbidden(`Authorization failed: no access to the files of tenant ${tenant ?? ''}`);
         }
       }
-      const target = BLUEPRINT_AREAS.has(parts[0])
-        ? await blueprintTarget(ctx, parts)
-        : { root: ctx.resourcesDir, rest: parts };
-      if (!target) throw missing;
-      if ('list' in target) return reply.send(target.list);
-      const root = await realpath(target.root).catch(() => undefined);
-      if (!root) throw missing;
-      const full = await realpath(join(root, ...target.rest)).catch(() => undefined);
-      // A symlink inside an uploaded blueprint must not reach outside the blueprint.
-      if (!full || (full !== root && !full.startsWith(root + sep))) throw missing;
-      const st = await stat(full);
-      if (st.isDirectory()) {
-        const entries = await readdir(full, { withFileTypes: true });
-        return reply.send(entries.map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort());
-      }
-      return reply
-        .type('application/octet-stream')
-        .header('content-length', st.size)
-        .send(createReadStream(full));
+      return sendResource(ctx, rel, reply);
     },
   );
+}
+
+/** The agent packages are open, as Cloudify's nginx serves /resources/cloudify_agent without auth. */
+export async function registerAgentFileRoutes(app: Api, ctx: ManagerContext): Promise<void> {
+  app.get(
+    '/resources/cloudify_agent/*',
+    {
+      schema: {
+        summary: 'Download an agent package (no authentication)',
+        params: Type.Object({ '*': Type.String() }),
+        response: { 200: Type.Unknown({ description: "The file's bytes" }), ...errorResponses },
+      },
+    },
+    async (req, reply) => sendResource(ctx, `cloudify_agent/${req.params['*']}`, reply),
+  );
+}
+
+const missingFile = (rel: string) => notFound(`Requested file resources/${rel} was not found`);
+
+/** The path's parts; no `.`, `..` or hidden top folder (the upload scratch area). */
+function resourceParts(rel: string): [string, ...string[]] {
+  const parts = rel.split('/').filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => p === '..' || p === '.') || parts[0]!.startsWith('.'))
+    throw missingFile(rel);
+  return parts as [string, ...string[]];
+}
+
+async function sendResource(ctx: ManagerContext, rel: string, reply: FastifyReply) {
+  const parts = resourceParts(rel);
+  const missing = missingFile(rel);
+  const target = BLUEPRINT_AREAS.has(parts[0])
+    ? await blueprintTarget(ctx, parts)
+    : { root: ctx.resourcesDir, rest: parts };
+  if (!target) throw missing;
+  if ('list' in target) return reply.send(target.list);
+  const root = await realpath(target.root).catch(() => undefined);
+  if (!root) throw missing;
+  const full = await realpath(join(root, ...target.rest)).catch(() => undefined);
+  // A symlink inside an uploaded blueprint must not reach outside the blueprint (or the resources).
+  if (!full || (full !== root && !full.startsWith(root + sep))) throw missing;
+  const st = await stat(full);
+  if (st.isDirectory()) {
+    const entries = await readdir(full, { withFileTypes: true });
+    return reply.send(entries.map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort());
+  }
+  return reply
+    .type('application/octet-stream')
+    .header('content-length', st.size)
+    .send(createReadStream(full));
 }
