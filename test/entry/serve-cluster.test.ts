@@ -147,7 +147,10 @@ describe('serve --workers: settings that cannot work fail in one line', () => {
       '--amqp',
       'amqp://127.0.0.1:1',
     ]);
-    assert.match(line, /^cfy_manager: error: could not reach PostgreSQL at 127\.0\.0\.1:1: connection refused/);
+    assert.match(
+      line,
+      /^cfy_manager: error: could not reach PostgreSQL at 127\.0\.0\.1:1: connection refused/,
+    );
   });
 });
 
