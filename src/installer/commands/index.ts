@@ -58,4 +58,14 @@ export function registerInstallerCommands(program: Command): void {
       }
     });
   registerDbsCommands(program);
+  addConfigFlags(
+    program.command('status').description('The services of this node (supervisord programs) and their state'),
+  ).action(
+    action(async () => {
+      const { statusTable } = await import('../components/manager/finish.js');
+      const r = await statusTable();
+      process.stdout.write(`${r.text}\n`);
+      return r.code;
+    }),
+  );
 }
