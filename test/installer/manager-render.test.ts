@@ -31,67 +31,19 @@ import { deepMerge, finishConfig, packagedDefaults } from '../../src/installer/c
 import type { Config } from '../../src/installer/config/schema.js';
 import { setupLogging } from '../../src/installer/log.js';
 import { GUIDE_SECRETS } from '../../src/lab/guide-config.js';
+import { LAB_ADMIN as ADMIN, managerDoc } from './manager-guide.js';
 
 const work = mkdtempSync(join(tmpdir(), 'stratus-manager-render-'));
-const ADMIN = 'admin-guide-password-1';
 const SELF = '10.9.0.31';
 
-/** The guide's manager template (internally hosted PostgreSQL and RabbitMQ), filled in. */
-function managerDoc(home = '/root'): Record<string, any> {
-  const ca = `${home}/.cloudify-test-ca/ca.crt`;
-  const mine = (ext: string) => `${home}/.cloudify-test-ca/${SELF}.${ext}`;
-  const monitoring = { username: 'monitoringusername', password: GUIDE_SECRETS.monitoringPassword };
-  return {
-    manager: {
-      private_ip: SELF,
-      public_ip: SELF,
-      security: { ssl_enabled: true, admin_password: ADMIN },
-      cloudify_license_path: '',
-      monitoring,
-    },
-    rabbitmq: {
-      username: 'cloudify',
-      password: GUIDE_SECRETS.rabbitPassword,
-      ca_path: ca,
-      cluster_members: {
-        rabbit1: { networks: { default: '10.9.0.21' } },
-        rabbit2: { networks: { default: '10.9.0.22' } },
-        rabbit3: { networks: { default: '10.9.0.23' } },
-      },
-      monitoring,
-    },
-    postgresql_server: {
-      ca_path: ca,
-      postgres_password: GUIDE_SECRETS.postgresPassword,
-      cluster: { nodes: { db1: { ip: '10.9.0.11' }, db2: { ip: '10.9.0.12' }, db3: { ip: '10.9.0.13' } } },
-    },
-    postgresql_client: {
-      ssl_enabled: true,
-      server_password: GUIDE_SECRETS.postgresPassword,
-      ssl_client_verification: true,
-      monitoring,
-    },
-    networks: { 'load-balancer': '10.9.0.40' },
-    ssl_inputs: {
-      internal_cert_path: mine('crt'),
-      internal_key_path: mine('key'),
-      external_cert_path: mine('crt'),
-      external_key_path: mine('key'),
-      ca_cert_path: ca,
-      external_ca_cert_path: ca,
-      postgresql_client_cert_path: mine('crt'),
-      postgresql_client_key_path: mine('key'),
-    },
-    prometheus: {
-      blackbox_exporter: { ca_cert_path: ca },
-      credentials: monitoring,
-      cert_path: mine('crt'),
-      key_path: mine('key'),
-      ca_path: ca,
-    },
-    services_to_install: ['manager_service', 'monitoring_service'],
-  };
-}
+const guide = (home?: string) =>
+  managerDoc({
+    self: SELF,
+    home,
+    dbs: ['11', '12', '13'].map((n, i) => ({ name: `db${i + 1}`, ip: `10.9.0.${n}` })),
+    brokers: ['21', '22', '23'].map((n, i) => ({ name: `rabbit${i + 1}`, ip: `10.9.0.${n}` })),
+    loadBalancer: '10.9.0.40',
+  });
 
 function load(doc: Record<string, any>): Config {
   return deriveConfig(finishConfig(deepMerge(packagedDefaults(), doc), ['/etc/cloudify/config.yaml']));
@@ -102,7 +54,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('manager_service config → programs, env files, URLs', () => {
   test('the guide template validates; manager_service brings the manager component in before prometheus', () => {
-    const c = load(managerDoc());
+    const c = load(guide());
     assert.deepEqual(
       componentsFor(c).map((x) => x.name),
       ['manager', 'prometheus'],
@@ -110,14 +62,13 @@ describe('manager_service config → programs, env files, URLs', () => {
     assert.equal(c.mgmtworker.max_concurrent_workflows, 20);
     assert.equal(c.postgresql_server.ssl_enabled, true, 'a manager without a DB is forced to TLS');
     assert.equal(
-      load({ ...managerDoc(), mgmtworker: { max_concurrent_workflows: 7 } }).mgmtworker
-        .max_concurrent_workflows,
+      load({ ...guide(), mgmtworker: { max_concurrent_workflows: 7 } }).mgmtworker.max_concurrent_workflows,
       7,
     );
   });
 
   test('the database URL lists every cluster node, verify-full, the client certificate and Patroni', () => {
-    const c = load(managerDoc());
+    const c = load(guide());
     const u = new URL(
       dbUrl(c, 'cloudify')
         .replace(/^postgres:/, 'http:')
@@ -139,7 +90,7 @@ describe('manager_service config → programs, env files, URLs', () => {
   });
 
   test('the AMQP URL: every broker on 5671, the password URL-encoded', () => {
-    const doc = managerDoc();
+    const doc = guide();
     doc.rabbitmq.password = 'p@ss/w:rd';
     const c = load(doc);
     assert.equal(
@@ -149,7 +100,7 @@ describe('manager_service config → programs, env files, URLs', () => {
   });
 
   test('REST processes follow §6.1: worker_count, else int(nproc × cpu_ratio) + 1, at most max_worker_count', () => {
-    const c = load(managerDoc());
+    const c = load(guide());
     assert.equal(restWorkers(c, 2), 1);
     assert.equal(restWorkers(c, 4), 2);
     assert.equal(restWorkers(c, 8), 3);
@@ -161,7 +112,7 @@ describe('manager_service config → programs, env files, URLs', () => {
   });
 
   test('programs: serve with the TLS front and the worker; secrets only in the 0600 env files', () => {
-    const c = load(managerDoc());
+    const c = load(guide());
     const r = renderManager(c, 'c2VjcmV0cy1rZXktZm9yLXRlc3Rz', 4);
     const [rest, worker] = r.programs;
     assert.equal(rest!.name, 'cloudify-restservice');
@@ -195,7 +146,7 @@ describe('manager_service config → programs, env files, URLs', () => {
   });
 
   test('the finish message of §9.4, line by line', () => {
-    const c = load(managerDoc());
+    const c = load(guide());
     const rule = '#'.repeat(50);
     assert.deepEqual(finishMessage(c, false), [
       rule,
@@ -241,7 +192,7 @@ describe('manager_service checks before anything changes (real listeners on loop
   });
 
   function localDoc(brokerPort: number): Config {
-    const doc = managerDoc(work);
+    const doc = guide(work);
     doc.rabbitmq.ca_path = files['ca.crt'];
     doc.rabbitmq.cluster_members = { rabbit1: { networks: { default: '127.0.0.1' } } };
     doc.postgresql_server.cluster = { nodes: {} };
@@ -269,7 +220,7 @@ describe('manager_service checks before anything changes (real listeners on loop
   }
 
   test('an external database without a cluster: one host, no Patroni, db_nodes and brokers marked external', () => {
-    const doc = managerDoc(work);
+    const doc = guide(work);
     doc.ssl_inputs.ca_cert_path = files['ca.crt'];
     doc.rabbitmq.ca_path = files['ca.crt'];
     doc.postgresql_server.cluster = { nodes: {} };
@@ -326,7 +277,7 @@ describe('manager_service checks before anything changes (real listeners on loop
   });
 
   test('ssl_inputs: a missing CA input, or an internal cert another CA signed, is refused', async () => {
-    const doc = managerDoc(work);
+    const doc = guide(work);
     doc.ssl_inputs = {
       internal_cert_path: files['foreign.crt'],
       internal_key_path: files['foreign.key'],
