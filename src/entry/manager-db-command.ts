@@ -11,30 +11,9 @@ import { hashPassword, verifyPassword } from '../manager/auth/passwords.js';
 import { bootstrap } from '../manager/bootstrap.js';
 import { listMigrations, migrate } from '../store/migrate.js';
 import type { Db } from '../store/port.js';
-import { openServer, parseDbUrl } from '../store/server.js';
+import { open, type RegisterRequest, Refusal } from './manager-db-shared.js';
 
-export interface RegisterRequest {
-  action: 'register' | 'unregister';
-  /** postgres:// URLs: the superuser on the server database, and the cloudify user on cloudify_db. */
-  superUrl: string;
-  dbUrl: string;
-  dbUser: string;
-  dbPassword: string;
-  dbName: string;
-  hostname: string;
-  privateIp: string;
-  publicIp: string;
-  networks: Record<string, string>;
-  adminUsername: string;
-  /** Empty on a first manager: one is generated. */
-  adminPassword: string;
-  /** The internal CA (PEM) this manager was given. */
-  caCert: string;
-  brokers: { name: string; host: string; port: number; networks: Record<string, string> }[];
-  brokerCaCert: string;
-  brokersExternal: boolean;
-  dbNodes: { name: string; host: string; is_external: boolean }[];
-}
+export type { RegisterRequest } from './manager-db-shared.js';
 
 export interface RegisterAnswer {
   first: boolean;
@@ -43,18 +22,8 @@ export interface RegisterAnswer {
   secretsKey: string;
 }
 
-class Refusal extends Error {}
-
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
-
-async function open(url: string, what: string): Promise<Db> {
-  try {
-    return await openServer({ ...parseDbUrl(url), maxConnections: 2, leaderWaitMs: 20_000 });
-  } catch (err) {
-    throw new Refusal(`Cannot connect to the database as ${what}: ${(err as Error).message}`);
-  }
-}
 
 /** As the superuser: the cloudify user and database, when missing. True when the database was created. */
 async function prepareDb(r: RegisterRequest): Promise<boolean> {
@@ -260,6 +229,10 @@ export function registerManagerDbCommand(program: Command): void {
         if (r.action === 'unregister') {
           await unregister(r);
           process.stdout.write('{}\n');
+        } else if (r.action === 'add-networks' || r.action === 'reset-admin-password') {
+          const { addNetworks, resetAdminPassword } = await import('./manager-admin.js');
+          const out = r.action === 'add-networks' ? await addNetworks(r) : await resetAdminPassword(r);
+          process.stdout.write(`${JSON.stringify(out)}\n`);
         } else {
           process.stdout.write(`${JSON.stringify(await register(r))}\n`);
         }

@@ -17,6 +17,16 @@ import { LAB_ADMIN, managerDoc } from './manager-guide.js';
 const root = process.getuid?.() === 0;
 const skip = root ? false : 'needs root: the lab creates namespaces, and the installer runs as root';
 const DBS = ['db1', 'db2', 'db3'];
+const LICENSE = `license:
+  customer_id: LAB-CUSTOMER-1
+  expiration_date: 12/31/2099
+  license_edition: Spire
+  trial: false
+  cloudify_version: '5.1'
+  capabilities: [HA]
+signature: !!binary |
+  AAAA
+`;
 
 interface Answer {
   status: number;
@@ -67,13 +77,14 @@ function call(
 describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
   let t: TestLab;
   const ip = (n: string) => nodeIp(t.lab, n);
-  const writeConfig = (node: string, adminPassword = LAB_ADMIN) => {
+  const writeConfig = (node: string, adminPassword = LAB_ADMIN, license = '') => {
     const doc = managerDoc({
       self: ip(node),
       dbs: DBS.map((name) => ({ name, ip: ip(name) })),
       brokers: [{ name: 'queue1', ip: ip('queue1') }],
       adminPassword,
     });
+    doc.manager.cloudify_license_path = license;
     writeFileSync(nodeFile(t.lab, node, 'etc/cloudify/config.yaml'), stringify(doc));
   };
   const hadOptManager = existsSync('/opt/manager');
@@ -119,7 +130,8 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
   });
 
   test('the first manager creates the database and serves 443, 53333 and 80; the finish message', async () => {
-    writeConfig('manager1');
+    writeFileSync(nodeFile(t.lab, 'manager1', 'root/license.yaml'), LICENSE);
+    writeConfig('manager1', LAB_ADMIN, '/root/license.yaml');
     const r = await cfy(t.lab, 'manager1', ['install'], 600_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const rule = '#'.repeat(50);
@@ -142,6 +154,8 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
     }
     const ok = await call(t, ip('manager1'), 443, '/api/v3.1/status', { password: LAB_ADMIN });
     assert.equal(ok?.status, 200, ok?.body);
+    const lic = await call(t, ip('manager1'), 443, '/api/v3.1/license', { password: LAB_ADMIN });
+    assert.equal(JSON.parse(lic!.body).items[0].customer_id, 'LAB-CUSTOMER-1', 'the license was uploaded');
     const st = await cfy(t.lab, 'manager1', ['status']);
     assert.equal(st.code, 0, st.stdout + st.stderr);
     assert.match(st.stdout, /\| +cloudify-mgmtworker +\| +RUNNING +\|/);

@@ -178,6 +178,37 @@ describe('cfy_manager manager-db', () => {
     );
   });
 
+  test("add-networks merges into this manager's networks; a name it has is refused", async () => {
+    const r = managerDb(request({ action: 'add-networks', newNetworks: { lan2: '10.1.0.5' } }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).networks, {
+      default: '10.9.0.31',
+      'load-balancer': '10.9.0.40',
+      lan2: '10.1.0.5',
+    });
+    const again = managerDb(request({ action: 'add-networks', newNetworks: { lan2: '10.1.0.6' } }));
+    assert.equal(again.code, 1);
+    assert.equal(
+      again.stderr,
+      'Network name lan2 already exists. Choose a different name or remove it first.',
+    );
+    const row = await withDb((sql) => sql`SELECT networks FROM managers WHERE hostname = 'manager1'`);
+    assert.equal(row[0]!.networks.lan2, '10.1.0.5');
+  });
+
+  test('reset-admin-password sets the hash, clears failed logins and reactivates the admin', async () => {
+    await withDb((sql) => sql`UPDATE users SET failed_logins_counter = 5, active = false WHERE id = 0`);
+    const r = managerDb(request({ action: 'reset-admin-password', newPassword: 'a-new-admin-pw' }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { username: 'admin' });
+    const u = await withDb(
+      (sql) => sql`SELECT password, failed_logins_counter, active FROM users WHERE id = 0`,
+    );
+    assert.ok(await verifyPassword('a-new-admin-pw', u[0]!.password));
+    assert.equal(u[0]!.failed_logins_counter, 0);
+    assert.equal(u[0]!.active, true);
+  });
+
   test('an unreachable database is one line, not a stack trace', async () => {
     const port = await freePort();
     const r = managerDb(

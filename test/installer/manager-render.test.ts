@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { generateCa, generateLeaf, type KeyAndCert } from '../../src/installer/certs/x509.js';
+import { parseNetworks } from '../../src/installer/commands/manager.js';
 import { componentsFor } from '../../src/installer/components/index.js';
 import { checkBrokers, checkDatabaseReachable } from '../../src/installer/components/manager/checks.js';
 import { checkManagerCerts } from '../../src/installer/components/manager/certs.js';
@@ -143,6 +144,20 @@ describe('manager_service config → programs, env files, URLs', () => {
     assert.equal(envFileText({ A: "it's", B: 'x' }).split('\n').slice(1, 3).join('|'), `A="it's"|B='x'`);
     assert.throws(() => envFileText({ A: `'"` }), /contains both/);
     assert.throws(() => envFileText({ A: 'a\nb' }), /line break/);
+  });
+
+  test('add-networks --networks: JSON object, addresses 1 to 253 characters', () => {
+    assert.deepEqual(parseNetworks('{"lan2": "10.1.0.5"}'), { lan2: '10.1.0.5' });
+    assert.throws(
+      () => parseNetworks('{"lan2": ""}'),
+      (e: Error) =>
+        e.name === 'NetworkValidationError' &&
+        e.message ===
+          'Error validating network lan2. Network address length should be between 1 and 253 but was 0.',
+    );
+    assert.throws(() => parseNetworks(`{"x": "${'a'.repeat(254)}"}`), /between 1 and 253 but was 254\./);
+    assert.throws(() => parseNetworks('lan2=10.1.0.5'), /--networks is not JSON/);
+    assert.throws(() => parseNetworks('[]'), /non-empty JSON object/);
   });
 
   test('the finish message of §9.4, line by line', () => {

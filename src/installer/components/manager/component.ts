@@ -10,7 +10,7 @@ import * as supervisor from '../../services/supervisor.js';
 import type { Component, ComponentContext } from '../types.js';
 import { checkBrokers, checkDatabaseReachable } from './checks.js';
 import { checkManagerCerts, deployManagerCerts } from './certs.js';
-import { uploadLicense, waitForRest } from './rest.js';
+import { checkLicenseReadable, uploadLicense, waitForRest } from './rest.js';
 import { registerManager, unregisterManager } from './register.js';
 import { DATA_DIR, ENV_DIR, PROGRAMS, renderManager } from './render.js';
 
@@ -52,6 +52,7 @@ export const manager: Component = {
   service: 'manager_service',
   packages: () => [{ name: 'supervisor' }],
   async validate(ctx) {
+    checkLicenseReadable(ctx.config);
     await checkManagerCerts(ctx.config);
     await checkDatabaseReachable(ctx.config);
     await checkBrokers(ctx.config);

@@ -27,7 +27,9 @@ function readPem(path: string, key: string): string {
 }
 
 /** The JSON request of `cfy_manager manager-db` (see src/entry/manager-db-command.ts). */
-export function registerRequest(config: Config, action: 'register' | 'unregister', files: SslFiles) {
+export type DbAction = 'register' | 'unregister' | 'add-networks' | 'reset-admin-password';
+
+export function registerRequest(config: Config, action: DbAction, files: SslFiles) {
   const m = config.manager;
   const c = config.postgresql_client;
   const cluster = Object.entries(config.postgresql_server.cluster.nodes);
@@ -71,8 +73,14 @@ function refusal(text: string): Error {
   return new ValidationError(text);
 }
 
-async function manageDb(config: Config, action: 'register' | 'unregister'): Promise<string> {
-  const req = registerRequest(config, action, sourceSsl(config));
+/** Runs one `cfy_manager manager-db` action; `extra` joins the request (new networks, new password). */
+export async function manageDb(
+  config: Config,
+  action: DbAction,
+  extra: Record<string, unknown> = {},
+  files: SslFiles = sourceSsl(config),
+): Promise<string> {
+  const req = { ...registerRequest(config, action, files), ...extra };
   const r = await run([process.execPath, CFY_MANAGER_BIN, 'manager-db'], {
     input: JSON.stringify(req),
     ignoreFailure: true,

@@ -72,16 +72,25 @@ export async function waitForRest(config: Config, log: Logger, tries = 24, delay
   );
 }
 
-export async function uploadLicense(config: Config, adminPassword: string, log: Logger): Promise<void> {
-  const path = config.manager.cloudify_license_path;
-  let body: Buffer;
+function readLicense(path: string): Buffer {
   try {
-    body = readFileSync(path);
+    return readFileSync(path);
   } catch (err) {
     throw new FileError(
       `Cannot read manager.cloudify_license_path ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { fix: 'Point manager.cloudify_license_path at the license file, or leave it empty.' },
     );
   }
+}
+
+/** Before anything changes: a configured license file can be read. */
+export function checkLicenseReadable(config: Config): void {
+  if (config.manager.cloudify_license_path) readLicense(config.manager.cloudify_license_path);
+}
+
+export async function uploadLicense(config: Config, adminPassword: string, log: Logger): Promise<void> {
+  const path = config.manager.cloudify_license_path;
+  const body = readLicense(path);
   const r = await restCall(config, '/api/v3.1/license', {
     method: 'PUT',
     body,
