@@ -170,28 +170,32 @@ export async function register(r: RegisterRequest): Promise<RegisterAnswer> {
         `Database schema version mismatch: this manager expects schema revision ${expected} but the database is ${found})`,
       );
     }
-    const others = empty
-      ? 0
-      : (
-          await db.query<{ n: number }>('SELECT count(*)::int AS n FROM managers WHERE hostname <> $1', [
-            r.hostname,
-          ])
-        )[0]!.n;
+    const count = async (where: string) =>
+      empty
+        ? 0
+        : (
+            await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM managers WHERE ${where}`, [
+              r.hostname,
+            ])
+          )[0]!.n;
+    // Registered already: a re-run of configure, which refreshes the row and leaves the rest alone (§6.4).
+    const again = (await count('hostname = $1')) > 0;
+    const others = await count('hostname <> $1');
     let adminPassword = r.adminPassword;
-    if (others > 0) {
+    if (!again && others > 0) {
       const issues = await joinIssues(db, r);
       if (issues.length > 0) {
         throw new Refusal(
           `Existing cluster could not be joined due to configuration issues. Please run cfy_manager remove, then fix the configuration issues before reinstalling. Issues were:\n${issues.join('\n')}`,
         );
       }
-    } else {
+    } else if (!again) {
       if (!adminPassword) adminPassword = randomAlnum(12);
       await seed(db, r, adminPassword);
     }
     await upsertSelf(db, r);
     const secretsKey = await ensureKeyTable(db);
-    return { first: created || empty, joined: others > 0, adminPassword, secretsKey };
+    return { first: created || empty, joined: !again && others > 0, adminPassword, secretsKey };
   } finally {
     await db.close();
   }

@@ -118,6 +118,20 @@ describe('cfy_manager manager-db', () => {
     });
   });
 
+  test('a re-run on the first manager refreshes its row and leaves the admin password alone', async () => {
+    const r = managerDb(request({ adminPassword: 'a-different-password', publicIp: '192.0.2.31' }));
+    assert.equal(r.code, 0, r.stderr);
+    const answer = JSON.parse(r.stdout);
+    assert.equal(answer.first, false);
+    assert.equal(answer.joined, false);
+    await withDb(async (sql) => {
+      const admin = await sql`SELECT password FROM users WHERE id = 0`;
+      assert.ok(await verifyPassword(ADMIN, admin[0]!.password), 'the admin password is unchanged');
+      const m = await sql`SELECT public_ip FROM managers WHERE hostname = 'manager1'`;
+      assert.equal(m[0]!.public_ip, '192.0.2.31');
+    });
+  });
+
   test('a joiner with another CA, or the wrong admin password, is refused with every issue and adds no row', async () => {
     const r = managerDb(joiner({ caCert: CA_B, adminPassword: 'not-the-password' }));
     assert.equal(r.code, 1);

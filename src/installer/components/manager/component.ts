@@ -14,9 +14,6 @@ import { checkLicenseReadable, uploadLicense, waitForRest } from './rest.js';
 import { registerManager, unregisterManager } from './register.js';
 import { DATA_DIR, ENV_DIR, PROGRAMS, renderManager } from './render.js';
 
-/** What the finish message needs after configure (the generated admin password, if any). */
-export const lastInstall: { adminPassword?: string; first?: boolean } = {};
-
 async function configure(ctx: ComponentContext): Promise<void> {
   const { config, log } = ctx;
   const answer = await registerManager(config);
@@ -27,9 +24,7 @@ async function configure(ctx: ComponentContext): Promise<void> {
         ? 'Created the database, its admin user and default_tenant; registered the managers, brokers and db_nodes rows'
         : 'Registered this manager in the existing database',
   );
-  config.manager.security.admin_password = answer.adminPassword;
-  lastInstall.adminPassword = answer.adminPassword;
-  lastInstall.first = !answer.joined;
+  config.manager.security.admin_password = answer.adminPassword; // for the finish message
   await deployManagerCerts(config);
   const rendered = renderManager(config, answer.secretsKey, availableParallelism());
   mkdirSync(ENV_DIR, { recursive: true, mode: 0o700 });
@@ -42,7 +37,8 @@ async function configure(ctx: ComponentContext): Promise<void> {
   for (const p of rendered.programs) supervisor.writeProgram(p);
   for (const p of PROGRAMS) await supervisor.restart(p);
   await waitForRest(config, log);
-  if (!answer.joined && config.manager.cloudify_license_path) {
+  // The license goes in once, by the manager that created the database (§6.2 step 7).
+  if (answer.first && config.manager.cloudify_license_path) {
     await uploadLicense(config, answer.adminPassword, log);
   }
 }
