@@ -141,7 +141,7 @@ async function upsertSelf(db: Db, r: RegisterRequest): Promise<void> {
          networks, last_seen, _ca_cert_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, now(), $9)
        ON CONFLICT (hostname) DO UPDATE SET private_ip = excluded.private_ip, public_ip = excluded.public_ip,
-         version = excluded.version, networks = excluded.networks, last_seen = now(),
+         version = excluded.version, networks = managers.networks || excluded.networks, last_seen = now(),
          _ca_cert_id = excluded._ca_cert_id`,
       [
         r.hostname,
