@@ -249,8 +249,9 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
   });
 
   test('configure again, add-networks and reset-admin-password on the running first manager', async () => {
-    const again = await cfy(t.lab, 'manager1', ['configure'], 600_000);
+    const again = await cfy(t.lab, 'manager1', ['configure', '--print-finish-message'], 600_000);
     assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, new RegExp(`\\nAdmin password: ${LAB_ADMIN}\\n`));
     assert.equal(
       (await call(t, ip('manager1'), 443, '/api/v3.1/status', { password: LAB_ADMIN }))?.status,
       200,
