@@ -159,8 +159,17 @@ async function upsertSelf(db: Db, r: RegisterRequest): Promise<void> {
 }
 
 export async function register(r: RegisterRequest): Promise<RegisterAnswer> {
-  const created = await prepareDb(r);
-  const db = await open(r.dbUrl, `${r.dbUser} (postgresql_client.cloudify_password)`);
+  const as = `${r.dbUser} (postgresql_client.cloudify_password)`;
+  // The superuser is needed only while the database or its user is missing (a re-run after the
+  // install dropped postgresql_client.server_password from config.yaml must not need it).
+  let created = false;
+  let db: Db;
+  try {
+    db = await open(r.dbUrl, as);
+  } catch {
+    created = await prepareDb(r);
+    db = await open(r.dbUrl, as);
+  }
   try {
     const expected = Math.max(...listMigrations().map((m) => m.version));
     const found = await schemaVersion(db);
