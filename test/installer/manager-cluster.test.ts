@@ -135,6 +135,7 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
     writeConfig('manager1', LAB_ADMIN, '/root/license.yaml');
     const r = await cfy(t.lab, 'manager1', ['install'], 600_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    process.stdout.write(`# manager1 install: ${/Finished in [^\n]*/.exec(r.stdout)?.[0]}\n`);
     const rule = '#'.repeat(50);
     assert.ok(
       r.stdout.includes(
@@ -230,6 +231,7 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
     writeConfig('manager2');
     const r = await cfy(t.lab, 'manager2', ['install'], 600_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    process.stdout.write(`# manager2 install (joining): ${/Finished in [^\n]*/.exec(r.stdout)?.[0]}\n`);
     const body = { value: 'shared-value-1', visibility: 'tenant' };
     const put = await call(t, ip('manager1'), 443, '/api/v3.1/secrets/lab-secret', {
       method: 'PUT',
