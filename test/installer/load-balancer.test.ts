@@ -4,7 +4,7 @@
 // graceful reload with a changed manager list, and the failover of a SIGKILLed manager.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -177,6 +177,10 @@ describe('load balancer: config and rendering', () => {
     assert.equal(line.split('\n').length, 1);
     assert.equal(readFileSync(cfgFile, 'utf8'), before);
     assert.equal(readFileSync(layout.certPem, 'utf8'), pem);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.new')),
+      [],
+    );
   });
 });
 
