@@ -100,6 +100,7 @@ describe('load_balancer_service in a lab node', { skip, timeout: 300_000 }, () =
   test('remove deletes the program and the files', async () => {
     const r = await cfy(t.lab, 'lb', ['remove'], 120_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /Cloudify Load Balancer successfully removed!/);
     assert.deepEqual(programs(), []);
     assert.ok(!existsSync(nodeFile(t.lab, 'lb', 'etc/haproxy/cloudify')));
   });
