@@ -1,0 +1,239 @@
+// The guide's whole best-practice cluster in the lab (3 DB nodes, 3 brokers, 3 managers, the load
+// balancer): `lab install` from nothing, timed per node, then three failovers, each repeated, on that
+// cluster:
+// - a manager dies under a client looping on GET /api/v3.1/status through the LB: the longest gap;
+// - the manager whose worker runs a 20-instance install dies: kill -> the next operation on another
+//   manager (resume), and kill -> the install's end;
+// - the DB leader dies during a 20-instance install: kill -> the first successful write through the LB
+//   (a secret created every 100 ms), and kill -> the install's end;
+// - a broker dies during a 20-instance install: kill -> the install's end.
+// Records them in docs/benchmarks.md between the cluster-install-guide markers. Needs root.
+// Run: node --import tsx bench/cluster-install/guide-run.ts   (BENCH_FAILOVER_RUNS, default 5)
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { LAB_ADMIN_PASSWORD } from '../../src/lab/guide-config.js';
+import { installSequence } from '../../src/lab/install.js';
+import type { Lab } from '../../src/lab/lab.js';
+import { fsRoot } from '../../src/lab/nodes.js';
+import { startTestLab } from '../../src/lab/testing.js';
+import { BUILTIN } from '../../src/lab/topology.js';
+import { within } from '../../src/lab/within.js';
+import type { Cfy } from '../../test/cli/helpers.js';
+import { leaderOf } from '../../test/installer/lab-helpers.js';
+import {
+  cfyWithPassword,
+  finalStatus,
+  loadAverage,
+  probe,
+  servingManager,
+  statusLoop,
+} from '../../test/lab/cluster-helpers.js';
+
+const RUNS = Number(process.env.BENCH_FAILOVER_RUNS ?? 5);
+const MANAGERS = ['manager1', 'manager2', 'manager3'];
+const DBS = ['db1', 'db2', 'db3'];
+const BROKERS = ['queue1', 'queue2', 'queue3'];
+const TWENTY = join(import.meta.dirname, '../../test/lab/fixtures/twenty');
+const ADMIN = `admin:${LAB_ADMIN_PASSWORD}`;
+const sec = (ms: number) => (ms / 1000).toFixed(1);
+const log = (l: string) => process.stderr.write(`[bench:cluster] ${l}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (process.getuid?.() !== 0) {
+  console.error('bench/cluster-install needs root (it uses the lab)');
+  process.exit(1);
+}
+
+interface Ctx {
+  lab: Lab;
+  ip: (n: string) => string;
+  ca: Buffer;
+  caPath: string;
+  cfy: Cfy;
+}
+
+async function waitAnswering(c: Ctx, name: string): Promise<void> {
+  await within(
+    180_000,
+    () => probe(`https://${c.ip(name)}/api/v3.1/status`, { ca: c.ca, auth: ADMIN }),
+    (a) => a.status === 200,
+    `${name} answering again`,
+  );
+}
+
+async function lbGap(c: Ctx): Promise<number> {
+  const url = `https://${c.ip('lb')}/api/v3.1/status`;
+  const { name } = await servingManager(c.lab, MANAGERS, c.ip('lb'), () => probe(url, { ca: c.ca, auth: ADMIN }));
+  const loop = statusLoop(url, c.ca, ADMIN);
+  await sleep(1000);
+  await c.lab.kill(name);
+  await sleep(6000);
+  const { longestGapMs } = await loop.stop();
+  await c.lab.start(name);
+  await waitAnswering(c, name);
+  return longestGapMs;
+}
+
+/** Uploads and creates a 20-instance deployment, starts install; resolves once a manager runs its scripts. */
+async function startTwenty(c: Ctx, dep: string): Promise<{ id: string; worker: string }> {
+  for (const args of [
+    ['blueprints', 'upload', TWENTY, '-b', dep],
+    ['deployments', 'create', dep, '-b', dep, '-i', 'seconds=2'],
+  ]) {
+    const r = await c.cfy(args);
+    if (r.code !== 0) throw new Error(`cfy ${args.join(' ')}: ${r.stderr}`);
+  }
+  // cfy follows the execution to its end; finalStatus() asks for the end, so this is not awaited.
+  void c.cfy(['executions', 'start', 'install', '-d', dep, '--timeout', '900']);
+  const worker = await within(
+    120_000,
+    async () => {
+      for (const m of MANAGERS)
+        if ((await c.lab.exec(m, ['pgrep', '-x', 'sleep']).catch(() => undefined))?.code === 0) return m;
+      return undefined;
+    },
+    (x) => x !== undefined,
+    `the operations of ${dep} running`,
+  );
+  const execs = JSON.parse((await c.cfy(['executions', 'list', '-d', dep, '--json'])).stdout) as {
+    id: string;
+    workflow_id: string;
+  }[];
+  return { id: execs.find((e) => e.workflow_id === 'install')!.id, worker: worker! };
+}
+
+/** An event's time: ISO, UTC when no zone is given. */
+const stamp = (s: string) => Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`);
+
+/** The first script log line ("ran <op>") stamped after `t`, by any manager. */
+async function firstOpAfter(c: Ctx, id: string, t: number): Promise<number | undefined> {
+  const r = await c.cfy(['events', 'list', id, '--json']);
+  const times = r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { message?: string; timestamp?: string; reported_timestamp?: string })
+    .filter((e) => /^ran \w+$/.test(e.message ?? ''))
+    .map((e) => stamp(e.reported_timestamp ?? e.timestamp ?? ''))
+    .filter((x) => x > t);
+  return times.length ? Math.min(...times) : undefined;
+}
+
+async function managerDeath(c: Ctx, dep: string): Promise<{ resumeMs?: number; endMs: number; status: string }> {
+  const { id, worker } = await startTwenty(c, dep);
+  await c.lab.kill(worker);
+  const killedAt = Date.now();
+  const status = await finalStatus(c.cfy, id, 600_000);
+  const endMs = Date.now() - killedAt;
+  const next = await firstOpAfter(c, id, killedAt);
+  await c.lab.start(worker);
+  await waitAnswering(c, worker);
+  return { resumeMs: next && next - killedAt, endMs, status };
+}
+
+async function dbLeaderDeath(c: Ctx, dep: string): Promise<{ writeMs?: number; endMs: number; status: string }> {
+  const leaderIp = await leaderOf(c.lab, 'db1', DBS.map(c.ip));
+  const leader = DBS.find((n) => c.ip(n) === leaderIp)!;
+  const { id } = await startTwenty(c, dep);
+  let killedAt = 0;
+  let firstWrite: number | undefined;
+  let running = true;
+  const writes = (async () => {
+    for (let i = 0; running; i++) {
+      const a = await probe(`https://${c.ip('lb')}/api/v3.1/secrets/${dep}-${i}`, {
+        ca: c.ca,
+        auth: ADMIN,
+        method: 'PUT',
+        body: JSON.stringify({ value: 'x' }),
+        timeoutMs: 2000,
+      });
+      if (killedAt && !firstWrite && a.status && a.status < 300) firstWrite = Date.now();
+      await sleep(100);
+    }
+  })();
+  await sleep(500);
+  killedAt = Date.now();
+  await c.lab.kill(leader);
+  const status = await finalStatus(c.cfy, id, 600_000);
+  const endMs = Date.now() - killedAt;
+  running = false;
+  await writes;
+  await c.lab.start(leader);
+  return { writeMs: firstWrite && firstWrite - killedAt, endMs, status };
+}
+
+async function brokerDeath(c: Ctx, dep: string, broker: string): Promise<{ endMs: number; status: string }> {
+  const { id } = await startTwenty(c, dep);
+  await c.lab.kill(broker);
+  const killedAt = Date.now();
+  const status = await finalStatus(c.cfy, id, 600_000);
+  const endMs = Date.now() - killedAt;
+  await c.lab.start(broker);
+  return { endMs, status };
+}
+
+const t0 = performance.now();
+const t = await startTestLab(BUILTIN['best-practice']!);
+const labUpMs = performance.now() - t0;
+const rows: string[] = [];
+const nodeLines: string[] = [];
+let installMs = 0;
+try {
+  const t1 = performance.now();
+  const code = await installSequence(t.lab, (l) => {
+    log(l);
+    if (/^\[[\w-]+\] .* installed in /.test(l)) nodeLines.push(l);
+  });
+  installMs = performance.now() - t1;
+  if (code !== 0) throw new Error('lab install failed');
+  log(`installed in ${sec(installMs)} s (load ${loadAverage()})`);
+  const caPath = join(fsRoot(t.lab.stateDir, 'lb'), 'root/.cloudify-test-ca/ca.crt');
+  const ip = (n: string) => t.lab.node(n).node.ip;
+  const cfy = cfyWithPassword(LAB_ADMIN_PASSWORD);
+  const use = await cfy(['profiles', 'use', ip('lb'), '-u', 'admin', '-t', 'default_tenant', '--ssl', '-c', caPath]);
+  if (use.code !== 0) throw new Error(`cfy profiles use: ${use.stderr}`);
+  const c: Ctx = { lab: t.lab, ip, ca: readFileSync(caPath), caPath, cfy };
+  for (let run = 1; run <= RUNS; run++) {
+    const gap = await lbGap(c);
+    const m = await managerDeath(c, `m${run}`);
+    const d = await dbLeaderDeath(c, `d${run}`);
+    const b = await brokerDeath(c, `b${run}`, BROKERS[(run - 1) % 3]!);
+    const row = `| ${run} | ${sec(gap)} | ${m.resumeMs === undefined ? '-' : sec(m.resumeMs)} / ${sec(m.endMs)} (${m.status}) | ${d.writeMs === undefined ? '-' : sec(d.writeMs)} / ${sec(d.endMs)} (${d.status}) | ${sec(b.endMs)} (${b.status}) | ${loadAverage()} |`;
+    log(row);
+    rows.push(row);
+  }
+  cfy.cleanup();
+} finally {
+  await t.down();
+}
+
+const section = [
+  '<!-- cluster-install-guide:start -->',
+  '## The guide\'s whole cluster: install and failovers (`bench/cluster-install/guide-run.ts`)',
+  '',
+  `One lab of 10 nodes on ${cpus().length} cores (Debian packages present): lab up ${sec(labUpMs)} s, then`,
+  `\`lab install\` of the whole best-practice cluster from nothing (one CA, every node's certificate and`,
+  `config.yaml, then the DB nodes, brokers, managers one after the other, and the LB) in **${sec(installMs)} s**`,
+  '(goal 300 s). Per node, as `lab install` printed it:',
+  '',
+  ...nodeLines.map((l) => `    ${l}`),
+  '',
+  `Then ${RUNS} rounds of failovers on that cluster. "LB gap": a manager killed under a client looping on`,
+  '`GET /api/v3.1/status` through the LB, the longest time between two answers (goal 5 s). "Manager death":',
+  'the manager running a 20-instance install (3 operations each, `sleep 2`) is killed; kill -> the next',
+  'operation on another manager / kill -> the end of the install. "DB leader death": the Patroni leader is',
+  'killed during such an install while a client creates a secret through the LB every 100 ms; kill -> the',
+  'first successful write (goal 15 s) / kill -> the end. "Broker death": one broker killed during such an',
+  'install; kill -> the end. Seconds; the load average after each round.',
+  '',
+  '| run | LB gap | manager death: resume / end | DB leader death: first write / end | broker death: end | load average |',
+  '|---|---|---|---|---|---|',
+  ...rows,
+  '<!-- cluster-install-guide:end -->',
+].join('\n');
+const doc = join(import.meta.dirname, '../../docs/benchmarks.md');
+const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';
+const re = /<!-- cluster-install-guide:start -->[\s\S]*<!-- cluster-install-guide:end -->/;
+writeFileSync(doc, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`);
+log('docs/benchmarks.md updated');
