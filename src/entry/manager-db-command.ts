@@ -150,6 +150,9 @@ export function registerManagerDbCommand(program: Command): void {
         if (r.action === 'unregister') {
           await unregister(r);
           process.stdout.write('{}\n');
+        } else if (r.action === 'add-db-node' || r.action === 'remove-db-node') {
+          const { changeDbNode } = await import('./manager-admin.js');
+          process.stdout.write(`${JSON.stringify(await changeDbNode(r))}\n`);
         } else if (r.action === 'add-networks' || r.action === 'reset-admin-password') {
           const { addNetworks, resetAdminPassword } = await import('./manager-admin.js');
           const out = r.action === 'add-networks' ? await addNetworks(r) : await resetAdminPassword(r);
