@@ -88,6 +88,7 @@ describe('cfy_manager manager-db', () => {
     const answer = JSON.parse(r.stdout);
     assert.equal(answer.first, true);
     assert.equal(answer.joined, false);
+    assert.equal(answer.otherManagers, 0, 'the sanity check runs');
     assert.equal(answer.adminPassword, ADMIN);
     assert.equal(Buffer.from(answer.secretsKey, 'base64').length, 32);
     firstKey = answer.secretsKey;
@@ -162,6 +163,7 @@ describe('cfy_manager manager-db', () => {
     assert.equal(r.code, 0, r.stderr);
     const answer = JSON.parse(r.stdout);
     assert.equal(answer.joined, true);
+    assert.equal(answer.otherManagers, 1, 'a joiner runs no sanity check');
     assert.equal(answer.first, false);
     assert.equal(answer.secretsKey, firstKey);
     const rows = await withDb((sql) => sql`SELECT hostname FROM managers ORDER BY id`);

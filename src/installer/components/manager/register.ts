@@ -13,6 +13,8 @@ export interface RegisterAnswer {
   joined: boolean;
   adminPassword: string;
   secretsKey: string;
+  /** Managers registered besides this one (§6.9: the sanity check runs only when there are none). */
+  otherManagers: number;
 }
 
 function readPem(path: string, key: string): string {
