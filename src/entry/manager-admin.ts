@@ -1,7 +1,12 @@
 // The running cluster's side of `cfy_manager add-networks` and `reset-admin-password` (cfy_manager.md
 // §6.6, §1.3), as `cfy_manager manager-db` actions: the request comes on stdin, never in argv.
 import { hashPassword } from '../manager/auth/passwords.js';
-import { addManagerNetworks, setAdminPasswordHash } from '../store/repositories/cluster-setup.js';
+import {
+  addDbNodeRow,
+  addManagerNetworks,
+  deleteDbNodeRow,
+  setAdminPasswordHash,
+} from '../store/repositories/cluster-setup.js';
 import { open, type RegisterRequest, Refusal } from './manager-db-shared.js';
 
 const cloudifyUser = (r: RegisterRequest) => `${r.dbUser} (postgresql_client.cloudify_password)`;
@@ -35,6 +40,20 @@ export async function resetAdminPassword(r: RegisterRequest): Promise<{ username
     const username = await setAdminPasswordHash(db, await hashPassword(r.newPassword));
     if (!username) throw new Refusal('There is no admin user in the database: run cfy_manager install');
     return { username };
+  } finally {
+    await db.close();
+  }
+}
+
+/** `dbs add` / `dbs remove` on a manager (§4.7): the db_nodes row of the address. */
+export async function changeDbNode(r: RegisterRequest): Promise<{ changed: boolean }> {
+  const address = r.dbNodeAddress?.trim();
+  if (!address) throw new Refusal('The DB node address is empty');
+  const db = await open(r.dbUrl, cloudifyUser(r));
+  try {
+    const changed =
+      r.action === 'add-db-node' ? await addDbNodeRow(db, address) : await deleteDbNodeRow(db, address);
+    return { changed };
   } finally {
     await db.close();
   }

@@ -31,6 +31,8 @@ export interface RegisterAnswer {
   joined: boolean;
   adminPassword: string;
   secretsKey: string;
+  /** Managers registered besides this one (§6.9: the sanity check runs only when there are none). */
+  otherManagers: number;
 }
 
 const pem = (s: string) => s.replace(/\s+/g, '');
@@ -113,7 +115,13 @@ export async function register(r: RegisterRequest): Promise<RegisterAnswer> {
     }
     await upsertSelf(db, r);
     const secretsKey = await sharedKey(db, 'secrets_key', randomBytes(32).toString('base64'));
-    return { first: created || empty, joined: !again && others > 0, adminPassword, secretsKey };
+    return {
+      first: created || empty,
+      joined: !again && others > 0,
+      adminPassword,
+      secretsKey,
+      otherManagers: others,
+    };
   } finally {
     await db.close();
   }
@@ -150,6 +158,9 @@ export function registerManagerDbCommand(program: Command): void {
         if (r.action === 'unregister') {
           await unregister(r);
           process.stdout.write('{}\n');
+        } else if (r.action === 'add-db-node' || r.action === 'remove-db-node') {
+          const { changeDbNode } = await import('./manager-admin.js');
+          process.stdout.write(`${JSON.stringify(await changeDbNode(r))}\n`);
         } else if (r.action === 'add-networks' || r.action === 'reset-admin-password') {
           const { addNetworks, resetAdminPassword } = await import('./manager-admin.js');
           const out = r.action === 'add-networks' ? await addNetworks(r) : await resetAdminPassword(r);

@@ -4,7 +4,15 @@ import type { Db } from '../store/port.js';
 import { openServer, parseDbUrl } from '../store/server.js';
 
 export interface RegisterRequest {
-  action: 'register' | 'unregister' | 'add-networks' | 'reset-admin-password';
+  action:
+    | 'register'
+    | 'unregister'
+    | 'add-networks'
+    | 'reset-admin-password'
+    | 'add-db-node'
+    | 'remove-db-node';
+  /** add-db-node / remove-db-node: the DB node's address. */
+  dbNodeAddress?: string;
   /** add-networks: name → address. */
   newNetworks?: Record<string, string>;
   /** reset-admin-password. */

@@ -1,7 +1,8 @@
 // `cfy_manager manager-db`, the database side of installing a manager (cfy_manager.md §6.4), against a
 // throwaway PostgreSQL 15: the first manager creates the user and database, seeds the admin and
 // registers managers/brokers/db_nodes; a joiner with another CA, a wrong admin password, or a
-// database of another schema version is refused in one message and leaves no row; remove deletes it.
+// database of another schema version is refused in one message and leaves no row; remove deletes it;
+// `dbs add/remove` on a manager insert and delete the db_nodes row of an address.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
@@ -87,6 +88,7 @@ describe('cfy_manager manager-db', () => {
     const answer = JSON.parse(r.stdout);
     assert.equal(answer.first, true);
     assert.equal(answer.joined, false);
+    assert.equal(answer.otherManagers, 0, 'the sanity check runs');
     assert.equal(answer.adminPassword, ADMIN);
     assert.equal(Buffer.from(answer.secretsKey, 'base64').length, 32);
     firstKey = answer.secretsKey;
@@ -161,6 +163,7 @@ describe('cfy_manager manager-db', () => {
     assert.equal(r.code, 0, r.stderr);
     const answer = JSON.parse(r.stdout);
     assert.equal(answer.joined, true);
+    assert.equal(answer.otherManagers, 1, 'a joiner runs no sanity check');
     assert.equal(answer.first, false);
     assert.equal(answer.secretsKey, firstKey);
     const rows = await withDb((sql) => sql`SELECT hostname FROM managers ORDER BY id`);
@@ -228,6 +231,34 @@ describe('cfy_manager manager-db', () => {
     assert.ok(await verifyPassword('a-new-admin-pw', u[0]!.password));
     assert.equal(u[0]!.failed_logins_counter, 0);
     assert.equal(u[0]!.active, true);
+  });
+
+  test('add-db-node / remove-db-node (dbs add/remove on a manager): the db_nodes row of the address', async () => {
+    const hosts = async () =>
+      (await withDb((sql) => sql`SELECT name, host FROM db_nodes ORDER BY host`)).map(
+        (x) => `${x.name}@${x.host}`,
+      );
+    const change = (action: RegisterRequest['action'], dbNodeAddress: string) => {
+      const r = managerDb(request({ action, dbNodeAddress }));
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).changed as boolean;
+    };
+    assert.equal(change('add-db-node', '10.9.0.14'), true);
+    assert.deepEqual(await hosts(), [
+      'db1@10.9.0.11',
+      'db2@10.9.0.12',
+      'db3@10.9.0.13',
+      '10.9.0.14@10.9.0.14',
+    ]);
+    // A host that has a row already (under its install name, or added before) gets no second one.
+    assert.equal(change('add-db-node', '10.9.0.14'), false);
+    assert.equal(change('add-db-node', '10.9.0.12'), false);
+    assert.equal(change('remove-db-node', '10.9.0.12'), true);
+    assert.equal(change('remove-db-node', '10.9.0.99'), false);
+    assert.deepEqual(await hosts(), ['db1@10.9.0.11', 'db3@10.9.0.13', '10.9.0.14@10.9.0.14']);
+    const empty = managerDb(request({ action: 'add-db-node', dbNodeAddress: ' ' }));
+    assert.equal(empty.code, 1);
+    assert.equal(empty.stderr, 'The DB node address is empty');
   });
 
   test('an unreachable database is one line, not a stack trace', async () => {

@@ -230,6 +230,10 @@ describe('manager_service with an external database and queue', { skip, timeout:
     const r = await cfy(t.lab, 'manager1', ['install'], 600_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     process.stdout.write(`# manager1 install (external): ${/Finished in [^\n]*/.exec(r.stdout)?.[0]}\n`);
+    // §6.9: the only manager runs the sanity check during install.
+    const sanity = /Sanity check passed in [^\n]*/.exec(r.stdout + r.stderr)?.[0];
+    assert.ok(sanity, 'the install ran the sanity check');
+    process.stdout.write(`# manager1 ${sanity}\n`);
     assert.equal((await get('/api/v3.1/status'))?.status, 200);
   });
 

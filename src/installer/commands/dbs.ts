@@ -20,12 +20,20 @@ function prepare(o: CommonOpts, cmd: string) {
   }
   requireConfigured(config.services_to_install, configPathLabel(o), cmd);
   requireOneOf(ACCEPTED, cmd);
-  if (!markedServices('configured').includes('database_service')) {
+  // §4.7: a DB node runs the cluster side; a manager (no database_service here) its own side.
+  const onDb = markedServices('configured').includes('database_service');
+  return { config, onDb, ownIp: onDb ? requireOwnIp(config) : '' };
+}
+
+type Prepared = NonNullable<ReturnType<typeof prepare>>;
+
+/** list / reinit / set-master act on the DB cluster itself: on a manager, one line saying where to run them. */
+function dbNodeOnly(p: Prepared, sub: string): void {
+  if (!p.onDb) {
     throw new DBManagementError(
-      'This command needs the manager service, which this version of cfy_manager does not install; run it on a DB node.',
+      `cfy_manager dbs ${sub} runs on a DB node of the cluster; run it there (on a manager, dbs add and dbs remove are available).`,
     );
   }
-  return { config, ownIp: requireOwnIp(config) };
 }
 
 export function registerDbsCommands(program: Command): void {
@@ -38,6 +46,7 @@ export function registerDbsCommands(program: Command): void {
     action(async (o: CommonOpts) => {
       const p = prepare(o, 'db_cluster_list');
       if (!p) return 0;
+      dbNodeOnly(p, 'list');
       const { assess, snapshot } = await import('../components/database/status.js');
       const health = assess(await snapshot(p.config, p.ownIp));
       for (const m of health.messages) log.debug(m);
@@ -55,7 +64,7 @@ export function registerDbsCommands(program: Command): void {
     name: string,
     text: string,
     cmd: string,
-    fn: (p: NonNullable<ReturnType<typeof prepare>>, address: string) => Promise<void>,
+    fn: (p: Prepared, address: string) => Promise<void>,
   ) =>
     addConfigFlags(
       dbs.command(name).description(text).requiredOption('-a, --address <ip>', 'the DB node address'),
@@ -65,25 +74,40 @@ export function registerDbsCommands(program: Command): void {
         if (p) await fn(p, o.address);
       }),
     );
-  withAddress('add', 'Manager side: add a DB node to this manager', 'db_node_add', async () => {
-    throw new DBManagementError(
-      'Database cluster nodes should be added to the cluster during install, by setting the appropriate entries in the config.yaml.',
-    );
+  withAddress('add', 'Manager side: add a DB node to this manager', 'db_node_add', async (p, a) => {
+    if (p.onDb) {
+      throw new DBManagementError(
+        'Database cluster nodes should be added to the cluster during install, by setting the appropriate entries in the config.yaml.',
+      );
+    }
+    const { addDbNode } = await import('../components/manager/dbs.js');
+    await addDbNode(p.config, a, log);
   });
-  withAddress('remove', 'Remove a DB replica from the cluster', 'db_node_remove', async (p, a) => {
-    const { removeNode } = await import('../components/database/manage.js');
-    await removeNode(p.config, p.ownIp, a, log);
-  });
+  withAddress(
+    'remove',
+    'Remove a DB node (DB node: from the cluster; manager: from this manager)',
+    'db_node_remove',
+    async (p, a) => {
+      if (!p.onDb) {
+        const { removeDbNode } = await import('../components/manager/dbs.js');
+        return removeDbNode(p.config, a, log);
+      }
+      const { removeNode } = await import('../components/database/manage.js');
+      await removeNode(p.config, p.ownIp, a, log);
+    },
+  );
   withAddress(
     'reinit',
     'Re-create a replica from the leader (patronictl reinit)',
     'db_node_reinit',
     async (p, a) => {
+      dbNodeOnly(p, 'reinit');
       const { reinit } = await import('../components/database/manage.js');
       await reinit(p.config, p.ownIp, a, log);
     },
   );
   withAddress('set-master', 'Switch the leader to the given node', 'db_node_set_master', async (p, a) => {
+    dbNodeOnly(p, 'set-master');
     const { setMaster } = await import('../components/database/manage.js');
     await setMaster(p.config, p.ownIp, a, log);
   });

@@ -186,3 +186,21 @@ export async function sharedKey(db: Db, name: string, fresh: string): Promise<st
   const rows = await db.query<{ value: string }>('SELECT value FROM cluster_keys WHERE name = $1', [name]);
   return rows[0]!.value;
 }
+
+/** `dbs add` on a manager (§4.7): the node's row, named by its address, when no row has that host. */
+export async function addDbNodeRow(db: Db, host: string): Promise<boolean> {
+  const rows = await db.query<{ name: string }>(
+    `INSERT INTO db_nodes (name, host, is_external) SELECT $1, $1, false
+     WHERE NOT EXISTS (SELECT 1 FROM db_nodes WHERE host = $1) ON CONFLICT DO NOTHING RETURNING name`,
+    [host],
+  );
+  return rows.length > 0;
+}
+
+/** `dbs remove` on a manager (§4.7): the row of that address. */
+export async function deleteDbNodeRow(db: Db, host: string): Promise<boolean> {
+  const rows = await db.query<{ name: string }>('DELETE FROM db_nodes WHERE host = $1 RETURNING name', [
+    host,
+  ]);
+  return rows.length > 0;
+}

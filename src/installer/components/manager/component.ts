@@ -12,6 +12,7 @@ import { checkBrokers, checkDatabaseReachable } from './checks.js';
 import { checkManagerCerts, deployManagerCerts } from './certs.js';
 import { checkLicenseReadable, uploadLicense, waitForRest } from './rest.js';
 import { registerManager, unregisterManager } from './register.js';
+import { runSanityCheck } from './sanity.js';
 import { DATA_DIR, ENV_DIR, PROGRAMS, renderManager } from './render.js';
 
 async function configure(ctx: ComponentContext): Promise<void> {
@@ -41,6 +42,10 @@ async function configure(ctx: ComponentContext): Promise<void> {
   if (answer.first && config.manager.cloudify_license_path) {
     await uploadLicense(config, answer.adminPassword, log);
   }
+  // §6.9: only while this is the one manager in the database (never on a joiner).
+  if (config.sanity.skip_sanity) log.info('Skipping the sanity check (sanity.skip_sanity)');
+  else if (answer.otherManagers > 0) log.debug('Not the only manager: no sanity check');
+  else await runSanityCheck(config, answer.adminPassword, log);
 }
 
 export const manager: Component = {

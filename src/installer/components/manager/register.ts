@@ -13,6 +13,8 @@ export interface RegisterAnswer {
   joined: boolean;
   adminPassword: string;
   secretsKey: string;
+  /** Managers registered besides this one (§6.9: the sanity check runs only when there are none). */
+  otherManagers: number;
 }
 
 function readPem(path: string, key: string): string {
@@ -27,7 +29,13 @@ function readPem(path: string, key: string): string {
 }
 
 /** The JSON request of `cfy_manager manager-db` (see src/entry/manager-db-command.ts). */
-export type DbAction = 'register' | 'unregister' | 'add-networks' | 'reset-admin-password';
+export type DbAction =
+  | 'register'
+  | 'unregister'
+  | 'add-networks'
+  | 'reset-admin-password'
+  | 'add-db-node'
+  | 'remove-db-node';
 
 export function registerRequest(config: Config, action: DbAction, files: SslFiles) {
   const m = config.manager;
@@ -80,7 +88,11 @@ export async function manageDb(
   extra: Record<string, unknown> = {},
   files: SslFiles = sourceSsl(config),
 ): Promise<string> {
-  const req = { ...registerRequest(config, action, files), ...extra };
+  return runManagerDb({ ...registerRequest(config, action, files), ...extra });
+}
+
+/** One `cfy_manager manager-db` request as it is (its passwords on stdin); its stdout, or the refusal. */
+export async function runManagerDb(req: Record<string, unknown>): Promise<string> {
   const r = await run([process.execPath, CFY_MANAGER_BIN, 'manager-db'], {
     input: JSON.stringify(req),
     ignoreFailure: true,
