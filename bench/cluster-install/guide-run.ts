@@ -64,7 +64,9 @@ async function waitAnswering(c: Ctx, name: string): Promise<void> {
 
 async function lbGap(c: Ctx): Promise<number> {
   const url = `https://${c.ip('lb')}/api/v3.1/status`;
-  const { name } = await servingManager(c.lab, MANAGERS, c.ip('lb'), () => probe(url, { ca: c.ca, auth: ADMIN }));
+  const { name } = await servingManager(c.lab, MANAGERS, c.ip('lb'), () =>
+    probe(url, { ca: c.ca, auth: ADMIN }),
+  );
   const loop = statusLoop(url, c.ca, ADMIN);
   await sleep(1000);
   await c.lab.kill(name);
@@ -120,7 +122,10 @@ async function firstOpAfter(c: Ctx, id: string, t: number): Promise<number | und
   return times.length ? Math.min(...times) : undefined;
 }
 
-async function managerDeath(c: Ctx, dep: string): Promise<{ resumeMs?: number; endMs: number; status: string }> {
+async function managerDeath(
+  c: Ctx,
+  dep: string,
+): Promise<{ resumeMs?: number; endMs: number; status: string }> {
   const { id, worker } = await startTwenty(c, dep);
   await c.lab.kill(worker);
   const killedAt = Date.now();
@@ -132,7 +137,10 @@ async function managerDeath(c: Ctx, dep: string): Promise<{ resumeMs?: number; e
   return { resumeMs: next && next - killedAt, endMs, status };
 }
 
-async function dbLeaderDeath(c: Ctx, dep: string): Promise<{ writeMs?: number; endMs: number; status: string }> {
+async function dbLeaderDeath(
+  c: Ctx,
+  dep: string,
+): Promise<{ writeMs?: number; endMs: number; status: string }> {
   const leaderIp = await leaderOf(c.lab, 'db1', DBS.map(c.ip));
   const leader = DBS.find((n) => c.ip(n) === leaderIp)!;
   const { id } = await startTwenty(c, dep);
@@ -191,7 +199,18 @@ try {
   const caPath = join(fsRoot(t.lab.stateDir, 'lb'), 'root/.cloudify-test-ca/ca.crt');
   const ip = (n: string) => t.lab.node(n).node.ip;
   const cfy = cfyWithPassword(LAB_ADMIN_PASSWORD);
-  const use = await cfy(['profiles', 'use', ip('lb'), '-u', 'admin', '-t', 'default_tenant', '--ssl', '-c', caPath]);
+  const use = await cfy([
+    'profiles',
+    'use',
+    ip('lb'),
+    '-u',
+    'admin',
+    '-t',
+    'default_tenant',
+    '--ssl',
+    '-c',
+    caPath,
+  ]);
   if (use.code !== 0) throw new Error(`cfy profiles use: ${use.stderr}`);
   const c: Ctx = { lab: t.lab, ip, ca: readFileSync(caPath), caPath, cfy };
   for (let run = 1; run <= RUNS; run++) {
@@ -210,7 +229,7 @@ try {
 
 const section = [
   '<!-- cluster-install-guide:start -->',
-  '## The guide\'s whole cluster: install and failovers (`bench/cluster-install/guide-run.ts`)',
+  "## The guide's whole cluster: install and failovers (`bench/cluster-install/guide-run.ts`)",
   '',
   `One lab of 10 nodes on ${cpus().length} cores (Debian packages present): lab up ${sec(labUpMs)} s, then`,
   `\`lab install\` of the whole best-practice cluster from nothing (one CA, every node's certificate and`,
