@@ -2,8 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { registerInstallerCommands } from '../../src/installer/commands/index.js';
 import { installSequence } from '../../src/lab/install.js';
 import type { ExecResult, Lab } from '../../src/lab/lab.js';
 import { fsRoot } from '../../src/lab/nodes.js';
@@ -15,10 +13,8 @@ export function cfy(lab: Lab, node: string, args: string[], timeoutMs = 300_000)
 }
 
 /** `lab install` as the operator runs it: certificates, CA copy, guide config.yaml, install in order. */
-export async function labInstall(lab: Lab, out: (l: string) => void = () => {}): Promise<number> {
-  const program = new Command('cfy_manager');
-  registerInstallerCommands(program);
-  return installSequence(lab, program, out);
+export function labInstall(lab: Lab, out: (l: string) => void = () => {}): Promise<number> {
+  return installSequence(lab, out);
 }
 
 export const nodeIp = (lab: Lab, name: string): string => lab.node(name).node.ip;

@@ -128,26 +128,31 @@ test('a checkout under a private dir (a clone in /tmp) stays visible inside the 
   assert.ok(!atWork.includes('--rbind'));
 });
 
-test('lab install reports every step as not available until the installer provides it', () => {
-  const nodes = loadTopology(undefined, subnet).nodes;
-  const steps = planInstall(nodes, () => false);
-  assert.ok(steps.every((s) => s.unavailable || !s.cmd));
-  const installs = steps.filter((s) => s.what === 'cfy_manager install').map((s) => s.node);
-  assert.deepEqual(installs, [
-    'db1',
-    'db2',
-    'db3',
-    'queue1',
-    'queue2',
-    'queue3',
-    'manager1',
-    'manager2',
-    'manager3',
-    'lb',
-  ]);
-  assert.ok(
-    planInstall(nodes, () => true)
-      .filter((s) => s.what === 'cfy_manager install')
-      .every((s) => !s.unavailable),
+test('lab install follows the guide: databases, brokers, managers, then the load balancer', () => {
+  const shuffled = [...loadTopology(undefined, subnet).nodes].reverse();
+  const plan = planInstall(shuffled);
+  assert.deepEqual(
+    plan.map((p) => p.node.name),
+    ['db3', 'db2', 'db1', 'queue3', 'queue2', 'queue1', 'manager3', 'manager2', 'manager1', 'lb'],
   );
+  assert.deepEqual(plan.at(-1)!.services, ['load_balancer_service']);
+  assert.deepEqual(plan[6]!.services, ['manager_service', 'monitoring_service']);
+});
+
+test('lab install refuses, before any change, nodes the guide cannot install', () => {
+  assert.throws(
+    () => planInstall(loadTopology('compact', subnet).nodes),
+    labError(
+      /^node node1 has several roles \(database \+ queue \+ manager\); the cluster guide installs one role per node$/,
+    ),
+  );
+  const lonely = compileTopology('m', { nodes: [{ name: 'm1', roles: ['manager'] }] }, subnet).nodes;
+  assert.throws(
+    () => planInstall(lonely),
+    labError(/^node m1 \(manager\) needs a database, and the topology has no database node$/),
+  );
+  const lbOnly = compileTopology('l', { nodes: [{ name: 'lb', roles: ['load_balancer'] }] }, subnet).nodes;
+  assert.throws(() => planInstall(lbOnly), labError(/needs managers to balance/));
+  const bare = compileTopology('b', { nodes: [{ name: 'client' }] }, subnet).nodes;
+  assert.deepEqual(planInstall(bare), []);
 });
