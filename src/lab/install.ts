@@ -104,32 +104,41 @@ export function failureLine(r: ExecResult): string {
   return last || `exit ${r.code}`;
 }
 
-/** One CA on the first node and a certificate for every node (IP and name as SANs), copied everywhere. */
+/**
+ * One CA on the first node and a certificate for every node (IP and name as SANs), copied everywhere.
+ * Certificates made by an earlier run are kept, so a second `lab install` continues where one stopped.
+ */
 async function certificates(lab: Lab, plan: NodePlan[], out: (l: string) => void): Promise<void> {
   const t0 = Date.now();
   const [first, ...rest] = plan.map((p) => p.node);
+  const from = join(fsRoot(lab.stateDir, first!.name), CA_DIR);
+  const need = plan.map((p) => p.node).filter((n) => !existsSync(join(from, `${n.ip}.crt`)));
   const cert = async (n: LabNode) => {
     const r = await lab.exec(first!.name, [CFY_MANAGER, 'generate-test-cert', '-s', `${n.ip},${n.name}`]);
     if (r.code !== 0) {
       throw new LabError(`[${first!.name}] generate-test-cert for ${n.name} failed: ${failureLine(r)}`);
     }
   };
-  await cert(first!); // creates the CA
-  await Promise.all(rest.map(cert)); // RSA 4096 keys: run side by side
-  const from = join(fsRoot(lab.stateDir, first!.name), CA_DIR);
+  if (!existsSync(join(from, 'ca.crt'))) await cert(need.shift()!); // the first one makes the CA
+  await Promise.all(need.map(cert)); // RSA 4096 keys: side by side
   for (const n of rest) cpSync(from, join(fsRoot(lab.stateDir, n.name), CA_DIR), { recursive: true });
   out(
-    `[certificates] one CA and ${plan.length} node certificates made on ${first!.name}, ~/.cloudify-test-ca copied to every node in ${seconds(t0)}`,
+    `[certificates] one CA and a certificate for each of the ${plan.length} nodes in ~/.cloudify-test-ca of ${first!.name}, copied to every node in ${seconds(t0)}`,
   );
 }
 
 function writeConfigs(lab: Lab, plan: NodePlan[], out: (l: string) => void): void {
-  for (const p of plan) {
+  const todo = plan.filter((x) => !installed(lab, x));
+  for (const p of todo) {
     writeFileSync(join(fsRoot(lab.stateDir, p.node.name), 'etc/cloudify/config.yaml'), p.config, {
       mode: 0o600,
     });
   }
-  out(`[config] the guide's /etc/cloudify/config.yaml written on ${plan.map((p) => p.node.name).join(', ')}`);
+  if (todo.length > 0) {
+    out(
+      `[config] the guide's /etc/cloudify/config.yaml written on ${todo.map((p) => p.node.name).join(', ')}`,
+    );
+  }
 }
 
 /** What the installer recorded as installed for each service (empty when it has no component for it). */
@@ -138,10 +147,15 @@ function installedComponents(lab: Lab, node: string): Record<string, string[]> {
   return existsSync(f) ? ((parse(readFileSync(f, 'utf8')) as Record<string, string[]>) ?? {}) : {};
 }
 
+/** The node's role is installed already (a previous `lab install` got that far). */
+const installed = (lab: Lab, p: NodePlan): boolean =>
+  (installedComponents(lab, p.node.name)[ROLE_SERVICE[p.role]]?.length ?? 0) > 0;
+
 /** `cfy_manager install` in one node; the returned line is its progress line, or its failure. */
 async function installNode(lab: Lab, p: NodePlan): Promise<{ ok: boolean; line: string }> {
   const t0 = Date.now();
   const name = p.node.name;
+  if (installed(lab, p)) return { ok: true, line: `[${name}] ${p.services.join(', ')} already installed` };
   const r = await lab.exec(name, [CFY_MANAGER, 'install'], { timeoutMs: INSTALL_TIMEOUT_MS });
   const log = join(fsRoot(lab.stateDir, name), 'var/log/cloudify/manager/cfy_manager.log');
   if (r.code !== 0) {
@@ -150,8 +164,8 @@ async function installNode(lab: Lab, p: NodePlan): Promise<{ ok: boolean; line: 
       line: `[${name}] cfy_manager install failed after ${seconds(t0)}: ${failureLine(r)} (log: ${log})`,
     };
   }
-  const service = ROLE_SERVICE[p.role];
-  if (!(installedComponents(lab, name)[service]?.length ?? 0)) {
+  if (!installed(lab, p)) {
+    const service = ROLE_SERVICE[p.role];
     return {
       ok: false,
       line: `[${name}] cfy_manager has no component for ${service}, so it cannot install a ${p.role.replace('_', ' ')} node`,
