@@ -94,11 +94,16 @@ const seconds = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
 /** The installer's own error line (`<Error>: message`, with its continuation lines), else the last line. */
 export function failureLine(r: ExecResult): string {
-  const lines = `${r.stderr}\n${r.stdout}`.split('\n');
-  const at = lines.findIndex((l) => / - ERROR - /.test(l));
-  if (at >= 0) {
-    const rest = lines.slice(at + 1).filter((l) => l.trim() !== '' && !/^\S+ \S+ - \[/.test(l));
-    return [lines[at]!.split(' - ERROR - ')[1]!, ...rest.map((l) => l.trim())].join(' ');
+  for (const text of [r.stderr, r.stdout]) {
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l.includes(' - ERROR - '));
+    if (at < 0) continue;
+    const parts = [lines[at]!.split(' - ERROR - ')[1]!];
+    for (const l of lines.slice(at + 1)) {
+      if (/^\S+ \S+ - \[/.test(l)) break; // the next log record
+      if (l.trim()) parts.push(l.trim());
+    }
+    return parts.join(' ');
   }
   const last = r.stderr.trim().split('\n').pop() || r.stdout.trim().split('\n').pop();
   return last || `exit ${r.code}`;
