@@ -5,6 +5,7 @@ import { registerBrokersCommands } from '../installer/commands/brokers.js';
 import { registerInstallerCommands } from '../installer/commands/index.js';
 import { registerLabCommands } from '../lab/commands.js';
 import { runMain } from './boundary.js';
+import { registerManagerDbCommand } from './manager-db-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerInstallerCommands(program); // install/configure/remove/…, generate-test-cert, dbs
   registerLabCommands(program);
   registerBrokersCommands(program);
+  registerManagerDbCommand(program); // hidden: the database side of installing a manager
   return program;
 }
 

@@ -127,7 +127,9 @@ export function registerServeCommand(program: Command): void {
       amqpCa: o.amqpCa,
       maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
       secretsKey: process.env.STRATUS_SECRETS_KEY,
-      hostname: hostname(),
+      // A cluster's managers register under these (the installer sets them; managers.private_ip is unique).
+      hostname: process.env.STRATUS_HOSTNAME || hostname(),
+      ...(process.env.STRATUS_PRIVATE_IP ? { privateIp: process.env.STRATUS_PRIVATE_IP } : {}),
       ...(o.publicName ? { publicIp: o.publicName } : {}),
     });
     await serve({ config, front: tls, workers: workers(o) });

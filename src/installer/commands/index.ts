@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { action, addConfigFlags, type CommonOpts } from './common.js';
 import { registerDbsCommands } from './dbs.js';
+import { registerManagerCommands } from './manager.js';
 
 const lifecycle = () => import('./lifecycle.js');
 
@@ -58,4 +59,15 @@ export function registerInstallerCommands(program: Command): void {
       }
     });
   registerDbsCommands(program);
+  registerManagerCommands(program);
+  addConfigFlags(
+    program.command('status').description('The services of this node (supervisord programs) and their state'),
+  ).action(
+    action(async () => {
+      const { statusTable } = await import('../components/manager/finish.js');
+      const r = await statusTable();
+      process.stdout.write(`${r.text}\n`);
+      return r.code;
+    }),
+  );
 }

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { timestamp } from '../certs/deploy.js';
 import { type Component, componentByName, componentsFor } from '../components/index.js';
+import { finishMessage } from '../components/manager/finish.js';
 import type { ComponentContext } from '../components/types.js';
 import type { Config } from '../config/schema.js';
 import { validateConfig } from '../config/validate.js';
@@ -101,6 +102,8 @@ export async function install(o: CommonOpts & { onlyInstall?: boolean }): Promis
   }
   mainLog.notice('Installation finished successfully!');
   mainLog.notice(finishedLine(t0));
+  // §9.4, on the terminal only (it holds the admin password).
+  if (!o.onlyInstall) for (const l of finishMessage(config)) process.stdout.write(`${l}\n`);
 }
 
 export async function configure(o: CommonOpts): Promise<void> {

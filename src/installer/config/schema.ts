@@ -163,6 +163,7 @@ export const ConfigSchema = o({
     log_level: str,
     min_workers: int,
     max_workers: int,
+    max_concurrent_workflows: int.min(1),
     extra_env: anyMap,
     workflows: o({ task_retries: int, task_retry_interval: int }),
     resources_root: str,

@@ -71,13 +71,14 @@ export interface ManagerRegistration {
   networks: Record<string, string>;
 }
 
-/** Inserts this manager's row, or refreshes its addresses, version and last_seen. */
+/** Inserts this manager's row, or refreshes its addresses, version and last_seen (networks the installer
+ * registered, e.g. load-balancer, are kept). */
 export async function upsertManager(db: Db, m: ManagerRegistration): Promise<void> {
   await db.query(
     `INSERT INTO managers (hostname, private_ip, public_ip, version, edition, distribution, distro_release, networks, last_seen)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, now())
      ON CONFLICT (hostname) DO UPDATE SET private_ip = excluded.private_ip, public_ip = excluded.public_ip,
-       version = excluded.version, networks = excluded.networks, last_seen = now()`,
+       version = excluded.version, networks = managers.networks || excluded.networks, last_seen = now()`,
     [
       m.hostname,
       m.privateIp,

@@ -1,0 +1,239 @@
+// manager_service in the lab, as an operator drives it: three DB nodes and a broker installed from the
+// guide, then two managers from the guide's manager template. The first creates the database; a second
+// with the wrong admin password is refused and leaves nothing behind; fixed, it joins and shares the
+// data and the secrets key; `remove` takes it out of the managers table.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { stringify } from 'yaml';
+import { GUIDE_SECRETS } from '../../src/lab/guide-config.js';
+import { startTestLab, type TestLab } from '../../src/lab/testing.js';
+import { cfy, labInstall, nodeFile, nodeIp } from './lab-helpers.js';
+import { LAB_ADMIN, managerDoc } from './manager-guide.js';
+
+const root = process.getuid?.() === 0;
+const skip = root ? false : 'needs root: the lab creates namespaces, and the installer runs as root';
+const DBS = ['db1', 'db2', 'db3'];
+const LICENSE = `license:
+  customer_id: LAB-CUSTOMER-1
+  expiration_date: 12/31/2099
+  license_edition: Spire
+  trial: false
+  cloudify_version: '5.1'
+  capabilities: [HA]
+signature: !!binary |
+  AAAA
+`;
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+function call(
+  t: TestLab,
+  ip: string,
+  port: number,
+  path: string,
+  opts: { method?: string; password?: string; body?: unknown } = {},
+): Promise<Answer | undefined> {
+  const ca = readFileSync(nodeFile(t.lab, 'manager1', 'root/.cloudify-test-ca/ca.crt'));
+  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: ip,
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        ca,
+        timeout: 10_000,
+        agent: false,
+        headers: {
+          tenant: 'default_tenant',
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...(opts.password
+            ? { authorization: `Basic ${Buffer.from(`admin:${opts.password}`).toString('base64')}` }
+            : {}),
+        },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end(payload);
+  });
+}
+
+describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
+  let t: TestLab;
+  const ip = (n: string) => nodeIp(t.lab, n);
+  const writeConfig = (node: string, adminPassword = LAB_ADMIN, license = '') => {
+    const doc = managerDoc({
+      self: ip(node),
+      dbs: DBS.map((name) => ({ name, ip: ip(name) })),
+      brokers: [{ name: 'queue1', ip: ip('queue1') }],
+      adminPassword,
+    });
+    doc.manager.cloudify_license_path = license;
+    writeFileSync(nodeFile(t.lab, node, 'etc/cloudify/config.yaml'), stringify(doc));
+  };
+  const hadOptManager = existsSync('/opt/manager');
+
+  before(async () => {
+    t = await startTestLab({
+      name: 'mgrs',
+      nodes: [
+        ...DBS.map((name) => ({ name, roles: ['database' as const] })),
+        { name: 'queue1', roles: ['queue' as const] },
+        { name: 'manager1', roles: ['manager' as const] },
+        { name: 'manager2', roles: ['manager' as const] },
+      ],
+    });
+  });
+  let failed = false;
+  afterEach((c) => {
+    if ((c as { passed?: boolean }).passed === false) failed = true;
+  });
+  after(async () => {
+    if (failed && t) {
+      const keep = mkdtempSync(join(tmpdir(), 'manager-cluster-logs-'));
+      for (const n of ['manager1', 'manager2']) {
+        const { cpSync } = await import('node:fs');
+        cpSync(nodeFile(t.lab, n, 'var/log'), join(keep, n), { recursive: true });
+      }
+      process.stdout.write(`# node logs kept in ${keep}\n`);
+    }
+    await t?.down();
+    // The lab does not give each node its own /opt: the managers' data dir is the host's.
+    if (!hadOptManager) (await import('node:fs')).rmSync('/opt/manager', { recursive: true, force: true });
+  });
+
+  test('the database and queue nodes install from the guide', async () => {
+    const log: string[] = [];
+    await labInstall(t.lab, (l) => log.push(l));
+    const installs = log.filter((l) => /: cfy_manager install: /.test(l) && !/manager\d: /.test(l));
+    assert.equal(installs.length, 4, log.join('\n'));
+    assert.ok(
+      installs.every((l) => l.endsWith(': done')),
+      log.join('\n'),
+    );
+  });
+
+  test('the first manager creates the database and serves 443, 53333 and 80; the finish message', async () => {
+    writeFileSync(nodeFile(t.lab, 'manager1', 'root/license.yaml'), LICENSE);
+    writeConfig('manager1', LAB_ADMIN, '/root/license.yaml');
+    const r = await cfy(t.lab, 'manager1', ['install'], 600_000);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const rule = '#'.repeat(50);
+    assert.ok(
+      r.stdout.includes(
+        [
+          rule,
+          `Manager is up at https://${ip('manager1')}`,
+          `Admin password: ${LAB_ADMIN}`,
+          rule,
+          'To connect to the manager, use:',
+          `cfy profiles use ${ip('manager1')} -u admin -p ${LAB_ADMIN} -t default_tenant -ssl -c path/to/cloudify_external_ca_cert.pem`,
+          rule,
+        ].join('\n'),
+      ),
+      r.stdout,
+    );
+    for (const port of [443, 53333]) {
+      assert.equal((await call(t, ip('manager1'), port, '/api/v3.1/status'))?.status, 401, `port ${port}`);
+    }
+    const ok = await call(t, ip('manager1'), 443, '/api/v3.1/status', { password: LAB_ADMIN });
+    assert.equal(ok?.status, 200, ok?.body);
+    const lic = await call(t, ip('manager1'), 443, '/api/v3.1/license', { password: LAB_ADMIN });
+    assert.equal(JSON.parse(lic!.body).items[0].customer_id, 'LAB-CUSTOMER-1', 'the license was uploaded');
+    const st = await cfy(t.lab, 'manager1', ['status']);
+    assert.equal(st.code, 0, st.stdout + st.stderr);
+    assert.match(st.stdout, /\| +cloudify-mgmtworker +\| +RUNNING +\|/);
+    assert.match(st.stdout, /\| +cloudify-restservice +\| +RUNNING +\|/);
+  });
+
+  test('secrets stay off argv and out of the program files; env files 0600, keys 0400', async () => {
+    const mode = (p: string) => (statSync(nodeFile(t.lab, 'manager1', p)).mode & 0o777).toString(8);
+    assert.equal(mode('etc/cloudify/manager/restservice.env'), '600');
+    assert.equal(mode('etc/cloudify/manager/mgmtworker.env'), '600');
+    assert.equal(mode('etc/cloudify/ssl/cloudify_internal_key.pem'), '400');
+    assert.equal(mode('etc/cloudify/ssl/postgresql.key'), '400');
+    const secrets = [GUIDE_SECRETS.postgresPassword, GUIDE_SECRETS.rabbitPassword, LAB_ADMIN];
+    const programs = readdirSync(nodeFile(t.lab, 'manager1', 'etc/supervisord.d'));
+    for (const f of programs) {
+      const text = readFileSync(nodeFile(t.lab, 'manager1', `etc/supervisord.d/${f}`), 'utf8');
+      for (const s of secrets) assert.ok(!text.includes(s), `${f} holds a password`);
+    }
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let cmdline = '';
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const s of secrets) assert.ok(!cmdline.includes(s), `process ${pid} has a password in argv`);
+    }
+  });
+
+  test('a second manager with the wrong admin password is refused in one message and installs nothing', async () => {
+    writeConfig('manager2', 'not-the-admin-password');
+    const r = await cfy(t.lab, 'manager2', ['install'], 600_000);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stdout + r.stderr,
+      /ClusteringError: Existing cluster could not be joined due to configuration issues\. Please run cfy_manager remove, then fix the configuration issues before reinstalling\. Issues were:\n- manager\.security\.admin_password is not the cluster's current admin password/,
+    );
+    assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
+    const programs = readdirSync(nodeFile(t.lab, 'manager2', 'etc/supervisord.d'));
+    assert.deepEqual(programs, [], 'no program written');
+    assert.ok(!existsSync(nodeFile(t.lab, 'manager2', 'etc/cloudify/ssl/cloudify_internal_key.pem')));
+    const managers = await call(t, ip('manager1'), 443, '/api/v3.1/managers', { password: LAB_ADMIN });
+    assert.equal(JSON.parse(managers!.body).items.length, 1);
+    const rm = await cfy(t.lab, 'manager2', ['remove']);
+    assert.equal(rm.code, 0, rm.stdout + rm.stderr);
+  });
+
+  test('fixed, the second manager joins: both serve the same data and secrets', async () => {
+    writeConfig('manager2');
+    const r = await cfy(t.lab, 'manager2', ['install'], 600_000);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const body = { value: 'shared-value-1', visibility: 'tenant' };
+    const put = await call(t, ip('manager1'), 443, '/api/v3.1/secrets/lab-secret', {
+      method: 'PUT',
+      password: LAB_ADMIN,
+      body,
+    });
+    assert.ok(put && put.status < 300, put?.body);
+    const got = await call(t, ip('manager2'), 443, '/api/v3.1/secrets/lab-secret', { password: LAB_ADMIN });
+    assert.equal(got?.status, 200, got?.body);
+    assert.equal(JSON.parse(got!.body).value, 'shared-value-1', 'manager2 decrypts what manager1 stored');
+    const managers = await call(t, ip('manager2'), 443, '/api/v3.1/managers', { password: LAB_ADMIN });
+    const items = JSON.parse(managers!.body).items as { hostname: string; private_ip: string }[];
+    assert.deepEqual(items.map((m) => `${m.hostname}@${m.private_ip}`).sort(), [
+      `manager1@${ip('manager1')}`,
+      `manager2@${ip('manager2')}`,
+    ]);
+  });
+
+  test('remove takes the second manager out of the managers table and stops its programs', async () => {
+    const r = await cfy(t.lab, 'manager2', ['remove']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(await call(t, ip('manager2'), 443, '/api/v3.1/status'), undefined, 'nothing listens');
+    assert.ok(!existsSync(nodeFile(t.lab, 'manager2', 'etc/cloudify/manager/restservice.env')));
+    const managers = await call(t, ip('manager1'), 443, '/api/v3.1/managers', { password: LAB_ADMIN });
+    assert.deepEqual(
+      (JSON.parse(managers!.body).items as { hostname: string }[]).map((m) => m.hostname),
+      ['manager1'],
+    );
+  });
+});
