@@ -3,13 +3,14 @@
 // (components/queue/**); everything else in this file belongs to the installer core.
 import type { Config } from '../config/schema.js';
 import { postgresqlServer } from './database/component.js';
+import { loadBalancer } from './load-balancer/component.js';
 import { manager } from './manager/component.js';
 import { prometheus } from './monitoring.js';
 import { orderIndex } from './order.js';
 import { rabbitmq } from './queue/component.js';
 import type { Component } from './types.js';
 
-export const COMPONENTS: Component[] = [postgresqlServer, rabbitmq, manager, prometheus];
+export const COMPONENTS: Component[] = [postgresqlServer, rabbitmq, manager, loadBalancer, prometheus];
 
 /** The components of this config's services_to_install, in install order. */
 export function componentsFor(config: Config, all: Component[] = COMPONENTS): Component[] {

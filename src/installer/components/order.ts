@@ -16,6 +16,7 @@ export const COMPONENT_ORDER = [
   'executionscheduler',
   'usagecollector',
   'cli',
+  'loadbalancer', // Stratus addition (load_balancer_service)
   'prometheus',
   'sanity',
 ] as const;

@@ -111,6 +111,19 @@ export const PostgresqlClientSchema = o({
   monitoring: creds,
 });
 
+/** Stratus addition: the load balancer node (load_balancer_service). */
+export const LoadBalancerSchema = o({
+  /** The manager nodes behind the balancer, name -> {ip}. */
+  managers: z.record(z.string(), o({ ip: str })),
+  /** Served on 443 and 53333 (HAProxy reads cert + key from one 0400 file). */
+  cert_path: str,
+  key_path: str,
+  /** Verifies the managers (health checks and the re-encrypted traffic). */
+  ca_path: str,
+  /** How fast a dead manager leaves the pool (measured: docs/decisions.md). */
+  health_check: o({ interval_ms: int.min(100), fall: int.min(1), rise: int.min(1) }),
+});
+
 const gunicorn = o({ worker_count: int, cpu_ratio: num, max_worker_count: int, max_requests: int });
 
 export const ServiceName = z.enum([
@@ -119,6 +132,8 @@ export const ServiceName = z.enum([
   'manager_service',
   'monitoring_service',
   'entropy_service',
+  // Stratus addition: HAProxy in front of the managers (docs/installer.md, "Load balancer").
+  'load_balancer_service',
 ]);
 export type ServiceName = z.infer<typeof ServiceName>;
 
@@ -218,6 +233,7 @@ export const ConfigSchema = o({
     request_timeout: num,
   }),
   flask_security: anyMap,
+  load_balancer: LoadBalancerSchema,
   services_to_install: z.array(ServiceName),
   unconfigured_install: bool,
   /** Bookkeeping, set by the loader: the files that were merged. */
