@@ -43,6 +43,11 @@ export const PRIVATE_DIRS = [
   '/tmp',
 ];
 export const PRIVATE_FILES = ['/etc/hosts', '/etc/hostname'];
+/**
+ * /opt is the node's own too, so that each manager has its own /opt/manager (a plain directory the
+ * installer may remove), but every other entry of the host's /opt is bound into it at boot.
+ */
+export const OWN_OPT_ENTRIES = ['manager'];
 
 const SUPERVISORD = '/usr/bin/supervisord';
 const SUPERVISORD_CONF = `; The node's init. Written by the lab; programs go in conf.d/ or /etc/supervisord.d/.
@@ -91,7 +96,7 @@ const sockPath = (stateDir: string, node: string): string =>
 /** Create the host mount points that are missing; returns what was created, for `down` to remove. */
 export function ensureHostMountpoints(): string[] {
   const created: string[] = [];
-  for (const d of PRIVATE_DIRS) {
+  for (const d of [...PRIVATE_DIRS, '/opt']) {
     if (!existsSync(d)) {
       mkdirSync(d, { recursive: true });
       created.push(d);
@@ -153,9 +158,23 @@ export function bootScript(stateDir: string, node: string, checkout = CHECKOUT):
   return [
     'set -e',
     `hostname ${q(node)}`,
+    ...optScript(root),
     ...binds,
     `exec ${SUPERVISORD} -n -c /etc/supervisor/supervisord.conf`,
   ].join('\n');
+}
+
+/** The node's /opt: the host's entries bound in (files and dirs alike), except the node's own ones. */
+function optScript(root: string): string[] {
+  const mine = join(root, 'opt');
+  const own = OWN_OPT_ENTRIES.map((e) => `[ "$e" = ${q(e)} ] && continue`).join('; ');
+  return [
+    `mkdir -p ${q(mine)}`,
+    `for p in /opt/* /opt/.[!.]*; do [ -e "$p" ] || continue; e=\${p##*/}; ${own}; ` +
+      `if [ -d "$p" ]; then mkdir -p ${q(mine)}/"$e"; else touch ${q(mine)}/"$e"; fi; ` +
+      `mount --rbind "$p" ${q(mine)}/"$e"; done`,
+    `mount --rbind ${q(mine)} /opt`,
+  ];
 }
 
 /** Start the node's init in fresh UTS, mount and PID namespaces inside its netns. */

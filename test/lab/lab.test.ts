@@ -101,6 +101,23 @@ describe('a 4-node lab', { skip, timeout: 120_000 }, () => {
     assert.notEqual((await lab.exec('queue1', ['ls', '/tmp/x'])).code, 0);
   });
 
+  test("/opt is the node's own: each node's /opt/manager, removable; the host's other /opt entries are there", async () => {
+    const write =
+      'rm -rf /opt/manager && mkdir /opt/manager && echo mine > /opt/manager/x && cat /opt/manager/x';
+    const r = await lab.exec('manager1', ['sh', '-c', write]);
+    assert.equal(r.stdout, 'mine\n', r.stderr);
+    assert.notEqual((await lab.exec('db1', ['cat', '/opt/manager/x'])).code, 0);
+    assert.equal(existsSync('/opt/manager/x'), false);
+    const host = readdirSync('/opt')
+      .filter((e) => e !== 'manager')
+      .sort();
+    const inNode = (await lab.exec('db1', ['ls', '-A', '/opt'])).stdout
+      .split('\n')
+      .filter((e) => e && e !== 'manager')
+      .sort();
+    assert.deepEqual(inNode, host);
+  });
+
   test('cfy_manager and cfy are on the PATH in a node, for exec and for a login shell, not in the host /usr', async () => {
     const bin = fileURLToPath(new URL('../../bin/', import.meta.url));
     const hostBefore = existsSync('/usr/local/bin') ? readdirSync('/usr/local/bin') : [];

@@ -114,6 +114,9 @@ test('each node gets hosts entries for all nodes, and the boot script binds /tmp
   assert.match(script.at(-2)!, /\/tmp'$/);
   assert.match(script.at(-1)!, /^exec \/usr\/bin\/supervisord -n/);
   assert.ok(script.some((l) => l.endsWith(" '/etc/cloudify'")));
+  // /opt first (while the state dir is still reachable), the node's own manager dir left out of the host's.
+  assert.equal(script[4], "mount --rbind '/var/lib/stratus-lab/nodes/node1/fs/opt' /opt");
+  assert.match(script[3]!, /\[ "\$e" = 'manager' \] && continue/);
 });
 
 test('a checkout under a private dir (a clone in /tmp) stays visible inside the node', () => {
@@ -125,7 +128,7 @@ test('a checkout under a private dir (a clone in /tmp) stays visible inside the 
   assert.ok(outer > inner, 'the checkout is mounted into the copy before the copy is bound over /tmp');
   assert.ok(!script.includes(`mount --bind '${root}/tmp' '/tmp'`));
   const atWork = bootScript('/var/lib/stratus-lab', 'node1', '/work/main');
-  assert.ok(!atWork.includes('--rbind'));
+  assert.ok(!atWork.includes(`--rbind '${root}/tmp'`));
 });
 
 test('lab install follows the guide: databases, brokers, managers, then the load balancer', () => {
