@@ -109,27 +109,57 @@ export function failureLine(r: ExecResult): string {
   return last || `exit ${r.code}`;
 }
 
+interface Certificates {
+  /** Resolves once the node's certificate exists and ~/.cloudify-test-ca is copied to the node. */
+  ready(node: LabNode): Promise<void>;
+  /** Every certificate made, the whole directory copied to every node; resolves to the progress line. */
+  all: Promise<string>;
+}
+
 /**
- * One CA on the first node and a certificate for every node (IP and name as SANs), copied everywhere.
- * Certificates made by an earlier run are kept, so a second `lab install` continues where one stopped.
+ * One CA on the first node and a certificate for every node (IP and name as SANs), made two at a time in
+ * the guide's order while the first nodes install (RSA 4096 keys take seconds each). Certificates of an
+ * earlier run are kept, so a second `lab install` continues where one stopped. Files already in a node's
+ * directory are never overwritten.
  */
-async function certificates(lab: Lab, plan: NodePlan[], out: (l: string) => void): Promise<void> {
+function certificates(lab: Lab, plan: NodePlan[]): Certificates {
   const t0 = Date.now();
-  const [first, ...rest] = plan.map((p) => p.node);
-  const from = join(fsRoot(lab.stateDir, first!.name), CA_DIR);
-  const need = plan.map((p) => p.node).filter((n) => !existsSync(join(from, `${n.ip}.crt`)));
-  const cert = async (n: LabNode) => {
-    const r = await lab.exec(first!.name, [CFY_MANAGER, 'generate-test-cert', '-s', `${n.ip},${n.name}`]);
+  const nodes = plan.map((p) => p.node);
+  const first = nodes[0]!;
+  const from = join(fsRoot(lab.stateDir, first.name), CA_DIR);
+  const copy = (n: LabNode) => {
+    if (n.name !== first.name)
+      cpSync(from, join(fsRoot(lab.stateDir, n.name), CA_DIR), { recursive: true, force: false });
+  };
+  const make = async (n: LabNode) => {
+    if (existsSync(join(from, `${n.ip}.crt`))) return;
+    const r = await lab.exec(first.name, [CFY_MANAGER, 'generate-test-cert', '-s', `${n.ip},${n.name}`]);
     if (r.code !== 0) {
-      throw new LabError(`[${first!.name}] generate-test-cert for ${n.name} failed: ${failureLine(r)}`);
+      throw new LabError(`[${first.name}] generate-test-cert for ${n.name} failed: ${failureLine(r)}`);
     }
   };
-  if (!existsSync(join(from, 'ca.crt'))) await cert(need.shift()!); // the first one makes the CA
-  await Promise.all(need.map(cert)); // RSA 4096 keys: side by side
-  for (const n of rest) cpSync(from, join(fsRoot(lab.stateDir, n.name), CA_DIR), { recursive: true });
-  out(
-    `[certificates] one CA and a certificate for each of the ${plan.length} nodes in ~/.cloudify-test-ca of ${first!.name}, copied to every node in ${seconds(t0)}`,
-  );
+  const quiet = (x: Promise<void>) => {
+    x.catch(() => undefined); // the failure reaches whoever awaits this node's certificate
+    return x;
+  };
+  const made = new Map<string, Promise<void>>([[first.name, quiet(make(first))]]); // the first makes the CA
+  const lanes = [made.get(first.name)!, made.get(first.name)!];
+  nodes.slice(1).forEach((n, i) => {
+    lanes[i % 2] = quiet(lanes[i % 2]!.then(() => make(n)));
+    made.set(n.name, lanes[i % 2]!);
+  });
+  const all = Promise.all(made.values()).then(() => {
+    for (const n of nodes) copy(n);
+    return `[certificates] one CA and a certificate for each of the ${nodes.length} nodes in ~/.cloudify-test-ca of ${first.name}, copied to every node, in ${seconds(t0)}`;
+  });
+  all.catch(() => undefined);
+  return {
+    ready: async (n) => {
+      await made.get(n.name);
+      copy(n);
+    },
+    all,
+  };
 }
 
 function writeConfigs(lab: Lab, plan: NodePlan[], out: (l: string) => void): void {
@@ -206,18 +236,20 @@ export async function installSequence(lab: Lab, out: (line: string) => void): Pr
       fix: `run cfy_manager lab start ${needed[0]}`,
     });
   }
+  const certs = certificates(lab, plan);
+  writeConfigs(lab, plan, out);
   try {
-    await certificates(lab, plan, out);
+    for (const p of plan) {
+      await certs.ready(p.node);
+      const { ok, line } = await installNode(lab, p);
+      out(line);
+      if (!ok) return 1;
+    }
+    out(await certs.all);
   } catch (err) {
     if (!(err instanceof LabError)) throw err;
     out(err.message);
     return 1;
-  }
-  writeConfigs(lab, plan, out);
-  for (const p of plan) {
-    const { ok, line } = await installNode(lab, p);
-    out(line);
-    if (!ok) return 1;
   }
   out(`cluster installed in ${seconds(t0)}; to use it:`);
   const cli = profilesLine(lab, plan);
