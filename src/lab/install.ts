@@ -220,23 +220,29 @@ export function profilesLine(lab: Lab, plan: NodePlan[]): string | undefined {
 
 /**
  * The whole sequence; the first failure stops it with one line. Exit code 0 when every node is installed.
- * Nodes without a role are left alone.
+ * Nodes without a role are left alone; `roles` limits the config files and installs to nodes of those
+ * roles (tests that install the managers themselves), the certificates are still made for every node.
  */
-export async function installSequence(lab: Lab, out: (line: string) => void): Promise<number> {
+export async function installSequence(
+  lab: Lab,
+  out: (line: string) => void,
+  opts: { roles?: Role[] } = {},
+): Promise<number> {
   const t0 = Date.now();
-  const plan = planInstall(lab.requireState().topology.nodes);
+  const full = planInstall(lab.requireState().topology.nodes);
+  const plan = full.filter((p) => !opts.roles || opts.roles.includes(p.role));
   if (plan.length === 0) {
     out('no node of the topology has a role: nothing to install');
     return 0;
   }
   const stopped = (await lab.status()).filter((n) => n.state !== 'running').map((n) => n.name);
-  const needed = stopped.filter((n) => plan.some((p) => p.node.name === n));
+  const needed = stopped.filter((n) => full.some((p) => p.node.name === n));
   if (needed.length > 0) {
     throw new LabError(`node ${needed.join(', ')} is stopped`, {
       fix: `run cfy_manager lab start ${needed[0]}`,
     });
   }
-  const certs = certificates(lab, plan);
+  const certs = certificates(lab, full); // every node's, also when only some roles install
   writeConfigs(lab, plan, out);
   try {
     for (const p of plan) {

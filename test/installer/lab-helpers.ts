@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { installSequence } from '../../src/lab/install.js';
 import type { ExecResult, Lab } from '../../src/lab/lab.js';
 import { fsRoot } from '../../src/lab/nodes.js';
+import type { Role } from '../../src/lab/topology.js';
 
 export const CFY = fileURLToPath(new URL('../../bin/cfy_manager', import.meta.url));
 
@@ -13,8 +14,8 @@ export function cfy(lab: Lab, node: string, args: string[], timeoutMs = 300_000)
 }
 
 /** `lab install` as the operator runs it: certificates, CA copy, guide config.yaml, install in order. */
-export function labInstall(lab: Lab, out: (l: string) => void = () => {}): Promise<number> {
-  return installSequence(lab, out);
+export function labInstall(lab: Lab, out: (l: string) => void = () => {}, roles?: Role[]): Promise<number> {
+  return installSequence(lab, out, roles ? { roles } : {});
 }
 
 export const nodeIp = (lab: Lab, name: string): string => lab.node(name).node.ip;
