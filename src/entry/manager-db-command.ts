@@ -141,7 +141,7 @@ async function upsertSelf(db: Db, r: RegisterRequest): Promise<void> {
          networks, last_seen, _ca_cert_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, now(), $9)
        ON CONFLICT (hostname) DO UPDATE SET private_ip = excluded.private_ip, public_ip = excluded.public_ip,
-         version = excluded.version, networks = excluded.networks, last_seen = now(),
+         version = excluded.version, networks = managers.networks || excluded.networks, last_seen = now(),
          _ca_cert_id = excluded._ca_cert_id`,
       [
         r.hostname,
@@ -159,8 +159,17 @@ async function upsertSelf(db: Db, r: RegisterRequest): Promise<void> {
 }
 
 export async function register(r: RegisterRequest): Promise<RegisterAnswer> {
-  const created = await prepareDb(r);
-  const db = await open(r.dbUrl, `${r.dbUser} (postgresql_client.cloudify_password)`);
+  const as = `${r.dbUser} (postgresql_client.cloudify_password)`;
+  // The superuser is needed only while the database or its user is missing (a re-run after the
+  // install dropped postgresql_client.server_password from config.yaml must not need it).
+  let created = false;
+  let db: Db;
+  try {
+    db = await open(r.dbUrl, as);
+  } catch {
+    created = await prepareDb(r);
+    db = await open(r.dbUrl, as);
+  }
   try {
     const expected = Math.max(...listMigrations().map((m) => m.version));
     const found = await schemaVersion(db);

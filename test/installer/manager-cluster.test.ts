@@ -4,6 +4,7 @@
 // data and the secrets key; `remove` takes it out of the managers table.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { GUIDE_SECRETS } from '../../src/lab/guide-config.js';
 import { startTestLab, type TestLab } from '../../src/lab/testing.js';
-import { cfy, labInstall, nodeFile, nodeIp } from './lab-helpers.js';
+import { CFY, cfy, labInstall, nodeFile, nodeIp } from './lab-helpers.js';
 import { LAB_ADMIN, managerDoc } from './manager-guide.js';
 
 const root = process.getuid?.() === 0;
@@ -131,6 +132,7 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
     writeConfig('manager1', LAB_ADMIN, '/root/license.yaml');
     const r = await cfy(t.lab, 'manager1', ['install'], 600_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    process.stdout.write(`# manager1 install: ${/Finished in [^\n]*/.exec(r.stdout)?.[0]}\n`);
     const rule = '#'.repeat(50);
     assert.ok(
       r.stdout.includes(
@@ -151,6 +153,18 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
     }
     const ok = await call(t, ip('manager1'), 443, '/api/v3.1/status', { password: LAB_ADMIN });
     assert.equal(ok?.status, 200, ok?.body);
+    const plain = await new Promise<number | undefined>((resolve) => {
+      const req = httpRequest(
+        { host: ip('manager1'), port: 80, path: '/api/v3.1/status', timeout: 5000 },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
+      req.on('error', () => resolve(undefined));
+      req.end();
+    });
+    assert.equal(plain, 400, 'plain HTTP /api answers 400 SSL_REQUIRED');
     const lic = await call(t, ip('manager1'), 443, '/api/v3.1/license', { password: LAB_ADMIN });
     assert.equal(JSON.parse(lic!.body).items[0].customer_id, 'LAB-CUSTOMER-1', 'the license was uploaded');
     const st = await cfy(t.lab, 'manager1', ['status']);
@@ -171,6 +185,14 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
       const text = readFileSync(nodeFile(t.lab, 'manager1', `etc/supervisord.d/${f}`), 'utf8');
       for (const s of secrets) assert.ok(!text.includes(s), `${f} holds a password`);
     }
+    const logs = readdirSync(nodeFile(t.lab, 'manager1', 'var/log'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name));
+    assert.ok(logs.some((f) => f.endsWith('cloudify-restservice.log')));
+    for (const f of logs) {
+      const text = readFileSync(f, 'utf8');
+      for (const s of secrets) assert.ok(!text.includes(s), `${f} holds a password`);
+    }
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
       let cmdline = '';
       try {
@@ -178,6 +200,8 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
       } catch {
         continue;
       }
+      // The programs and the installer's children (other labs may run on this host too).
+      if (!cmdline.includes('cfy_manager')) continue;
       for (const s of secrets) assert.ok(!cmdline.includes(s), `process ${pid} has a password in argv`);
     }
   });
@@ -204,6 +228,7 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
     writeConfig('manager2');
     const r = await cfy(t.lab, 'manager2', ['install'], 600_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    process.stdout.write(`# manager2 install (joining): ${/Finished in [^\n]*/.exec(r.stdout)?.[0]}\n`);
     const body = { value: 'shared-value-1', visibility: 'tenant' };
     const put = await call(t, ip('manager1'), 443, '/api/v3.1/secrets/lab-secret', {
       method: 'PUT',
@@ -220,6 +245,40 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
       `manager1@${ip('manager1')}`,
       `manager2@${ip('manager2')}`,
     ]);
+  });
+
+  test('configure again, add-networks and reset-admin-password on the running first manager', async () => {
+    const again = await cfy(t.lab, 'manager1', ['configure', '--print-finish-message'], 600_000);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, new RegExp(`\\nAdmin password: ${LAB_ADMIN}\\n`));
+    assert.equal(
+      (await call(t, ip('manager1'), 443, '/api/v3.1/status', { password: LAB_ADMIN }))?.status,
+      200,
+    );
+    const add = await cfy(t.lab, 'manager1', ['add-networks', '--networks', '{"lan2": "10.250.0.5"}']);
+    assert.equal(add.code, 0, add.stdout + add.stderr);
+    assert.match(add.stdout, /New networks were added successfully\./);
+    assert.match(add.stdout, /does not cover 10\.250\.0\.5/, 'the supplied internal cert lacks the address');
+    const dup = await cfy(t.lab, 'manager1', ['add-networks', '--networks', '{"lan2": "10.250.0.6"}']);
+    assert.equal(dup.code, 1);
+    assert.match(dup.stdout + dup.stderr, /Network name lan2 already exists/);
+    const managers = await call(t, ip('manager1'), 443, '/api/v3.1/managers', { password: LAB_ADMIN });
+    const m1 = (
+      JSON.parse(managers!.body).items as { hostname: string; networks: Record<string, string> }[]
+    ).find((m) => m.hostname === 'manager1')!;
+    assert.equal(m1.networks.lan2, '10.250.0.5');
+    assert.equal(m1.networks['load-balancer'], undefined);
+    const reset = await t.lab.exec('manager1', [CFY, 'reset-admin-password'], {
+      input: 'a-reset-password-2\n',
+    });
+    assert.equal(reset.code, 0, reset.stdout + reset.stderr);
+    assert.equal(
+      (await call(t, ip('manager2'), 443, '/api/v3.1/status', { password: 'a-reset-password-2' }))?.status,
+      200,
+      'the other manager takes the new password',
+    );
+    const back = await t.lab.exec('manager1', [CFY, 'reset-admin-password'], { input: `${LAB_ADMIN}\n` });
+    assert.equal(back.code, 0, back.stdout + back.stderr);
   });
 
   test('remove takes the second manager out of the managers table and stops its programs', async () => {

@@ -118,8 +118,15 @@ describe('cfy_manager manager-db', () => {
     });
   });
 
-  test('a re-run on the first manager refreshes its row and leaves the admin password alone', async () => {
-    const r = managerDb(request({ adminPassword: 'a-different-password', publicIp: '192.0.2.31' }));
+  test('a re-run on the first manager refreshes its row, needs no superuser, keeps the admin password', async () => {
+    // …without the superuser: the install dropped server_password from config.yaml.
+    const r = managerDb(
+      request({
+        adminPassword: 'a-different-password',
+        publicIp: '192.0.2.31',
+        superUrl: `postgres://postgres:wrong@127.0.0.1:${pg.port}/postgres`,
+      }),
+    );
     assert.equal(r.code, 0, r.stderr);
     const answer = JSON.parse(r.stdout);
     assert.equal(answer.first, false);

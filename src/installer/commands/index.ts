@@ -14,9 +14,11 @@ export function registerInstallerCommands(program: Command): void {
   )
     .option('--only-install', 'install packages only; configure later')
     .action(action(async (o: CommonOpts & { onlyInstall?: boolean }) => (await lifecycle()).install(o)));
-  addConfigFlags(program.command('configure').description('Configure the installed services'), true).action(
-    action(async (o: CommonOpts) => (await lifecycle()).configure(o)),
-  );
+  addConfigFlags(program.command('configure').description('Configure the installed services'), true)
+    .option('--print-finish-message', "print the manager's address and admin password at the end")
+    .action(
+      action(async (o: CommonOpts & { printFinishMessage?: boolean }) => (await lifecycle()).configure(o)),
+    );
   addConfigFlags(program.command('remove').description('Stop and remove the services of config.yaml')).action(
     action(async (o: CommonOpts) => (await lifecycle()).remove(o)),
   );

@@ -106,7 +106,7 @@ export async function install(o: CommonOpts & { onlyInstall?: boolean }): Promis
   if (!o.onlyInstall) for (const l of finishMessage(config)) process.stdout.write(`${l}\n`);
 }
 
-export async function configure(o: CommonOpts): Promise<void> {
+export async function configure(o: CommonOpts & { printFinishMessage?: boolean }): Promise<void> {
   const t0 = Date.now();
   const config = loadDerived(o);
   requireInstalled(config.services_to_install, configPathLabel(o));
@@ -116,6 +116,7 @@ export async function configure(o: CommonOpts): Promise<void> {
   dropServerPassword(config.config_files ?? []);
   mainLog.notice('Configuration finished successfully!');
   mainLog.notice(finishedLine(t0));
+  if (o.printFinishMessage) for (const l of finishMessage(config)) process.stdout.write(`${l}\n`);
 }
 
 export async function validate(o: CommonOpts): Promise<void> {

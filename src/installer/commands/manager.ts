@@ -52,8 +52,8 @@ function managerConfig(o: CommonOpts, cmd: string): Config {
 }
 
 async function addNetworks(o: CommonOpts & { networks: string; skipGeneratingCertificates?: boolean }) {
-  const config = managerConfig(o, 'add-networks');
   const networks = parseNetworks(o.networks);
+  const config = managerConfig(o, 'add-networks');
   await manageDb(config, 'add-networks', { newNetworks: networks }, MANAGER_SSL);
   if (existsSync(MANAGER_SSL.internalCert) && !o.skipGeneratingCertificates) {
     const sans = certSans(readFileSync(MANAGER_SSL.internalCert, 'utf8'));
