@@ -62,13 +62,13 @@ export function renderFiles(
 
 /** `haproxy -c` on a config; a refusal becomes one line with HAProxy's first alert. */
 export async function checkConfig(cfgFile: string): Promise<void> {
-  const r = await run([HAPROXY, '-c', '-q', '-f', cfgFile], { ignoreFailure: true });
+  const r = await run([HAPROXY, '-c', '-f', cfgFile], { ignoreFailure: true });
   if (r.code !== 0) {
     const alert =
       `${r.stderr}\n${r.stdout}`
         .split('\n')
         .find((l) => /ALERT/.test(l))
-        ?.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, '')
+        ?.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*(config\s*:\s*)?(\[[^\]]*\]\s*:\s*)?/, '')
         .trim() ?? `exit ${r.code}`;
     throw new ValidationError(
       `HAProxy refused the load balancer configuration (${alert}): check the load_balancer section in /etc/cloudify/config.yaml`,
@@ -100,16 +100,16 @@ export async function writeChecked(lb: LoadBalancerConfig, layout: LbLayout, cfg
   renameSync(`${cfgFile}.tmp`, cfgFile);
 }
 
-/** The PIDs of the current workers, from the master CLI's `show proc`. */
+/** The PIDs of the workers (current and old ones still finishing), from the master CLI's `show proc`. */
 export async function workerPids(masterSocket: string): Promise<number[]> {
   const out = await runtimeCommand(masterSocket, 'show proc');
-  const current = out.split('# old workers')[0] ?? '';
-  return [...current.matchAll(/^(\d+)\s+worker\b/gm)].map((m) => Number(m[1]));
+  return [...out.matchAll(/^(\d+)\s+worker\b/gm)].map((m) => Number(m[1]));
 }
 
 /**
  * A graceful reload: `signal` sends SIGUSR2 to the master, which starts new workers on the new files
- * and lets the old ones finish their connections. Confirmed when the workers' PIDs have changed.
+ * and lets the old ones finish their connections. Confirmed when a new worker is there (the old one
+ * may live on for as long as its connections last).
  */
 export async function reloadAndConfirm(
   masterSocket: string,
@@ -122,7 +122,7 @@ export async function reloadAndConfirm(
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
     const now = await workerPids(masterSocket).catch(() => [] as number[]);
-    if (now.length > 0 && now.every((p) => !before.has(p))) return;
+    if (now.some((p) => !before.has(p))) return;
   }
   throw new ValidationError(
     `HAProxy did not take the new configuration within ${timeoutMs / 1000} s: see ${LOG_DIR}/haproxy.log`,

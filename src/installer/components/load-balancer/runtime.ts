@@ -5,7 +5,8 @@ import { connect } from 'node:net';
 export function runtimeCommand(socket: string, command: string, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const s = connect(socket, () => s.write(`${command}\n`));
+    // The command, then end of input: the master CLI answers only then; both close after one answer.
+    const s = connect(socket, () => s.end(`${command}\n`));
     s.setTimeout(timeoutMs, () => {
       s.destroy();
       reject(new Error(`no answer from ${socket} within ${timeoutMs} ms`));
