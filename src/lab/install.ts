@@ -257,8 +257,8 @@ export async function installSequence(
     out(err.message);
     return 1;
   }
-  out(`cluster installed in ${seconds(t0)}; to use it:`);
   const cli = profilesLine(lab, plan);
+  out(`cluster installed in ${seconds(t0)}${cli ? '; to use it:' : ''}`);
   if (cli) out(cli);
   return 0;
 }
