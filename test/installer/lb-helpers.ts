@@ -3,6 +3,7 @@
 // them as a child process on free loopback ports, with the installer's own rendering.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -186,10 +187,17 @@ export interface Answer {
   body: string;
 }
 
-/** One request on a new connection, the LB's certificate verified with the CA. */
-export function get(port: number, path: string, ca: Buffer, timeoutMs = 5000): Promise<Answer> {
+/** One request on a new connection, the LB's certificate verified with the CA (no CA: plain HTTP). */
+export function get(
+  port: number,
+  path: string,
+  ca: Buffer | undefined,
+  timeoutMs = 5000,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, agent: false, timeout: timeoutMs }, (res) => {
+    const opts = { host: '127.0.0.1', port, path, ca, headers, agent: false, timeout: timeoutMs };
+    const req = (ca ? request : httpRequest)(opts, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => {
         body += c.toString();

@@ -3,10 +3,10 @@
 // `cfy_manager serve` managers with the TLS front: the 401 health check, 80 -> 443, stickiness, a
 // graceful reload with a changed manager list, and the failover of a SIGKILLed manager.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -31,7 +31,7 @@ import { COMPONENT_ORDER } from '../../src/installer/components/order.js';
 import { generateCa, generateLeaf } from '../../src/installer/certs/x509.js';
 import { deepMerge, finishConfig, packagedDefaults } from '../../src/installer/config/load.js';
 import { errorLine, ValidationError } from '../../src/installer/errors.js';
-import { peerCert } from '../entry/tls-helpers.js';
+import { peerCert, ROOT } from '../entry/tls-helpers.js';
 import { freePort } from '../helpers/postgres.js';
 import {
   type Backend,
@@ -54,6 +54,7 @@ const work = mkdtempSync(join(tmpdir(), 'stratus-lb-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const NAMES = ['manager1', 'manager2', 'manager3'];
+const CFY = join(ROOT, 'bin/cfy');
 const all = Object.fromEntries(NAMES.map((n, i) => [n, MANAGER_IPS[i]!]));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -177,6 +178,10 @@ describe('load balancer: config and rendering', () => {
     assert.equal(line.split('\n').length, 1);
     assert.equal(readFileSync(cfgFile, 'utf8'), before);
     assert.equal(readFileSync(layout.certPem, 'utf8'), pem);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.new')),
+      [],
+    );
   });
 });
 
@@ -252,42 +257,29 @@ describe('load balancer: real haproxy in front of three managers', () => {
       assert.equal(cert.fingerprint256, lbCert.fingerprint256);
       assert.equal((await get(port, '/api/v3.1/status', ca)).status, 401);
     }
-    const authed = await new Promise<number>((resolve, reject) => {
-      const auth = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
-      const headers = { authorization: auth, tenant: 'default_tenant' };
-      const port = lb.layout.ports.https;
-      const req = request(
-        { host: '127.0.0.1', port, path: '/api/v3.1/status', ca, headers, agent: false },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    const auth = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+    const headers = { authorization: auth, tenant: 'default_tenant' };
+    const authed = (await get(lb.layout.ports.https, '/api/v3.1/status', ca, 5000, headers)).status;
     assert.equal(authed, 200);
   });
 
   test('port 80 redirects to https', async () => {
-    const answer = await new Promise<{ status: number; location: string }>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port: lb.layout.ports.http,
-          path: '/api/v3.1/status?x=1',
-          headers: { host: 'lb.stratus.test' },
-          agent: false,
-        },
-        (res) => {
-          res.resume();
-          resolve({ status: res.statusCode ?? 0, location: String(res.headers.location) });
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    const host = { host: 'lb.stratus.test' };
+    const a = await get(lb.layout.ports.http, '/api/v3.1/status?x=1', undefined, 5000, host);
+    const answer = { status: a.status, location: a.headers.location };
     assert.deepEqual(answer, { status: 308, location: 'https://lb.stratus.test/api/v3.1/status?x=1' });
+  });
+
+  test('cfy profiles use through the balancer, then a listing', () => {
+    const env = { ...process.env, CFY_WORKDIR: join(work, 'cfy-home'), CLOUDIFY_PASSWORD: PASSWORD };
+    mkdirSync(env.CFY_WORKDIR, { recursive: true });
+    const port = String(lb.layout.ports.https);
+    const use = ['profiles', 'use', '127.0.0.1', '--ssl', '--rest-port', port, '-u', 'admin'];
+    const run = (args: string[]) => spawnSync(CFY, args, { env, encoding: 'utf8', timeout: 60_000 });
+    const r = run([...use, '-t', 'default_tenant', '-c', certs.ca]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const list = run(['blueprints', 'list']);
+    assert.equal(list.status, 0, list.stdout + list.stderr);
   });
 
   test('stick on src: every new connection from one client goes to the same manager', async () => {

@@ -126,6 +126,11 @@ export async function validate(o: CommonOpts): Promise<void> {
 }
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+/** The services named in remove's messages: the main ones, and the load balancer (a Stratus addition). */
+const removedLabel = (config: Config, mains: string[]) =>
+  [...mains, ...config.services_to_install.filter((s) => s === 'load_balancer_service')]
+    .map((s) => (s === 'load_balancer_service' ? 'Load Balancer' : cap(s.replace('_service', ''))))
+    .join(', ');
 
 export async function remove(o: CommonOpts): Promise<void> {
   const t0 = Date.now();
@@ -133,9 +138,7 @@ export async function remove(o: CommonOpts): Promise<void> {
   const mains: string[] = config.services_to_install.filter((s) => MAIN_SERVICES.includes(s));
   const allInOne = MAIN_SERVICES.every((s) => mains.includes(s));
   mainLog.info(
-    allInOne
-      ? 'Removing Cloudify Manager...'
-      : `Removing Cloudify ${mains.map((s) => cap(s.replace('_service', ''))).join(', ')}...`,
+    allInOne ? 'Removing Cloudify Manager...' : `Removing Cloudify ${removedLabel(config, mains)}...`,
   );
   const configured = markedServices('configured');
   const remaining = configured.filter((s) => MAIN_SERVICES.includes(s) && !mains.includes(s));
@@ -164,7 +167,7 @@ export async function remove(o: CommonOpts): Promise<void> {
   mainLog.notice(
     allInOne
       ? 'Cloudify Manager successfully removed!'
-      : `Cloudify ${mains.map((s) => cap(s.replace('_service', ''))).join(', ')} successfully removed!`,
+      : `Cloudify ${removedLabel(config, mains)} successfully removed!`,
   );
   mainLog.notice(finishedLine(t0));
 }

@@ -91,6 +91,9 @@ export async function writeChecked(lb: LoadBalancerConfig, layout: LbLayout, cfg
       chmodSync(path, f.mode);
     }
     await checkConfig(`${cfgFile}.new`);
+  } catch (err) {
+    for (const path of files.keys()) rmSync(path, { force: true });
+    throw err;
   } finally {
     rmSync(`${cfgFile}.new`, { force: true });
   }
