@@ -19,11 +19,13 @@ export function registerLabCommands(program: Command): void {
   registerNodeCommands(lab, action);
   lab
     .command('install')
-    .description("run the cluster guide's install sequence in the nodes")
+    .description(
+      'install the whole cluster as the guide does: certificates, config.yaml, then cfy_manager install on every node',
+    )
     .action(
       action(async (l) => {
         const { installSequence } = await import('./install.js');
-        return installSequence(l, program, (m) => process.stdout.write(`${m}\n`));
+        return installSequence(l, (m) => process.stdout.write(`${m}\n`));
       }),
     );
 }

@@ -19,7 +19,7 @@ import {
   runNetnsMounted,
   setLink,
 } from './net.js';
-import { bootNode, ensureHostMountpoints, killNode, prepareNodeFs, stopNode } from './nodes.js';
+import { bootNode, ensureHostMountpoints, killNode, nodePath, prepareNodeFs, stopNode } from './nodes.js';
 import { compileOptions, type LabOptions } from './options.js';
 import { isAlive } from './procs.js';
 import { run, runOk } from './run.js';
@@ -274,7 +274,13 @@ export class Lab {
   }
 
   private nodeEnv(name: string): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: '/root', HOSTNAME: name, USER: 'root' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: '/root',
+      HOSTNAME: name,
+      USER: 'root',
+      PATH: nodePath(),
+    };
     for (const k of Object.keys(env)) if (k.startsWith('STRATUS_LAB_')) delete env[k];
     return env;
   }

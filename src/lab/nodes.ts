@@ -14,7 +14,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabError } from './errors.js';
 import { childrenOf, isAlive, pidsInNetns, type ProcRef, procRef, signal } from './procs.js';
@@ -43,6 +43,11 @@ export const PRIVATE_DIRS = [
   '/tmp',
 ];
 export const PRIVATE_FILES = ['/etc/hosts', '/etc/hostname'];
+/**
+ * /opt is the node's own too, so that each manager has its own /opt/manager (a plain directory the
+ * installer may remove), but every other entry of the host's /opt is bound into it at boot.
+ */
+export const OWN_OPT_ENTRIES = ['manager'];
 
 const SUPERVISORD = '/usr/bin/supervisord';
 const SUPERVISORD_CONF = `; The node's init. Written by the lab; programs go in conf.d/ or /etc/supervisord.d/.
@@ -67,6 +72,23 @@ serverurl=unix:///run/supervisor.sock
 files = /etc/supervisor/conf.d/*.conf /etc/supervisord.d/*.conf
 `;
 
+const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
+/** The project checkout, shared with every node (the installer and its tests run from it). */
+const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+/** cfy_manager and cfy, first on a node's PATH as on an installed host (the host's /usr is not touched). */
+export const NODE_BIN = join(CHECKOUT, 'bin');
+const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+/** The PATH of every command run in a node: the lab's bin, the running node's dir, the system dirs. */
+export const nodePath = (): string =>
+  [...new Set([NODE_BIN, dirname(process.execPath), ...SYSTEM_PATH])].join(':');
+/** A login shell's /etc/profile resets PATH; root's ~/.profile in the node puts the lab's bin first again. */
+const ROOT_PROFILE = `# Written by the lab: cfy_manager and cfy on the PATH, as on an installed host.
+PATH=${q(nodePath())}
+export PATH
+if [ -n "$BASH_VERSION" ] && [ -f "$HOME/.bashrc" ]; then . "$HOME/.bashrc"; fi
+`;
+
 export const fsRoot = (stateDir: string, node: string): string => join(nodeDir(stateDir, node), 'fs');
 const sockPath = (stateDir: string, node: string): string =>
   join(fsRoot(stateDir, node), 'run/supervisor.sock');
@@ -74,7 +96,7 @@ const sockPath = (stateDir: string, node: string): string =>
 /** Create the host mount points that are missing; returns what was created, for `down` to remove. */
 export function ensureHostMountpoints(): string[] {
   const created: string[] = [];
-  for (const d of PRIVATE_DIRS) {
+  for (const d of [...PRIVATE_DIRS, '/opt']) {
     if (!existsSync(d)) {
       mkdirSync(d, { recursive: true });
       created.push(d);
@@ -114,12 +136,9 @@ export function prepareNodeFs(stateDir: string, node: LabNode, all: LabNode[]): 
   writeFileSync(join(root, '/etc/supervisor/supervisord.conf'), SUPERVISORD_CONF);
   writeFileSync(join(root, '/etc/hosts'), hostsFile(all));
   writeFileSync(join(root, '/etc/hostname'), `${node.name}\n`);
+  const profile = join(root, '/root/.profile');
+  if (!existsSync(profile)) writeFileSync(profile, ROOT_PROFILE);
 }
-
-const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-
-/** The project checkout, shared with every node (the installer and its tests run from it). */
-const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 /** Runs inside the new namespaces, before supervisord: hostname, then the private binds. */
 export function bootScript(stateDir: string, node: string, checkout = CHECKOUT): string {
@@ -139,9 +158,23 @@ export function bootScript(stateDir: string, node: string, checkout = CHECKOUT):
   return [
     'set -e',
     `hostname ${q(node)}`,
+    ...optScript(root),
     ...binds,
     `exec ${SUPERVISORD} -n -c /etc/supervisor/supervisord.conf`,
   ].join('\n');
+}
+
+/** The node's /opt: the host's entries bound in (files and dirs alike), except the node's own ones. */
+function optScript(root: string): string[] {
+  const mine = join(root, 'opt');
+  const own = OWN_OPT_ENTRIES.map((e) => `[ "$e" = ${q(e)} ] && continue`).join('; ');
+  return [
+    `mkdir -p ${q(mine)}`,
+    `for p in /opt/* /opt/.[!.]*; do [ -e "$p" ] || continue; e=\${p##*/}; ${own}; ` +
+      `if [ -d "$p" ]; then mkdir -p ${q(mine)}/"$e"; else touch ${q(mine)}/"$e"; fi; ` +
+      `mount --rbind "$p" ${q(mine)}/"$e"; done`,
+    `mount --rbind ${q(mine)} /opt`,
+  ];
 }
 
 /** Start the node's init in fresh UTS, mount and PID namespaces inside its netns. */

@@ -2,11 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { registerInstallerCommands } from '../../src/installer/commands/index.js';
 import { installSequence } from '../../src/lab/install.js';
 import type { ExecResult, Lab } from '../../src/lab/lab.js';
 import { fsRoot } from '../../src/lab/nodes.js';
+import type { Role } from '../../src/lab/topology.js';
 
 export const CFY = fileURLToPath(new URL('../../bin/cfy_manager', import.meta.url));
 
@@ -15,10 +14,8 @@ export function cfy(lab: Lab, node: string, args: string[], timeoutMs = 300_000)
 }
 
 /** `lab install` as the operator runs it: certificates, CA copy, guide config.yaml, install in order. */
-export async function labInstall(lab: Lab, out: (l: string) => void = () => {}): Promise<number> {
-  const program = new Command('cfy_manager');
-  registerInstallerCommands(program);
-  return installSequence(lab, program, out);
+export function labInstall(lab: Lab, out: (l: string) => void = () => {}, roles?: Role[]): Promise<number> {
+  return installSequence(lab, out, roles ? { roles } : {});
 }
 
 export const nodeIp = (lab: Lab, name: string): string => lab.node(name).node.ip;

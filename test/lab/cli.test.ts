@@ -114,10 +114,17 @@ describe('lab commands on a running 2-node lab', {
     );
   });
 
-  test('install reports each step as not available instead of faking it', () => {
+  test('install refuses a topology the guide cannot install, in one line with a fix, before any change', () => {
     const r = cli([...flags, 'install']);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /\[1\/\d+\] manager1: generate a test certificate for manager1: not available/);
-    assert.match(r.stdout, /lb: cfy_manager install: not available \(cfy_manager has no install command yet/);
+    assert.equal(
+      r.stderr,
+      'error: node manager1 (manager) needs a database, and the topology has no database node\n' +
+        '  fix: add a node with roles: [database] to the topology\n',
+    );
+    assert.equal(r.stdout, '');
+    const node = join(t.lab.stateDir, 'nodes/manager1/fs');
+    assert.equal(existsSync(join(node, 'root/.cloudify-test-ca')), false);
+    assert.equal(existsSync(join(node, 'etc/cloudify/config.yaml')), false);
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../src/lab/lab.js';
 import { netnsInode } from '../../src/lab/net.js';
 import { isAlive, pidsInNetns } from '../../src/lab/procs.js';
@@ -98,6 +99,36 @@ describe('a 4-node lab', { skip, timeout: 120_000 }, () => {
       0,
     );
     assert.notEqual((await lab.exec('queue1', ['ls', '/tmp/x'])).code, 0);
+  });
+
+  test("/opt is the node's own: each node's /opt/manager, removable; the host's other /opt entries are there", async () => {
+    const write =
+      'rm -rf /opt/manager && mkdir /opt/manager && echo mine > /opt/manager/x && cat /opt/manager/x';
+    const r = await lab.exec('manager1', ['sh', '-c', write]);
+    assert.equal(r.stdout, 'mine\n', r.stderr);
+    assert.notEqual((await lab.exec('db1', ['cat', '/opt/manager/x'])).code, 0);
+    assert.equal(existsSync('/opt/manager/x'), false);
+    const host = readdirSync('/opt')
+      .filter((e) => e !== 'manager')
+      .sort();
+    const inNode = (await lab.exec('db1', ['ls', '-A', '/opt'])).stdout
+      .split('\n')
+      .filter((e) => e && e !== 'manager')
+      .sort();
+    assert.deepEqual(inNode, host);
+  });
+
+  test('cfy_manager and cfy are on the PATH in a node, for exec and for a login shell, not in the host /usr', async () => {
+    const bin = fileURLToPath(new URL('../../bin/', import.meta.url));
+    const hostBefore = existsSync('/usr/local/bin') ? readdirSync('/usr/local/bin') : [];
+    const exec = await lab.exec('queue1', ['sh', '-c', 'command -v cfy_manager; command -v cfy']);
+    assert.equal(exec.stdout, `${bin}cfy_manager\n${bin}cfy\n`, exec.stderr);
+    const login = await lab.exec('manager1', ['bash', '-lc', 'command -v cfy_manager; command -v cfy']);
+    assert.equal(login.stdout, `${bin}cfy_manager\n${bin}cfy\n`, login.stderr);
+    const help = await lab.exec('db1', ['cfy_manager', 'dbs', '--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /Usage: cfy_manager dbs/);
+    assert.deepEqual(existsSync('/usr/local/bin') ? readdirSync('/usr/local/bin') : [], hostBefore);
   });
 
   test('a TCP server in one node is reachable from another by IP and by hostname', async () => {

@@ -114,6 +114,9 @@ test('each node gets hosts entries for all nodes, and the boot script binds /tmp
   assert.match(script.at(-2)!, /\/tmp'$/);
   assert.match(script.at(-1)!, /^exec \/usr\/bin\/supervisord -n/);
   assert.ok(script.some((l) => l.endsWith(" '/etc/cloudify'")));
+  // /opt first (while the state dir is still reachable), the node's own manager dir left out of the host's.
+  assert.equal(script[4], "mount --rbind '/var/lib/stratus-lab/nodes/node1/fs/opt' /opt");
+  assert.match(script[3]!, /\[ "\$e" = 'manager' \] && continue/);
 });
 
 test('a checkout under a private dir (a clone in /tmp) stays visible inside the node', () => {
@@ -125,29 +128,34 @@ test('a checkout under a private dir (a clone in /tmp) stays visible inside the 
   assert.ok(outer > inner, 'the checkout is mounted into the copy before the copy is bound over /tmp');
   assert.ok(!script.includes(`mount --bind '${root}/tmp' '/tmp'`));
   const atWork = bootScript('/var/lib/stratus-lab', 'node1', '/work/main');
-  assert.ok(!atWork.includes('--rbind'));
+  assert.ok(!atWork.includes(`--rbind '${root}/tmp'`));
 });
 
-test('lab install reports every step as not available until the installer provides it', () => {
-  const nodes = loadTopology(undefined, subnet).nodes;
-  const steps = planInstall(nodes, () => false);
-  assert.ok(steps.every((s) => s.unavailable || !s.cmd));
-  const installs = steps.filter((s) => s.what === 'cfy_manager install').map((s) => s.node);
-  assert.deepEqual(installs, [
-    'db1',
-    'db2',
-    'db3',
-    'queue1',
-    'queue2',
-    'queue3',
-    'manager1',
-    'manager2',
-    'manager3',
-    'lb',
-  ]);
-  assert.ok(
-    planInstall(nodes, () => true)
-      .filter((s) => s.what === 'cfy_manager install')
-      .every((s) => !s.unavailable),
+test('lab install follows the guide: databases, brokers, managers, then the load balancer', () => {
+  const shuffled = [...loadTopology(undefined, subnet).nodes].reverse();
+  const plan = planInstall(shuffled);
+  assert.deepEqual(
+    plan.map((p) => p.node.name),
+    ['db3', 'db2', 'db1', 'queue3', 'queue2', 'queue1', 'manager3', 'manager2', 'manager1', 'lb'],
   );
+  assert.deepEqual(plan.at(-1)!.services, ['load_balancer_service']);
+  assert.deepEqual(plan[6]!.services, ['manager_service', 'monitoring_service']);
+});
+
+test('lab install refuses, before any change, nodes the guide cannot install', () => {
+  assert.throws(
+    () => planInstall(loadTopology('compact', subnet).nodes),
+    labError(
+      /^node node1 has several roles \(database \+ queue \+ manager\); the cluster guide installs one role per node$/,
+    ),
+  );
+  const lonely = compileTopology('m', { nodes: [{ name: 'm1', roles: ['manager'] }] }, subnet).nodes;
+  assert.throws(
+    () => planInstall(lonely),
+    labError(/^node m1 \(manager\) needs a database, and the topology has no database node$/),
+  );
+  const lbOnly = compileTopology('l', { nodes: [{ name: 'lb', roles: ['load_balancer'] }] }, subnet).nodes;
+  assert.throws(() => planInstall(lbOnly), labError(/needs managers to balance/));
+  const bare = compileTopology('b', { nodes: [{ name: 'client' }] }, subnet).nodes;
+  assert.deepEqual(planInstall(bare), []);
 });
