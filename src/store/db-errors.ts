@@ -61,6 +61,20 @@ export function safeToResend(err: unknown, query: unknown): boolean {
   return leaderLost(err) && (neverSent(query) || codeOf(err) === '25006');
 }
 
+/**
+ * A plain SELECT reads and changes nothing, so it may be sent again whatever became of the first try
+ * (a leader lost with the statement in flight). Row locks, sequences, advisory locks and data-changing
+ * CTEs are excluded.
+ */
+export function readOnly(text: string): boolean {
+  return (
+    /^\s*SELECT\b/i.test(text) &&
+    !/\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\b(nextval|setval|pg_advisory\w*)\s*\(|\b(INSERT|UPDATE|DELETE)\b/i.test(
+      text,
+    )
+  );
+}
+
 /** How one host answered a probe. */
 export type Answer =
   /** Reachable but not the leader (a replica, Patroni's 503, starting up): keep asking. */

@@ -1,10 +1,10 @@
 // Server driver: a real PostgreSQL through postgres.js, on one host or on a Patroni cluster's hosts.
 // The leader is found and followed by leader-pool.ts; this file parses the URL and keeps the Db port's
-// promises: a statement outside a transaction that failed without effect on a lost leader is sent once
-// more on the new one; a transaction whose work had begun is never retried (it fails as before).
+// promises: a statement outside a transaction that failed without effect on a lost leader, or that only
+// reads, is sent once more on the new one; a transaction whose work had begun is never retried.
 import { readFileSync } from 'node:fs';
 import type postgres from 'postgres';
-import { leaderLost, safeToResend } from './db-errors.js';
+import { leaderLost, readOnly, safeToResend } from './db-errors.js';
 import type { HostPort } from './leader.js';
 import { createLeaderPool, type LeaderPool, type Sql } from './leader-pool.js';
 import type { Db } from './port.js';
@@ -109,8 +109,11 @@ function patroniAccess(o: ServerDbOptions) {
 
 type PendingQuery = PromiseLike<unknown>;
 
-/** One statement outside a transaction, sent once more on the new leader when that is safe. */
-async function statement<T>(pool: LeaderPool, send: (sql: Sql) => PendingQuery): Promise<T> {
+/**
+ * One statement outside a transaction, sent once more on the new leader when that is safe: it never
+ * reached a server, or it only reads (`readOnly`).
+ */
+async function statement<T>(pool: LeaderPool, send: (sql: Sql) => PendingQuery, reads = false): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const leader = await pool.get();
     const q = send(leader.sql);
@@ -119,7 +122,7 @@ async function statement<T>(pool: LeaderPool, send: (sql: Sql) => PendingQuery):
     } catch (err) {
       if (!leaderLost(err)) throw err;
       pool.lost(leader);
-      if (attempt > 0 || !safeToResend(err, q)) throw err;
+      if (attempt > 0 || !(reads || safeToResend(err, q))) throw err;
     }
   }
 }
@@ -144,7 +147,11 @@ function serverDb(pool: LeaderPool): Db {
   return {
     driver: 'server',
     query: <T>(text: string, params: unknown[] = []) =>
-      statement<T[]>(pool, (sql) => sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])),
+      statement<T[]>(
+        pool,
+        (sql) => sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]),
+        readOnly(text),
+      ),
     async transaction<T>(fn: (tx: Db) => Promise<T>) {
       for (let attempt = 0; ; attempt++) {
         const leader = await pool.get();

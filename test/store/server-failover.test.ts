@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { within } from '../../src/lab/within.js';
-import { DbUnavailableError, neverSent } from '../../src/store/db-errors.js';
+import { DbUnavailableError, neverSent, readOnly } from '../../src/store/db-errors.js';
 import type { Db } from '../../src/store/port.js';
 import { openServer, parseDbUrl } from '../../src/store/server.js';
 import { freePort } from '../helpers/postgres.js';
@@ -65,6 +65,32 @@ describe('server driver: a primary and its standby', { timeout: 180_000 }, () =>
     await sleep(2500);
     const [{ n }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM writes');
     assert.equal(n, 0, 'the killed INSERT was neither committed nor resent');
+  });
+
+  test('a read killed while it ran is sent again and answers (a client polling through a failover)', async () => {
+    const read = db.query<{ n: number }>('SELECT count(*)::int AS n FROM writes, pg_sleep(2)');
+    const killer = postgres(pair.url('failover').replace(/@.*,/, '@'), { max: 1, onnotice: () => {} });
+    try {
+      const running = () =>
+        killer<
+          { pid: number }[]
+        >`SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT count(*)::int AS n FROM writes, pg_sleep%' AND state = 'active'`;
+      const [{ pid }] = await within(5000, running, (r) => r.length === 1, 'the SELECT running');
+      await killer`SELECT pg_terminate_backend(${pid})`;
+    } finally {
+      await killer.end();
+    }
+    assert.deepEqual([...(await read)], [{ n: 0 }]);
+  });
+
+  test('only plain reads count as read-only', () => {
+    assert.equal(readOnly('SELECT * FROM executions WHERE id = $1'), true);
+    assert.equal(readOnly('  select 1'), true);
+    assert.equal(readOnly('SELECT * FROM executions WHERE id = $1 FOR UPDATE'), false);
+    assert.equal(readOnly("SELECT nextval('s')"), false);
+    assert.equal(readOnly('SELECT pg_advisory_lock(1)'), false);
+    assert.equal(readOnly('INSERT INTO writes DEFAULT VALUES'), false);
+    assert.equal(readOnly('WITH d AS (DELETE FROM writes RETURNING *) SELECT * FROM d'), false);
   });
 
   test('postgres.js marks a query that never reached a server (what the resend rule relies on)', async () => {
