@@ -314,4 +314,19 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     );
     assert.ok(next && next !== leader, 'a new leader');
   });
+  test('a broker dies during a 20-instance install: the install still terminates, no operation twice', async () => {
+    // Every manager lists the brokers in the same order and connects to the first that answers: queue1.
+    const { id, following, t0 } = await startTwentyInstall('d40');
+    await lab.kill('queue1');
+    const killedAt = Date.now();
+    const status = await finalStatus(viaLb, id, 300_000);
+    m.note(
+      `broker queue1 killed ${secs(killedAt - t0)} into a 20-instance install: ${status} ${secs(Date.now() - killedAt)} after the kill`,
+    );
+    const cli = await following;
+    m.note(`  cfy following through the LB exited ${cli.code}`);
+    assert.equal(status, 'completed');
+    await eachOpOnce(viaLb, id);
+    await lab.start('queue1');
+  });
 });
