@@ -1,4 +1,4 @@
-// Engine benchmark (issue 4, "Done when"): a 1,000-instance deployment (100 nodes × 10, each node
+// Engine benchmark: a 1,000-instance deployment (100 nodes × 10, each node
 // depends_on a node of the previous layer, all lifecycle ops `stratus.noop`) installed over REST,
 // timed from POST /executions to `terminated`, as operations/s; then 200 deployments of 5 instances
 // installed with 20 in flight, as workflows/hour. Both on the embedded default (one process) and on
@@ -232,7 +232,7 @@ function section(rows: Figures[]): string {
     ),
     '',
     'On the embedded default the one process also holds PGlite, whose start (WebAssembly heap, migrations) alone peaks at ~940 MB VmHWM (~580 MB RSS idle), before any workflow runs; the < 512 MB target is met on the server setup.',
-    'Targets (issue 4) on the server setup: ≥ 1,000 operations/s and ≥ 20,000 workflows/hour; < 512 MB peak RSS each.',
+    'Targets on the server setup: ≥ 1,000 operations/s and ≥ 20,000 workflows/hour; < 512 MB peak RSS each.',
     "Cloudify's published figure is 1,000–2,000 workflows/hour for a whole cluster.",
     '<!-- engine:end -->',
   ];

@@ -1,4 +1,4 @@
-// Blueprint files benchmark (issue 11, cfy_manager.md §6.7): what storing a blueprint's files in the
+// Blueprint files benchmark (cfy_manager.md §6.7): what storing a blueprint's files in the
 // database costs. Two managers in this process on one database (embedded: one PGlite shared; server: a
 // throwaway PostgreSQL 15, one connection pool each), separate data directories. For a 10 MB and a
 // 50 MB blueprint (random, incompressible bytes in 5 files) it times the upload through manager1, the

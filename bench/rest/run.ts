@@ -1,4 +1,4 @@
-// REST benchmark (issue 2, "Done when"): a throwaway PostgreSQL 15, the manager as a real child process
+// REST benchmark: a throwaway PostgreSQL 15, the manager as a real child process
 // on it, 10,000 deployments seeded straight into the database, then 50 keep-alive connections for 20 s
 // each on authenticated GET /deployments?_size=100&_offset=<random> and GET /status, and on a bare
 // Fastify route in a separate process as the ceiling. Reports req/s, p50, p99 and the manager's RSS
