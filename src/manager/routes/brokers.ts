@@ -36,15 +36,21 @@ export function registerBrokerWrites(app: Api, ctx: ManagerContext): void {
       schema: {
         summary: 'Register a RabbitMQ broker (the registry only; see docs/operations.md)',
         body: AddBody,
-        response: { 201: BrokerBody, ...errorResponses },
+        response: { 200: BrokerBody, ...errorResponses },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const { name, address } = req.body;
-      const networks = { default: address, ...(req.body.networks ?? {}) };
+      // Cloudify: given networks must list the address; without them it is the `default` network.
+      const given = req.body.networks;
+      if (given && !Object.values(given).includes(address))
+        throw badParameters(
+          `The address ${address} is not in the networks given (${JSON.stringify(given)}): add it as one of them`,
+        );
+      const networks = given ?? { default: address };
       if (!(await insertBroker(db, { name, host: address, port: req.body.port ?? DEFAULT_PORT, networks })))
         throw conflict(`A broker named ${name} is already registered; pick another name or remove it first`);
-      return reply.code(201).send((await getBroker(db, name)) ?? {});
+      return (await getBroker(db, name)) ?? {};
     },
   );
 
@@ -53,7 +59,7 @@ export function registerBrokerWrites(app: Api, ctx: ManagerContext): void {
     {
       config: { permission: 'broker_manage' },
       schema: {
-        summary: "Add networks to a broker (an existing network's address cannot change)",
+        summary: "Add networks to a broker, or change a network's address",
         params: NameParam,
         body: UpdateBody,
         response: { 200: BrokerBody, ...errorResponses },
@@ -61,16 +67,6 @@ export function registerBrokerWrites(app: Api, ctx: ManagerContext): void {
     },
     async (req) => {
       const { name } = req.params;
-      const current = await getBroker(db, name);
-      if (!current) throw notFoundResource('RabbitMQBroker', name);
-      const had = (current.networks ?? {}) as Record<string, string>;
-      const changed = Object.keys(req.body.networks).filter(
-        (n) => n in had && had[n] !== req.body.networks[n],
-      );
-      if (changed.length > 0)
-        throw badParameters(
-          `Network ${changed.join(', ')} of broker ${name} already has an address; only new networks can be added`,
-        );
       if (!(await addBrokerNetworks(db, name, req.body.networks)))
         throw notFoundResource('RabbitMQBroker', name);
       return getBroker(db, name);
@@ -84,18 +80,19 @@ export function registerBrokerWrites(app: Api, ctx: ManagerContext): void {
       schema: {
         summary: 'Unregister a broker (the RabbitMQ node itself is not touched)',
         params: NameParam,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 200: BrokerBody, ...errorResponses },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const { name } = req.params;
+      const before = await getBroker(db, name);
       const r = await deleteBroker(db, name);
       if (r === 'missing') throw notFoundResource('RabbitMQBroker', name);
       if (r === 'last')
         throw badParameters(
           `Broker ${name} is the last registered broker; register another one before removing it`,
         );
-      return reply.code(204).send(null);
+      return before ?? {};
     },
   );
 }

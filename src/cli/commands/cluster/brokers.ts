@@ -56,7 +56,9 @@ export async function add(
   name: string,
   address: string,
 ): Promise<void> {
-  const networks = parseNetworks(o.networks);
+  const given = parseNetworks(o.networks);
+  // The manager wants the address among the networks given: networks without it get it as `default`.
+  const networks = given && !Object.values(given).includes(address) ? { default: address, ...given } : given;
   await c.client().manager.addBroker(name, address, o.port ?? DEFAULT_BROKER_PORT, networks);
   c.out.info(`Broker ${name} was added successfully!`);
 }
