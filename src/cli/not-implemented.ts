@@ -28,10 +28,7 @@ export const NOT_IMPLEMENTED: { command: string; why: string; form?: boolean }[]
   { command: 'cfy user-groups …', why: 'user groups are premium' },
   { command: 'cfy tenants add-group | update-group | remove-group', why: 'user groups are premium' },
   { command: 'cfy license check | remove | environments', why: 'HEAD additions' },
-  {
-    command: 'cfy cluster brokers get | add | remove | update, cfy cluster db-nodes update',
-    why: 'broker and DB node management',
-  },
+  { command: 'cfy cluster db-nodes update', why: 'DB node management' },
   { command: 'cfy plugins …', why: 'plugin upload and management are a later issue' },
   { command: 'cfy snapshots …', why: 'snapshots are a later issue' },
   { command: 'cfy agents …', why: 'agents are a later issue' },

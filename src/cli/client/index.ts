@@ -63,6 +63,13 @@ export class CloudifyClient {
       this.call<ClusterStatus>({ method: 'GET', path: '/cluster-status', query: { summary: false } }),
     managers: () => this.list<ManagerNode>('/managers'),
     brokers: () => this.list<BrokerNode>('/brokers'),
+    getBroker: async (name: string) =>
+      (await this.list<BrokerNode>('/brokers', { filters: { name } })).items.find((b) => b.name === name),
+    addBroker: (name: string, address: string, port?: number, networks?: Record<string, string>) =>
+      this.call<BrokerNode>({ method: 'POST', path: '/brokers', json: { name, address, port, networks } }),
+    updateBroker: (name: string, networks: Record<string, string>) =>
+      this.call<BrokerNode>({ method: 'PUT', path: `/brokers/${enc(name)}`, json: { networks } }),
+    removeBroker: (name: string) => this.call<unknown>({ method: 'DELETE', path: `/brokers/${enc(name)}` }),
     dbNodes: () => this.list<DbNode>('/db-nodes'),
     removeManager: (hostname: string) =>
       this.call<unknown>({ method: 'DELETE', path: `/managers/${enc(hostname)}` }),

@@ -82,6 +82,8 @@ export const PERMISSIONS: ReadonlyMap<string, readonly RoleName[]> = new Map([
     'tenant_add_user',
     'license_upload',
     'manager_manage',
+    'broker_manage',
+    'broker_credentials',
     'all_tenants',
     'create_global_resource',
     'manage_others_tokens',

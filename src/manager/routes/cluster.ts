@@ -1,15 +1,18 @@
-// The cluster registry (rest-api.md §1.1, §4.2): managers, brokers and db nodes (read only; each
-// manager upserts its own row at start) and a best-effort /cluster-status (src/manager/cluster/status.ts).
+// The cluster registry (rest-api.md §1.1, §4.2): managers, brokers and db nodes (each manager upserts
+// its own row at start; brokers are registered through routes/brokers.ts) and a best-effort
+// /cluster-status (src/manager/cluster/status.ts).
 import { Type } from 'typebox';
 import { listResources } from '../../store/repositories/list.js';
 import { BROKERS, DB_NODES, MANAGERS } from '../../store/repositories/managers.js';
 import { clusterStatus } from '../cluster/status.js';
+import { registerBrokerWrites } from './brokers.js';
 import { type Api, isAdmin, type ManagerContext, scopeOf } from '../context.js';
 import { BrokerBody, ClusterBody, DbNodeBody, ManagerBody } from '../schemas/cluster.js';
 import { errorResponses, Flag, ListQuery, listOf } from '../schemas/common.js';
 
 export async function registerClusterRoutes(app: Api, ctx: ManagerContext): Promise<void> {
   registerNodeLists(app, ctx);
+  registerBrokerWrites(app, ctx);
   registerClusterStatus(app, ctx);
 }
 

@@ -1,6 +1,46 @@
 // `cfy cluster …`, plus the top-level `cfy managers list` and `cfy db-nodes list` (cfy-cli.md A.7).
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { lazy } from '../shared.js';
+
+type BrokerAction = 'get' | 'add' | 'remove' | 'update';
+const brokerAction = (name: BrokerAction) =>
+  lazy(async () => ({ run: (await import('./brokers.js'))[name] as never }));
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError('give a port from 1 to 65535');
+  return n;
+};
+const NETWORKS_HELP = 'networks as NAME=ADDRESS[,NAME=ADDRESS…] or a JSON object (repeatable)';
+
+/** `cluster brokers get | add | remove | update` next to `cluster brokers list`. */
+function brokerCommands(brokers: Command): void {
+  brokers
+    .command('get')
+    .description('Show one registered broker')
+    .argument('<name>')
+    .action(brokerAction('get'));
+  brokers
+    .command('add')
+    .description('Register a broker (its RabbitMQ node joins the cluster with `cfy_manager brokers add`)')
+    .argument('<name>')
+    .argument('<address>', 'the address managers and agents reach the broker at')
+    .option('--port <port>', 'the AMQP port (default: 5671)', port)
+    .option('-n, --networks <networks>', NETWORKS_HELP, collect)
+    .action(brokerAction('add'));
+  brokers
+    .command('remove')
+    .description('Unregister a broker (the RabbitMQ node is not touched)')
+    .argument('<name>')
+    .action(brokerAction('remove'));
+  brokers
+    .command('update')
+    .description("Add networks to a broker (an existing network's address cannot change)")
+    .argument('<name>')
+    .requiredOption('-n, --networks <networks>', NETWORKS_HELP, collect)
+    .action(brokerAction('update'));
+}
 
 function nodeLists(parent: Command, kinds: ('managers' | 'brokers' | 'db-nodes')[]): void {
   for (const kind of kinds) {
@@ -26,5 +66,6 @@ export function registerClusterCommands(program: Command): void {
     .argument('<hostname>')
     .action(lazy(() => import('./remove.js')));
   nodeLists(g, ['managers', 'brokers', 'db-nodes']);
+  brokerCommands(g.commands.find((c) => c.name() === 'brokers')!);
   nodeLists(program, ['managers', 'db-nodes']);
 }

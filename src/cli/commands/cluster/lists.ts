@@ -1,5 +1,6 @@
 // The per-role node lists: `cluster managers|brokers|db-nodes list`.
 import { Ctx } from '../../context.js';
+import { BROKER_COLUMNS } from './brokers.js';
 
 const MANAGER_COLUMNS = [
   'hostname',
@@ -12,7 +13,6 @@ const MANAGER_COLUMNS = [
   'last_seen',
   'networks',
 ];
-const BROKER_COLUMNS = ['name', 'port', 'networks', 'is_external', 'host'];
 const DB_COLUMNS = ['name', 'host', 'is_external'];
 
 const networks = (r: Record<string, unknown>) => ({
