@@ -1,5 +1,5 @@
 // The guide's whole best-practice cluster in the lab (3 DB nodes, 3 brokers, 3 managers, the load
-// balancer): `lab install` from nothing, timed per node, then three failovers, each repeated, on that
+// balancer): `lab install` from nothing, timed per node, then four failovers, each repeated, on that
 // cluster:
 // - a manager dies under a client looping on GET /api/v3.1/status through the LB: the longest gap;
 // - the manager whose worker runs a 20-instance install dies: kill -> the next operation on another

@@ -1,6 +1,6 @@
 // How fast a dead manager leaves the load balancer's pool: three real `cfy_manager serve` managers
 // (TLS front, 127.0.0.2-4) behind the real haproxy rendered by the installer; a client loops
-// GET /api/v3.1/status through the LB while the manager it sticks to is SIGKILLed; the longest stretch
+// GET /api/v3.1/status through the LB while the manager it sticks to is SIGKILLed or SIGSTOPped; the longest stretch
 // without an answer is recorded, for the guide's health-check timings and for tuned ones.
 // Run: npm run bench:lb [-- rounds]   (root; haproxy installed)
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

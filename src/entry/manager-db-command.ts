@@ -3,7 +3,9 @@
 // passwords never touch argv) and writes one JSON answer on stdout; a refusal is one line on stderr
 // and exit 1. `register`: create the DB user and database when missing (as the superuser, on the
 // leader), migrate and seed on the first manager, validate a joining manager, insert its row.
-// `unregister`: delete this manager's row (remove).
+// `unregister`: delete this manager's row (remove). `add-networks`, `reset-admin-password`,
+// `add-db-node` and `remove-db-node` (manager-admin.ts) serve the cfy_manager commands `add-networks`,
+// `reset-admin-password`, `dbs add` and `dbs remove`.
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { type ManagerConfig, VERSION } from '../manager/config.js';
@@ -17,6 +19,7 @@ import {
   createCloudifyDb,
   deleteManagerRow,
   registerBrokersAndDbNodes,
+  renameAdmin,
   schemaVersion,
   setAdminPasswordHash,
   sharedKey,
@@ -33,6 +36,8 @@ export interface RegisterAnswer {
   secretsKey: string;
   /** Managers registered besides this one (§6.9: the sanity check runs only when there are none). */
   otherManagers: number;
+  /** This manager was registered already: a re-run of configure. */
+  registered: boolean;
 }
 
 const pem = (s: string) => s.replace(/\s+/g, '');
@@ -71,6 +76,7 @@ async function seed(db: Db, r: RegisterRequest, adminPassword: string): Promise<
   const boot = await bootstrap(db, settings as ManagerConfig);
   // A database kept from an earlier install: the admin exists; this install's password wins (Cloudify).
   if (!boot.adminPassword) await setAdminPasswordHash(db, await hashPassword(adminPassword));
+  if (r.adminUsername && r.adminUsername !== 'admin') await renameAdmin(db, r.adminUsername);
   await registerBrokersAndDbNodes(db, r);
 }
 
@@ -121,6 +127,7 @@ export async function register(r: RegisterRequest): Promise<RegisterAnswer> {
       adminPassword,
       secretsKey,
       otherManagers: others,
+      registered: again,
     };
   } finally {
     await db.close();
@@ -132,7 +139,7 @@ function randomAlnum(n: number): string {
   return [...randomBytes(n)].map((b) => chars[b % chars.length]).join('');
 }
 
-export async function unregister(r: RegisterRequest): Promise<void> {
+async function unregister(r: RegisterRequest): Promise<void> {
   const db = await open(r.dbUrl, `${r.dbUser} (postgresql_client.cloudify_password)`);
   try {
     if ((await schemaVersion(db)) === 0) return;

@@ -23,7 +23,7 @@ const CFY_MANAGER = fileURLToPath(new URL('../../bin/cfy_manager', import.meta.u
 /** The guide's order: databases, then brokers, then managers, then the load balancer. */
 const ROLE_ORDER: Role[] = ['database', 'queue', 'manager', 'load_balancer'];
 /** The service of services_to_install that makes a node what its role says. */
-export const ROLE_SERVICE: Record<Role, string> = {
+const ROLE_SERVICE: Record<Role, string> = {
   database: 'database_service',
   queue: 'queue_service',
   manager: 'manager_service',
@@ -93,7 +93,7 @@ export function planInstall(nodes: LabNode[]): NodePlan[] {
 const seconds = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
 /** The installer's own error line (`<Error>: message`, with its continuation lines), else the last line. */
-export function failureLine(r: ExecResult): string {
+function failureLine(r: ExecResult): string {
   for (const text of [r.stderr, r.stdout]) {
     const lines = text.split('\n');
     const at = lines.findIndex((l) => l.includes(' - ERROR - '));
@@ -210,7 +210,7 @@ async function installNode(lab: Lab, p: NodePlan): Promise<{ ok: boolean; line: 
 }
 
 /** The CLI line for the cluster: through the load balancer when there is one, else the first manager. */
-export function profilesLine(lab: Lab, plan: NodePlan[]): string | undefined {
+function profilesLine(lab: Lab, plan: NodePlan[]): string | undefined {
   const front =
     plan.find((p) => p.role === 'load_balancer') ?? plan.find((p) => p.role === 'manager') ?? undefined;
   if (!front) return undefined;

@@ -47,7 +47,7 @@ export const PRIVATE_FILES = ['/etc/hosts', '/etc/hostname'];
  * /opt is the node's own too, so that each manager has its own /opt/manager (a plain directory the
  * installer may remove), but every other entry of the host's /opt is bound into it at boot.
  */
-export const OWN_OPT_ENTRIES = ['manager'];
+const OWN_OPT_ENTRIES = ['manager'];
 
 const SUPERVISORD = '/usr/bin/supervisord';
 const SUPERVISORD_CONF = `; The node's init. Written by the lab; programs go in conf.d/ or /etc/supervisord.d/.
@@ -77,7 +77,7 @@ const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
 /** The project checkout, shared with every node (the installer and its tests run from it). */
 const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 /** cfy_manager and cfy, first on a node's PATH as on an installed host (the host's /usr is not touched). */
-export const NODE_BIN = join(CHECKOUT, 'bin');
+const NODE_BIN = join(CHECKOUT, 'bin');
 const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 /** The PATH of every command run in a node: the lab's bin, the running node's dir, the system dirs. */
 export const nodePath = (): string =>

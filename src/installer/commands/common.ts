@@ -56,6 +56,13 @@ export function finishedLine(startMs: number): string {
   return `Finished in ${Math.floor(total / 60)} minutes and ${total % 60} seconds`;
 }
 
+/** This run's arguments, with the new password of `reset-admin-password NEW` masked. */
+function commandLine(): string {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('reset-admin-password');
+  return args.map((a, i) => (at >= 0 && i > at && !a.startsWith('-') ? '********' : a)).join(' ');
+}
+
 /**
  * Wraps a command's action: checks root, sets up logging, and turns any failure into the log line
  * `<ErrorClass>: <message>` with exit 1. The action may return an exit code (dbs list does).
@@ -76,10 +83,10 @@ export function action<A extends unknown[]>(
     try {
       if ((opts.root ?? true) && process.getuid?.() !== 0) {
         throw new BootstrapError('cfy_manager must run as root for this command', {
-          fix: `Run it with sudo: sudo cfy_manager ${process.argv.slice(2).join(' ')}`,
+          fix: `Run it with sudo: sudo cfy_manager ${commandLine()}`,
         });
       }
-      mainLog.debug(`cfy_manager ${process.argv.slice(2).join(' ')}`);
+      mainLog.debug(`cfy_manager ${commandLine()}`);
       const code = await fn(...args);
       if (typeof code === 'number') process.exitCode = code;
     } catch (err) {

@@ -70,6 +70,8 @@ async function addNetworks(o: CommonOpts & { networks: string; skipGeneratingCer
 }
 
 async function readLine(): Promise<string> {
+  // On a terminal stdin would wait for end of input with no prompt: say how to pass it instead.
+  if (process.stdin.isTTY) return '';
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8').split('\n')[0]!.trim();

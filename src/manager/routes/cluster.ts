@@ -6,7 +6,8 @@ import { listResources } from '../../store/repositories/list.js';
 import { BROKERS, DB_NODES, MANAGERS } from '../../store/repositories/managers.js';
 import { clusterStatus } from '../cluster/status.js';
 import { registerBrokerWrites } from './brokers.js';
-import { type Api, isAdmin, type ManagerContext, scopeOf } from '../context.js';
+import { hasPermission } from '../auth/permissions.js';
+import { type Api, type ManagerContext, scopeOf } from '../context.js';
 import { BrokerBody, ClusterBody, DbNodeBody, ManagerBody } from '../schemas/cluster.js';
 import { errorResponses, Flag, ListQuery, listOf } from '../schemas/common.js';
 
@@ -43,8 +44,8 @@ function registerNodeLists(app: Api, ctx: ManagerContext): void {
     },
     async (req) => {
       const list = await listResources(db, config, BROKERS, { query: req.query, scope: scopeOf(req) });
-      // Cloudify's broker_credentials permission is held by sys_admin only.
-      if (!isAdmin(req)) {
+      // Cloudify's broker_credentials permission (sys_admin only by default).
+      if (!hasPermission(req.auth.roles, 'broker_credentials')) {
         for (const b of list.items) {
           if ('username' in b) b.username = null;
           if ('password' in b) b.password = null;

@@ -1,11 +1,11 @@
 // Registering RabbitMQ brokers from the manager side (POST /brokers, PUT|DELETE /brokers/{name}).
-// A new broker shares the cluster's credentials, params, management host role and CA with the brokers
-// already registered (one RabbitMQ cluster); only its name, address, port and networks are its own.
+// A new broker shares the cluster's credentials, params and CA with the brokers already registered (one
+// RabbitMQ cluster); its name, address (also its management host), port and networks are its own.
 import type { Db } from '../port.js';
 import { selectList } from './list.js';
 import { BROKERS } from './managers.js';
 
-export type BrokerView = Record<string, unknown> & { name: string };
+type BrokerView = Record<string, unknown> & { name: string };
 
 export async function getBroker(db: Db, name: string): Promise<BrokerView | undefined> {
   const [row] = await db.query<BrokerView>(
@@ -15,7 +15,7 @@ export async function getBroker(db: Db, name: string): Promise<BrokerView | unde
   return row;
 }
 
-export interface NewBroker {
+interface NewBroker {
   name: string;
   host: string;
   port: number;
@@ -25,8 +25,8 @@ export interface NewBroker {
 /** Inserts the broker; false when a broker with that name exists already. */
 export async function insertBroker(db: Db, b: NewBroker): Promise<boolean> {
   const rows = await db.query<{ name: string }>(
-    `INSERT INTO rabbitmq_brokers (name, host, port, networks, username, password, params, is_external, _ca_cert_id)
-     SELECT $1, $2, $3, $4::text::jsonb, s.username, s.password, s.params, coalesce(s.is_external, false), s._ca_cert_id
+    `INSERT INTO rabbitmq_brokers (name, host, management_host, port, networks, username, password, params, is_external, _ca_cert_id)
+     SELECT $1, $2, $2, $3, $4::text::jsonb, s.username, s.password, s.params, coalesce(s.is_external, false), s._ca_cert_id
      FROM (SELECT 1) one
      LEFT JOIN (SELECT * FROM rabbitmq_brokers ORDER BY name LIMIT 1) s ON true
      ON CONFLICT (name) DO NOTHING RETURNING name`,

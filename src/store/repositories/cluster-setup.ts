@@ -1,12 +1,29 @@
 // The database side of installing a manager (cfy_manager.md §6.4): the cloudify user and database,
 // the schema version, what a joining manager is checked against, the rows of the cluster registry
 // (managers, brokers, DB nodes) and the key the managers share.
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type { Db } from '../port.js';
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const literal = (v: string) => `'${v.replaceAll("'", "''")}'`;
 const one = async (db: Db, sql: string, params: unknown[] = []) =>
   (await db.query<{ n: number }>(sql, params))[0]!.n;
+
+/**
+ * The SCRAM-SHA-256 verifier PostgreSQL stores for a password (RFC 5802/7677, 4096 iterations), so that
+ * CREATE/ALTER USER never carries the password itself: the server logs a failed statement's text. A
+ * password outside printable ASCII is sent as is, since PostgreSQL first applies SASLprep to it.
+ */
+function passwordClause(password: string): string {
+  if (!/^[\x20-\x7e]*$/.test(password)) return literal(password);
+  const salt = randomBytes(16);
+  const iterations = 4096;
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest('base64');
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest('base64');
+  return literal(`SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey}:${serverKey}`);
+}
 
 /** As the superuser: the cloudify user and database, when missing. True when the database was created. */
 export async function createCloudifyDb(
@@ -16,9 +33,11 @@ export async function createCloudifyDb(
   if ((await one(su, 'SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [d.dbName])) > 0)
     return false;
   const exists = await one(su, 'SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1', [d.dbUser]);
-  // CREATE/ALTER USER take no bind parameters; the password is a quoted literal (never logged).
+  // CREATE/ALTER USER take no bind parameters: the password goes as its SCRAM verifier.
   const verb = exists > 0 ? 'ALTER' : 'CREATE';
-  await su.exec(`${verb} USER ${ident(d.dbUser)} WITH LOGIN CREATEDB PASSWORD ${literal(d.dbPassword)}`);
+  await su.exec(
+    `${verb} USER ${ident(d.dbUser)} WITH LOGIN CREATEDB PASSWORD ${passwordClause(d.dbPassword)}`,
+  );
   await su.exec(`CREATE DATABASE ${ident(d.dbName)} OWNER ${ident(d.dbUser)}`);
   await su.exec(`GRANT ALL PRIVILEGES ON DATABASE ${ident(d.dbName)} TO ${ident(d.dbUser)}`);
   return true;
@@ -50,6 +69,11 @@ export async function clusterJoinFacts(db: Db): Promise<{ ca?: string; adminHash
   return { ca: ca[0]?.value, adminHash: admin[0]?.password };
 }
 
+/** The bootstrap admin (id 0) under the name config.yaml gives it (manager.security.admin_username). */
+export async function renameAdmin(db: Db, username: string): Promise<void> {
+  await db.query('UPDATE users SET username = $1 WHERE id = 0', [username]);
+}
+
 /** The admin's new password hash; its failed-login counter cleared and the account active. */
 export async function setAdminPasswordHash(db: Db, hash: string): Promise<string | undefined> {
   const rows = await db.query<{ username: string }>(
@@ -60,7 +84,7 @@ export async function setAdminPasswordHash(db: Db, hash: string): Promise<string
   return rows[0]?.username;
 }
 
-export async function upsertCertificate(db: Db, name: string, value: string): Promise<number | null> {
+async function upsertCertificate(db: Db, name: string, value: string): Promise<number | null> {
   if (!value) return null;
   const rows = await db.query<{ id: number }>(
     `INSERT INTO certificates (name, value) VALUES ($1, $2)
@@ -70,7 +94,7 @@ export async function upsertCertificate(db: Db, name: string, value: string): Pr
   return rows[0]!.id;
 }
 
-export interface BrokerRow {
+interface BrokerRow {
   name: string;
   host: string;
   port: number;

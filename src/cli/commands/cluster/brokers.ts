@@ -4,7 +4,7 @@ import type { Ctx } from '../../context.js';
 import { CliError, usageError } from '../../errors.js';
 
 export const BROKER_COLUMNS = ['name', 'port', 'networks', 'is_external', 'host'];
-export const DEFAULT_BROKER_PORT = 5671;
+const DEFAULT_BROKER_PORT = 5671;
 
 const FORMAT = 'Give networks as NAME=ADDRESS[,NAME=ADDRESS…] or as a JSON object, e.g. -n lb=192.168.0.5';
 

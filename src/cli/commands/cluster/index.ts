@@ -36,7 +36,7 @@ function brokerCommands(brokers: Command): void {
     .action(brokerAction('remove'));
   brokers
     .command('update')
-    .description("Add networks to a broker (an existing network's address cannot change)")
+    .description('Add networks to a broker, or give an existing one a new address')
     .argument('<name>')
     .requiredOption('-n, --networks <networks>', NETWORKS_HELP, collect)
     .action(brokerAction('update'));

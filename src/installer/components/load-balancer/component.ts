@@ -26,8 +26,8 @@ const log = new Logger('loadbalancer');
 
 export const PROGRAM = 'haproxy';
 export const HAPROXY = '/usr/sbin/haproxy';
-export const CONF_FILE = `${CONF_DIR}/haproxy.cfg`;
-export const MASTER_SOCKET = `${RUN_DIR}/master.sock`;
+const CONF_FILE = `${CONF_DIR}/haproxy.cfg`;
+const MASTER_SOCKET = `${RUN_DIR}/master.sock`;
 const PROGRAM_FILE = supervisor.programFile(PROGRAM);
 
 /** The section's own checks, then the certificate: readable, the key matches, signed by the CA. */
@@ -47,10 +47,7 @@ export async function validateLoadBalancer(config: ComponentContext['config']): 
 }
 
 /** cert.pem (cert + key), ca.crt and haproxy.cfg for a layout. */
-export function renderFiles(
-  lb: LoadBalancerConfig,
-  layout: LbLayout,
-): Map<string, { text: string; mode: number }> {
+function renderFiles(lb: LoadBalancerConfig, layout: LbLayout): Map<string, { text: string; mode: number }> {
   const cert = readFileSync(lb.cert_path, 'utf8');
   const key = readFileSync(lb.key_path, 'utf8');
   const nl = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
@@ -61,7 +58,7 @@ export function renderFiles(
 }
 
 /** `haproxy -c` on a config; a refusal becomes one line with HAProxy's first alert. */
-export async function checkConfig(cfgFile: string): Promise<void> {
+async function checkConfig(cfgFile: string): Promise<void> {
   const r = await run([HAPROXY, '-c', '-f', cfgFile], { ignoreFailure: true });
   if (r.code !== 0) {
     const alert =
@@ -104,7 +101,7 @@ export async function writeChecked(lb: LoadBalancerConfig, layout: LbLayout, cfg
 }
 
 /** The PIDs of the workers (current and old ones still finishing), from the master CLI's `show proc`. */
-export async function workerPids(masterSocket: string): Promise<number[]> {
+async function workerPids(masterSocket: string): Promise<number[]> {
   const out = await runtimeCommand(masterSocket, 'show proc');
   return [...out.matchAll(/^(\d+)\s+worker\b/gm)].map((m) => Number(m[1]));
 }
@@ -159,7 +156,7 @@ function writeProgram(): boolean {
   return readFileSync(PROGRAM_FILE, 'utf8') !== before;
 }
 
-export async function configureLoadBalancer(ctx: ComponentContext): Promise<void> {
+async function configureLoadBalancer(ctx: ComponentContext): Promise<void> {
   const lb = ctx.config.load_balancer;
   log.info(`Configuring HAProxy for ${Object.keys(lb.managers).join(', ')}...`);
   mkdirSync(CONF_DIR, { recursive: true, mode: 0o750 });

@@ -27,7 +27,7 @@ export async function checkDatabaseReachable(config: Config, timeoutMs = 3000): 
 type TlsOutcome = 'ok' | 'unreachable' | { untrusted: string };
 
 /** A TLS handshake with the broker, verifying its certificate against `ca`. */
-export function brokerTls(host: string, port: number, ca: Buffer, timeoutMs = 3000): Promise<TlsOutcome> {
+function brokerTls(host: string, port: number, ca: Buffer, timeoutMs = 3000): Promise<TlsOutcome> {
   return new Promise((resolve) => {
     const s = connect({
       host,

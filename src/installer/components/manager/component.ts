@@ -45,6 +45,8 @@ async function configure(ctx: ComponentContext): Promise<void> {
   // §6.9: only while this is the one manager in the database (never on a joiner).
   if (config.sanity.skip_sanity) log.info('Skipping the sanity check (sanity.skip_sanity)');
   else if (answer.otherManagers > 0) log.debug('Not the only manager: no sanity check');
+  // A re-run: the admin password in config.yaml may be empty (generated) or reset since.
+  else if (answer.registered) log.debug('A re-run of configure: no sanity check');
   else await runSanityCheck(config, answer.adminPassword, log);
 }
 

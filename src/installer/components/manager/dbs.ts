@@ -22,7 +22,7 @@ export interface DbsSite {
   patroniPort: number;
 }
 
-export const MANAGER_SITE: DbsSite = {
+const MANAGER_SITE: DbsSite = {
   envFiles: [REST_ENV, WORKER_ENV],
   tls: { ca: MANAGER_SSL.pgCa, cert: MANAGER_SSL.pgCert, key: MANAGER_SSL.pgKey },
   patroniPort: PATRONI_PORT,
@@ -86,7 +86,7 @@ function writeHosts(site: DbsSite, hosts: string[]): void {
 }
 
 /** Patroni's answer on https://<a>:8008/ with the manager's DB client certificate (undefined: none). */
-export function patroniGet(address: string, site: DbsSite = MANAGER_SITE, timeoutMs = 5000) {
+function patroniGet(address: string, site: DbsSite = MANAGER_SITE, timeoutMs = 5000) {
   return httpsRequest(`https://${urlHost(address)}:${site.patroniPort}/`, { tls: site.tls, timeoutMs });
 }
 

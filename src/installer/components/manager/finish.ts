@@ -39,7 +39,7 @@ export function finishMessage(
 }
 
 /** The programs cfy_manager wrote on this node (/etc/supervisord.d/<name>.cloudify.conf). */
-export function installedPrograms(dir = SUPERVISORD_DIR): string[] {
+function installedPrograms(dir = SUPERVISORD_DIR): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.cloudify.conf'))

@@ -15,6 +15,8 @@ export interface RegisterAnswer {
   secretsKey: string;
   /** Managers registered besides this one (§6.9: the sanity check runs only when there are none). */
   otherManagers: number;
+  /** This manager was registered already: a re-run of configure. */
+  registered: boolean;
 }
 
 function readPem(path: string, key: string): string {
@@ -29,7 +31,7 @@ function readPem(path: string, key: string): string {
 }
 
 /** The JSON request of `cfy_manager manager-db` (see src/entry/manager-db-command.ts). */
-export type DbAction =
+type DbAction =
   | 'register'
   | 'unregister'
   | 'add-networks'

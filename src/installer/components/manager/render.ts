@@ -11,7 +11,7 @@ import { CLOUDIFY_DIR, SSL_DIR } from '../../paths.js';
 import type { Program } from '../../services/supervisor.js';
 
 export const REST_PROGRAM = 'cloudify-restservice';
-export const WORKER_PROGRAM = 'cloudify-mgmtworker';
+const WORKER_PROGRAM = 'cloudify-mgmtworker';
 export const PROGRAMS = [REST_PROGRAM, WORKER_PROGRAM] as const;
 
 /** The manager's files in /etc/cloudify/ssl (reference §3.3). */
@@ -94,7 +94,7 @@ export function dbUrl(config: Config, as: 'cloudify' | 'superuser', files: SslFi
   return `postgres://${e(user)}:${e(password)}@${hosts}/${e(db)}?${dbQuery(config, files)}`;
 }
 
-export function superPassword(config: Config): string {
+function superPassword(config: Config): string {
   return config.postgresql_client.server_password || config.postgresql_server.postgres_password;
 }
 
@@ -142,12 +142,13 @@ export function envFileText(vars: Record<string, string | undefined>): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface Rendered {
+interface Rendered {
   programs: Program[];
   env: { path: string; text: string }[];
 }
 
-const internalPort = (config: Config) =>
+/** The internal REST port (53333 by default): workers, agents and the installer's own calls use it. */
+export const internalPort = (config: Config) =>
   config.manager.additional_internal_rest_listeners[0] ?? config.manager.internal_rest_port;
 
 /** The programs and their env files; `secretsKey` is the cluster's shared key (from the database). */

@@ -5,10 +5,7 @@ import { request } from 'node:https';
 import type { Config } from '../../config/schema.js';
 import { BootstrapError, FileError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { MANAGER_SSL, REST_PROGRAM } from './render.js';
-
-export const internalRestPort = (config: Config) =>
-  config.manager.additional_internal_rest_listeners[0] ?? config.manager.internal_rest_port;
+import { internalPort, MANAGER_SSL, REST_PROGRAM } from './render.js';
 
 interface Answer {
   status: number;
@@ -26,7 +23,7 @@ export function restCall(
     const req = request(
       {
         host: '127.0.0.1',
-        port: internalRestPort(config),
+        port: internalPort(config),
         path,
         method: opts.method ?? 'GET',
         ca,
@@ -57,7 +54,7 @@ export function restCall(
 
 /** Until GET /api/v3.1/status answers (401 without credentials: the app is serving). */
 export async function waitForRest(config: Config, log: Logger, tries = 24, delayMs = 2000): Promise<void> {
-  const port = internalRestPort(config);
+  const port = internalPort(config);
   log.info(`Waiting for the REST service on port ${port}`);
   for (let i = 0; i < tries; i++) {
     const r = await restCall(config, '/api/v3.1/status');

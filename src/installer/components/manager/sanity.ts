@@ -12,8 +12,8 @@ import type { Logger } from '../../log.js';
 import { DATA_DIR } from './render.js';
 import { restCall } from './rest.js';
 
-export const SANITY_BLUEPRINT = fileURLToPath(new URL('./sanity-blueprint.yaml', import.meta.url));
-export const SANITY_MARKER = join(DATA_DIR, 'sanity_mode');
+const SANITY_BLUEPRINT = fileURLToPath(new URL('./sanity-blueprint.yaml', import.meta.url));
+const SANITY_MARKER = join(DATA_DIR, 'sanity_mode');
 const API = '/api/v3.1';
 const TERMINAL = ['terminated', 'failed', 'cancelled'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
