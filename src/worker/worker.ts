@@ -16,6 +16,7 @@ import { type ExecutionStatusPort, type RunnerOptions, runWorkflowExecution } fr
 import type { SecretsCipher } from './runtime-context.js';
 import { loadDeployment } from '../store/repositories/deployments.js';
 import { type ExecutionRow, loadExecution } from '../store/repositories/executions.js';
+import { startLeases } from './leases.js';
 import { loadNodes } from '../store/repositories/nodes.js';
 import { ExecutionWriter } from './writer.js';
 import { createDeploymentEnvironment, deleteDeploymentEnvironment } from './system/deployment-environment.js';
@@ -72,13 +73,23 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   // A redelivery of an execution this worker is still running (its broker connection dropped and
   // came back) waits for the local run instead of starting a second one.
   const running = new Map<string, Promise<void>>();
+  // ...and a redelivery to another worker waits for this one's claim to end (worker/leases.ts).
+  const leases = startLeases(o.db);
+  const run = async (m: WorkflowMessage) => {
+    if (!(await leases.acquire(m.id, (s) => !RUNNABLE.has(s)))) return;
+    try {
+      await handleMessage(o, runner, m);
+    } finally {
+      await leases.release(m.id);
+    }
+  };
   const consumer: Consumer = await o.bus.consume(
     WORKFLOW_QUEUE,
     async (m) => {
       const id = (m as WorkflowMessage).id;
       const cur = running.get(id);
       if (cur) return cur;
-      const p = handleMessage(o, runner, m as WorkflowMessage).finally(() => running.delete(id));
+      const p = run(m as WorkflowMessage).finally(() => running.delete(id));
       running.set(id, p);
       return p;
     },
@@ -88,7 +99,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     async stop() {
       await consumer.cancel();
       // Executions in progress stay started; their next worker resumes them from the stored graph.
-      for (const run of runner.active ?? []) run.abandon();
+      for (const r of runner.active ?? []) r.abandon();
+      leases.stop();
     },
   };
 }
