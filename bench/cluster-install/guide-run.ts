@@ -8,7 +8,7 @@
 //   (a secret created every 100 ms), and kill -> the install's end;
 // - a broker dies during a 20-instance install: kill -> the install's end.
 // Records them in docs/benchmarks.md between the cluster-install-guide markers. Needs root.
-// Run: node --import tsx bench/cluster-install/guide-run.ts   (BENCH_FAILOVER_RUNS, default 5)
+// Run: npm run bench:cluster   (BENCH_FAILOVER_RUNS, default 5)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +81,7 @@ async function lbGap(c: Ctx): Promise<number> {
 async function startTwenty(c: Ctx, dep: string): Promise<{ id: string; worker: string }> {
   for (const args of [
     ['blueprints', 'upload', TWENTY, '-b', dep],
-    ['deployments', 'create', dep, '-b', dep, '-i', 'seconds=2'],
+    ['deployments', 'create', dep, '-b', dep],
   ]) {
     const r = await c.cfy(args);
     if (r.code !== 0) throw new Error(`cfy ${args.join(' ')}: ${r.stderr}`);
@@ -240,7 +240,7 @@ const section = [
   '',
   `Then ${RUNS} rounds of failovers on that cluster. "LB gap": a manager killed under a client looping on`,
   '`GET /api/v3.1/status` through the LB, the longest time between two answers (goal 5 s). "Manager death":',
-  'the manager running a 20-instance install (3 operations each, `sleep 2`) is killed; kill -> the next',
+  'the manager running a 20-instance install (3 operations each, `sleep 3`) is killed; kill -> the next',
   'operation on another manager / kill -> the end of the install. "DB leader death": the Patroni leader is',
   'killed during such an install while a client creates a secret through the LB every 100 ms; kill -> the',
   'first successful write (goal 15 s) / kill -> the end. "Broker death": one broker killed during such an',
