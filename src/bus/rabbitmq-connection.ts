@@ -1,6 +1,9 @@
 // The RabbitMQ bus's one connection, to one member of the broker cluster at a time. Connecting tries
 // the members in turn, starting after the one that just failed (the first listed at start); a full
 // pass that found none is followed by a backoff (250 ms doubling to 10 s) and another pass, forever.
+// With a `registry`, every pass after the first asks it for the current members first (the managers'
+// brokers table), so a broker registered since start is tried and a removed one is not; a registry
+// that fails or names none leaves the list as it was.
 // On a new connection the publishing channel is opened and every consumer is registered again; the
 // broker redelivers what the lost connection had not acked. Channels that close under a live
 // connection (a channel error, a cancelled consumer) are opened again on it.
@@ -17,6 +20,8 @@ export interface ConnectionOptions {
   onError: (err: unknown) => void;
   /** Called with a short sentence on connect/disconnect. */
   say: (msg: string) => void;
+  /** The brokers registered now; asked before each reconnect pass. */
+  registry?: () => Promise<Member[]>;
 }
 
 interface Waiter {
@@ -34,15 +39,21 @@ export class RabbitConnection {
   /** Queues declared on the current connection. */
   readonly declared = new Set<string>();
   readonly subs: Sub[] = [];
+  /** The brokers tried, in order: the URL's, then the registry's. */
+  members: Member[];
   /** Index of the member tried first by the next pass. */
   private next = 0;
+  /** False until the first pass, which uses the URL's members as given. */
+  private started = false;
   private connecting: Promise<void> | undefined;
   private waiters: Waiter[] = [];
   private lastFailures: ConnectFailure[] = [];
   /** Pending backoff pauses; close() ends them so that no timer outlives the bus. */
   private readonly naps = new Set<() => void>();
 
-  constructor(private readonly o: ConnectionOptions) {}
+  constructor(private readonly o: ConnectionOptions) {
+    this.members = o.target.members;
+  }
 
   private nap(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -58,7 +69,7 @@ export class RabbitConnection {
 
   private async connectTo(i: number): Promise<void> {
     const t = this.o.target;
-    const m = t.members[i]!;
+    const m = this.members[i]!;
     const c = await amqp.connect(
       {
         protocol: t.protocol,
@@ -150,9 +161,9 @@ export class RabbitConnection {
     this.declared.clear();
     for (const s of this.subs) s.channel = undefined;
     if (this.closed) return;
-    const n = this.o.target.members.length;
+    const n = this.members.length;
     this.next = (i + 1) % n;
-    const m = this.o.target.members[i]!;
+    const m = this.members[i]!;
     this.o.say(`connection to RabbitMQ ${m.name} lost; ${n > 1 ? 'trying the next broker' : 'reconnecting'}`);
     void this.ensureConnected();
   }
@@ -176,9 +187,30 @@ export class RabbitConnection {
     }
   }
 
+  /** Takes the registry's members, keeping the turn: the next pass starts where it would have. */
+  private async refresh(): Promise<void> {
+    if (!this.o.registry) return;
+    let fresh: Member[];
+    try {
+      fresh = await this.o.registry();
+    } catch (err) {
+      this.o.onError(new Error(`the broker registry could not be read: ${(err as Error).message}`));
+      return;
+    }
+    const names = (l: Member[]) => l.map((m) => m.name).join(',');
+    if (fresh.length === 0 || names(fresh) === names(this.members)) return;
+    const due = this.members[this.next]?.name;
+    this.members = fresh;
+    this.next = Math.max(
+      0,
+      fresh.findIndex((m) => m.name === due),
+    );
+    this.o.say(`RabbitMQ brokers now ${fresh.map((m) => m.name).join(', ')} (from the registry)`);
+  }
+
   /** One pass over every member, starting at `next`; true when one of them took the connection. */
   private async pass(): Promise<boolean> {
-    const members = this.o.target.members;
+    const members = this.members;
     const failures: ConnectFailure[] = [];
     const start = this.next;
     for (let k = 0; k < members.length && !this.closed && !this.conn; k++) {
@@ -201,7 +233,12 @@ export class RabbitConnection {
   private ensureConnected(): Promise<void> {
     if (this.conn || this.closed) return Promise.resolve();
     this.connecting ??= (async () => {
-      for (let delay = 250; !(await this.pass()); delay = Math.min(delay * 2, 10_000)) await this.nap(delay);
+      for (let delay = 250; ; delay = Math.min(delay * 2, 10_000)) {
+        if (this.started) await this.refresh();
+        this.started = true;
+        if (await this.pass()) return;
+        await this.nap(delay);
+      }
     })().finally(() => {
       this.connecting = undefined;
     });
@@ -228,7 +265,7 @@ export class RabbitConnection {
       if (this.closed) return reject(new Error('the RabbitMQ bus is closed'));
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        const names = this.o.target.members.map((m) => m.name).join(', ');
+        const names = this.members.map((m) => m.name).join(', ');
         const last = this.lastFailures.map((f) => f.line).join('; ');
         reject(
           new Error(

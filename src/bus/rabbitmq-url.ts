@@ -40,7 +40,10 @@ function parseMember(h: string, defaultPort: number): Member {
   if (!m || port < 1 || port > 65535) {
     throw new Error(`Invalid RabbitMQ broker "${h}" in the URL: ${USAGE}`);
   }
-  const host = m[1]!.replace(/^\[|\]$/g, '');
+  return member(m[1]!.replace(/^\[|\]$/g, ''), port);
+}
+
+export function member(host: string, port: number): Member {
   return { host, port, name: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
 }
 

@@ -10,6 +10,8 @@
 // it tries the next members in turn (rabbitmq-connection.ts), registers the consumers again, and the
 // broker redelivers what was not acked. A publish made meanwhile waits for the new connection (at
 // most publishTimeoutMs) and is sent again if its confirm was lost with the old one: at-least-once.
+// With `registry` (the managers' brokers table), a reconnect tries the brokers registered at that
+// moment, so `cfy cluster brokers add|remove` reaches running managers without a restart.
 // TLS (amqps://): every broker's chain is verified against the CA (`ca`: a PEM file or PEM text) and
 // its certificate must name the address used in the URL (SANs); a failure is one line naming the
 // broker and the CA file (rabbitmq-tls.ts). `redact` keeps the password out of logs.
@@ -17,7 +19,7 @@ import type { Bus, Consumer } from './port.js';
 import { RabbitConnection } from './rabbitmq-connection.js';
 import { declareQueue, type Sub } from './rabbitmq-consumer.js';
 import { loadCa } from './rabbitmq-tls.js';
-import { parseAmqpUrl } from './rabbitmq-url.js';
+import { member, parseAmqpUrl } from './rabbitmq-url.js';
 
 export { parseAmqpUrl, redact } from './rabbitmq-url.js';
 
@@ -35,6 +37,8 @@ export interface RabbitBusOptions {
   onError?: (err: unknown) => void;
   /** Called with a short sentence on connect/disconnect (for logs and tests). */
   onState?: (msg: string) => void;
+  /** The brokers registered now (address and AMQP port), asked before each reconnect. */
+  registry?: () => Promise<{ host: string; port: number }[]>;
 }
 
 export interface RabbitBus extends Bus {
@@ -51,6 +55,7 @@ export async function createRabbitBus(o: RabbitBusOptions): Promise<RabbitBus> {
     connectTimeoutMs: o.connectTimeoutMs ?? 5000,
     onError,
     say: o.onState ?? (() => {}),
+    ...(o.registry ? { registry: async () => (await o.registry!()).map((b) => member(b.host, b.port)) } : {}),
   });
   const publishTimeoutMs = o.publishTimeoutMs ?? 30_000;
 

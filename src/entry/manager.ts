@@ -19,6 +19,7 @@ import { startHeartbeat } from '../manager/cluster/heartbeat.js';
 import type { ManagerConfig } from '../manager/config.js';
 import type { ManagerContext } from '../manager/context.js';
 import { openStore } from '../store/open.js';
+import { registeredBrokers } from '../store/repositories/brokers.js';
 import type { Db } from '../store/port.js';
 import { createCipher, loadOrCreateKeyFile, parseKey, type SecretsCipher } from '../store/secrets-crypto.js';
 import { evaluateDeploymentSection } from '../worker/runtime-context.js';
@@ -54,12 +55,19 @@ export function secretsCipher(config: Pick<ManagerConfig, 'secretsKey' | 'dataDi
   return createCipher(key);
 }
 
-export async function openBus(url: string | undefined, ca: string | undefined, log?: Logger): Promise<Bus> {
+/** The in-process bus without `url`; else RabbitMQ, following the brokers table of `registry` if given. */
+export async function openBus(
+  url: string | undefined,
+  ca: string | undefined,
+  log?: Logger,
+  registry?: Db,
+): Promise<Bus> {
   if (!url)
     return createInProcessBus((err) => log?.error({ err: (err as Error).message }, 'worker handler failed'));
   return createRabbitBus({
     url,
     ca,
+    ...(registry ? { registry: () => registeredBrokers(registry) } : {}),
     onError: (err) => log?.warn({ err: (err as Error).message }, 'RabbitMQ'),
     onState: (msg) => log?.info(msg),
   });
@@ -78,7 +86,7 @@ export async function createManager(
   const boot = await bootstrap(db, config);
   const log = opts.logger || undefined;
   const secrets = secretsCipher(config);
-  const bus = await openBus(config.amqpUrl, config.amqpCa, log);
+  const bus = await openBus(config.amqpUrl, config.amqpCa, log, config.amqpFollowRegistry ? db : undefined);
   const executions = new Lifecycle({
     db,
     settings: config,

@@ -110,6 +110,11 @@ export function registerServeCommand(program: Command): void {
       process.env.STRATUS_AMQP_CA,
     )
     .option(
+      '--amqp-follow-registry',
+      'after a lost broker connection, try the brokers registered now (cfy cluster brokers) (env STRATUS_AMQP_FOLLOW_REGISTRY=true)',
+      process.env.STRATUS_AMQP_FOLLOW_REGISTRY === 'true',
+    )
+    .option(
       '--max-concurrent-workflows <n>',
       'executions that run at once; more wait as queued (env STRATUS_MAX_CONCURRENT_WORKFLOWS)',
       process.env.STRATUS_MAX_CONCURRENT_WORKFLOWS ?? '20',
@@ -125,6 +130,7 @@ export function registerServeCommand(program: Command): void {
       dbUrl: o.db,
       amqpUrl: o.amqp,
       amqpCa: o.amqpCa,
+      amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
       maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
       secretsKey: process.env.STRATUS_SECRETS_KEY,
       // A cluster's managers register under these (the installer sets them; managers.private_ip is unique).

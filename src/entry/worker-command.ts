@@ -30,6 +30,11 @@ export function registerWorkerCommand(program: Command): void {
       process.env.STRATUS_AMQP_CA,
     )
     .option(
+      '--amqp-follow-registry',
+      'after a lost broker connection, try the brokers registered now (cfy cluster brokers) (env STRATUS_AMQP_FOLLOW_REGISTRY=true)',
+      process.env.STRATUS_AMQP_FOLLOW_REGISTRY === 'true',
+    )
+    .option(
       '--data-dir <dir>',
       'data directory shared with the REST service (env STRATUS_DATA_DIR)',
       process.env.STRATUS_DATA_DIR,
@@ -52,6 +57,7 @@ export function registerWorkerCommand(program: Command): void {
         dbUrl: o.db,
         amqpUrl: o.amqp,
         amqpCa: o.amqpCa,
+        amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
         maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
         secretsKey: process.env.STRATUS_SECRETS_KEY,
       });
@@ -61,7 +67,7 @@ export function registerWorkerCommand(program: Command): void {
       };
       const log = pino({ name: 'stratus-worker' });
       const db = await openStore({ dbUrl: o.db });
-      const bus = await openBus(o.amqp, o.amqpCa, log);
+      const bus = await openBus(o.amqp, o.amqpCa, log, config.amqpFollowRegistry ? db : undefined);
       const lifecycle = new Lifecycle({ db, settings: config, dispatcher: busDispatcher(db, bus, rest) });
       const worker = await startWorker({
         db,

@@ -11,6 +11,8 @@ export interface ManagerConfig {
   amqpUrl?: string;
   /** CA bundle that verifies an amqps:// broker. */
   amqpCa?: string;
+  /** Reconnect to the brokers registered in the database (`cfy cluster brokers`), not only the URL's. */
+  amqpFollowRegistry?: boolean;
   host: string;
   port: number;
   /** The bootstrap admin's password; generated and printed once when unset on a new database. */

@@ -137,6 +137,7 @@ describe('manager_service config → programs, env files, URLs', () => {
     assert.match(restEnv, /^STRATUS_MAX_CONCURRENT_WORKFLOWS='20'$/m);
     assert.match(workerEnv, /^STRATUS_SECRETS_KEY='c2VjcmV0cy1rZXktZm9yLXRlc3Rz'$/m);
     assert.match(workerEnv, /^STRATUS_AMQP_URL='amqps:\/\/cloudify:/m);
+    for (const env of [restEnv, workerEnv]) assert.match(env, /^STRATUS_AMQP_FOLLOW_REGISTRY='true'$/m);
     assert.ok(!restEnv.includes(ADMIN), 'the admin password is in the database, not in the env');
   });
 

@@ -4,55 +4,17 @@
 // the execution ended. Every operation runs exactly once.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { openServer, parseDbUrl } from '../../src/store/server.js';
 import { brokerUnavailable, startBroker, type TestBroker } from '../bus/rabbit-broker.js';
-import { freePort, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { type Relay, relay } from '../helpers/tcp-relay.js';
 import { JOURNEY_FILES } from './fixtures.js';
 import { createDeployment, startExecution, until, uploadBlueprint, waitExecution } from './helpers.js';
-import { type ManagerProc, type Proc, startManagerProcess, startProcess } from './processes.js';
+import { type ManagerProc, type Proc, startManagerProcess, startWorkerProcess } from './processes.js';
 import { markerCounts } from './resume-checks.js';
-
-/** A TCP relay to the broker whose connections can be cut, and which then refuses new ones. */
-async function relay(target: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let open = true;
-  const server: Server = createServer((client) => {
-    if (!open) return client.destroy();
-    const upstream = createConnection({ host: '127.0.0.1', port: target });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => s.destroy());
-      s.on('close', () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return {
-    port,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
-async function startWorkerProcess(args: string[]): Promise<Proc> {
-  const w = startProcess(['worker', ...args]);
-  await until(
-    async () => w.output(),
-    (out) => out.includes('worker started') || w.child.exitCode !== null,
-    60_000,
-    'the worker to start',
-  );
-  if (w.child.exitCode !== null) throw new Error(`worker did not start:\n${w.output()}`);
-  return w;
-}
 
 it('a worker whose broker connection drops mid-install: the other worker does not run it again', {
   skip: brokerUnavailable(),
@@ -66,7 +28,7 @@ it('a worker whose broker connection drops mid-install: the other worker does no
   let pg: TestPostgres | undefined;
   let broker: TestBroker | undefined;
   let rest: ManagerProc | undefined;
-  let cut: Awaited<ReturnType<typeof relay>> | undefined;
+  let cut: Relay | undefined;
   const workers: Proc[] = [];
   after(async () => {
     for (const w of workers) await w.kill();

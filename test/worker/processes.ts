@@ -87,4 +87,18 @@ export async function startManagerProcess(
   return { ...p, ...caller, url };
 }
 
+/** `cfy_manager worker`; resolves once it says it started, and kills it if it does not within 60 s. */
+export async function startWorkerProcess(args: string[]): Promise<Proc> {
+  const w = startProcess(['worker', ...args]);
+  const deadline = Date.now() + 60_000;
+  while (!w.output().includes('worker started')) {
+    if (w.child.exitCode !== null || Date.now() > deadline) {
+      await w.kill();
+      throw new Error(`worker did not start:\n${w.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return w;
+}
+
 export { freePort };

@@ -20,21 +20,8 @@ import {
   uploadBlueprint,
   waitExecution,
 } from './helpers.js';
-import { type ManagerProc, type Proc, startManagerProcess, startProcess } from './processes.js';
+import { type ManagerProc, type Proc, startManagerProcess, startWorkerProcess } from './processes.js';
 import { checkRunCounts, markerCounts } from './resume-checks.js';
-
-async function startWorkerProcess(args: string[]): Promise<Proc> {
-  const w = startProcess(['worker', ...args]);
-  const deadline = Date.now() + 60_000;
-  while (!w.output().includes('worker started')) {
-    if (w.child.exitCode !== null || Date.now() > deadline) {
-      await w.kill();
-      throw new Error(`worker did not start:\n${w.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return w;
-}
 
 it('server setup: a worker killed during install is replaced and the execution resumes', {
   skip: brokerUnavailable(),

@@ -60,3 +60,8 @@ export async function deleteBroker(db: Db, name: string): Promise<'missing' | 'l
   if (rows.length === 1) return 'deleted';
   return (await getBroker(db, name)) ? 'last' : 'missing';
 }
+
+/** Every registered broker's address and AMQP port, in name order: where the bus may connect. */
+export function registeredBrokers(db: Db): Promise<{ host: string; port: number }[]> {
+  return db.query<{ host: string; port: number }>('SELECT host, port FROM rabbitmq_brokers ORDER BY name');
+}

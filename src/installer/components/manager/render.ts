@@ -158,6 +158,7 @@ export function renderManager(config: Config, secretsKey: string, nproc: number)
     STRATUS_DB_URL: dbUrl(config, 'cloudify'),
     STRATUS_AMQP_URL: amqpUrl(config),
     STRATUS_AMQP_CA: config.rabbitmq.ca_path ? MANAGER_SSL.rabbitCa : undefined,
+    STRATUS_AMQP_FOLLOW_REGISTRY: 'true',
     STRATUS_SECRETS_KEY: secretsKey,
     STRATUS_DATA_DIR: DATA_DIR,
     STRATUS_MAX_CONCURRENT_WORKFLOWS: String(config.mgmtworker.max_concurrent_workflows),
