@@ -3,7 +3,7 @@
 // cfy_manager.md §6.5 (front.ts) on --https-port, --internal-port and --http-port instead.
 import { availableParallelism, hostname } from 'node:os';
 import type { Command } from 'commander';
-import { defaultConfig } from '../manager/config.js';
+import { defaultConfig, type PrometheusAccess } from '../manager/config.js';
 import { loadFrontCerts } from './front-certs.js';
 import { intOption } from './options.js';
 import { type ServeOptions, serve } from './serve.js';
@@ -17,6 +17,17 @@ type Flags = Record<string, string | undefined>;
  * serves many requests at once, and on two cores a second one bought nothing (bench/tls).
  */
 export const WORKER_DEFAULTS = { cpuRatio: 0.25, maxWorkerCount: 12 };
+
+/** The Prometheus URL from the flag, its credentials only from the environment (never argv). */
+function prometheusAccess(url: string, caPath: string | undefined): PrometheusAccess {
+  const username = process.env.STRATUS_PROMETHEUS_USER;
+  const password = process.env.STRATUS_PROMETHEUS_PASSWORD;
+  if (!username || !password)
+    throw new Error(
+      '--prometheus-url needs STRATUS_PROMETHEUS_USER and STRATUS_PROMETHEUS_PASSWORD in the environment (prometheus.credentials)',
+    );
+  return { url: url.replace(/\/+$/, ''), ...(caPath ? { caPath } : {}), username, password };
+}
 
 function workers(o: Flags): number {
   const n = intOption('--workers', o.workers, 0, 64);
@@ -118,6 +129,21 @@ export function registerServeCommand(program: Command): void {
       '--max-concurrent-workflows <n>',
       'executions that run at once; more wait as queued (env STRATUS_MAX_CONCURRENT_WORKFLOWS)',
       process.env.STRATUS_MAX_CONCURRENT_WORKFLOWS ?? '20',
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve our Prometheus metrics on 127.0.0.1:<port>/metrics (env STRATUS_METRICS_PORT)',
+      process.env.STRATUS_METRICS_PORT,
+    )
+    .option(
+      '--prometheus-url <url>',
+      'the local Prometheus that GET /cluster-status asks, e.g. https://10.0.0.31:8009/monitoring; its user and password come from STRATUS_PROMETHEUS_USER and STRATUS_PROMETHEUS_PASSWORD (env STRATUS_PROMETHEUS_URL)',
+      process.env.STRATUS_PROMETHEUS_URL,
+    )
+    .option(
+      '--prometheus-ca <file>',
+      "CA that verifies Prometheus's certificate (env STRATUS_PROMETHEUS_CA)",
+      process.env.STRATUS_PROMETHEUS_CA,
     );
   registerTlsOptions(cmd).action(async (o: Flags) => {
     const tls = front(o);
@@ -137,6 +163,8 @@ export function registerServeCommand(program: Command): void {
       hostname: process.env.STRATUS_HOSTNAME || hostname(),
       ...(process.env.STRATUS_PRIVATE_IP ? { privateIp: process.env.STRATUS_PRIVATE_IP } : {}),
       ...(o.publicName ? { publicIp: o.publicName } : {}),
+      ...(o.metricsPort ? { metricsPort: intOption('--metrics-port', o.metricsPort, 1, 65535) } : {}),
+      ...(o.prometheusUrl ? { prometheus: prometheusAccess(o.prometheusUrl, o.prometheusCa) } : {}),
     });
     await serve({ config, front: tls, workers: workers(o) });
   });

@@ -47,6 +47,11 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option('--rest-host <ip>', "the REST service's address that operations use", '127.0.0.1')
     .option('--rest-port <port>', "the REST service's port", '8080')
+    .option(
+      '--metrics-port <port>',
+      'serve our Prometheus metrics on 127.0.0.1:<port>/metrics (env STRATUS_METRICS_PORT)',
+      process.env.STRATUS_METRICS_PORT,
+    )
     .action(async (o: Record<string, string | undefined>) => {
       if (!o.db)
         throw new Error('--db is required: the worker shares the PostgreSQL database of the REST service');
@@ -60,6 +65,7 @@ export function registerWorkerCommand(program: Command): void {
         amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
         maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
         secretsKey: process.env.STRATUS_SECRETS_KEY,
+        ...(o.metricsPort ? { metricsPort: intOption('--metrics-port', o.metricsPort, 1, 65535) } : {}),
       });
       const rest = {
         restHost: o.restHost ?? '127.0.0.1',

@@ -40,6 +40,20 @@ export interface ManagerConfig {
   hostname: string;
   privateIp: string;
   publicIp: string;
+  /** Serve our own Prometheus metrics at http://127.0.0.1:<metricsPort>/metrics; unset: no metrics listener. */
+  metricsPort?: number;
+  /** The local Prometheus that GET /cluster-status queries; unset: the process's own checks. */
+  prometheus?: PrometheusAccess;
+}
+
+/** How a manager reaches its own Prometheus (monitoring_service): TLS and basic auth on 8009. */
+export interface PrometheusAccess {
+  /** Base URL including the route prefix, e.g. https://10.0.0.31:8009/monitoring */
+  url: string;
+  /** CA file that verifies Prometheus's certificate (prometheus.ca_path). */
+  caPath?: string;
+  username: string;
+  password: string;
 }
 
 export function defaultConfig(overrides: Partial<ManagerConfig> = {}): ManagerConfig {
