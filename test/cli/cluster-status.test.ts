@@ -13,7 +13,15 @@ import {
   startPrometheus,
   type TestPrometheus,
 } from '../helpers/prometheus.js';
-import { type Cfy, json, makeCfy, type ManagerProcess, startManager, useArgs } from './helpers.js';
+import {
+  ADMIN_PASSWORD,
+  type Cfy,
+  json,
+  makeCfy,
+  type ManagerProcess,
+  startManager,
+  useArgs,
+} from './helpers.js';
 
 const AIO_WARNING = 'You are trying to run cluster related commands on an all-in-one Cloudify Manager!';
 
@@ -109,13 +117,23 @@ describe('cfy cluster status, manager without Prometheus', () => {
     assert.equal(off.code, 3, off.stdout + off.stderr);
     assert.match(off.stderr, /^All cluster nodes are offline/);
     assert.doesNotMatch(off.stderr, /^\s+at /m, 'no stack trace');
+    // Refused credentials: exit 4 (the first request of the command, /managers, is refused).
     editProfile((p) => {
       p.rest_port = m.port;
       p.cluster = {};
       p.last_good_manager = null;
+      p.manager_password = 'wrong-password';
     });
-    const bad = await cfy(['cluster', 'status'], { env: { CLOUDIFY_PASSWORD: 'wrong' } });
+    const bad = await cfy(['cluster', 'status']);
     assert.equal(bad.code, 4, bad.stderr);
+    assert.doesNotMatch(bad.stderr, /^\s+at /m, 'no stack trace');
+    // Each refused attempt is one failed login (the account locks at 4): two leave it usable.
+    assert.equal((await cfy(['cluster', 'status'])).code, 4);
+    editProfile((p) => {
+      p.manager_password = ADMIN_PASSWORD;
+    });
+    const good = await cfy(['cluster', 'status']);
+    assert.equal(good.code, 0, good.stderr);
   });
 });
 

@@ -164,6 +164,11 @@ async function fromPrometheus(
     queryPrometheus(p, CLUSTER_QUERY, opts.prometheusTimeoutMs ?? PROMETHEUS_TIMEOUT_MS),
   ]);
   if (!answer.ok) opts.onPrometheusError?.(`Could not query Prometheus at ${shownUrl(p)}: ${answer.error}`);
+  // As Cloudify, an empty answer is logged: every node will be Fail with "No services." and "No metrics".
+  else if (answer.result.length === 0)
+    opts.onPrometheusError?.(
+      `Prometheus at ${shownUrl(p)} has no series for the cluster query: check that its recording rules (manager_healthy, postgres_service, …) are loaded`,
+    );
   return prometheusReport({ managers, dbs, brokers }, answer, shownUrl(p));
 }
 
