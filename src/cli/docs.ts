@@ -68,8 +68,7 @@ measures both cases with two managers on one PostgreSQL.
 
 Other deliberate differences: \`executions start\` and \`events list --tail\` poll every second (Cloudify:
 3 s); query booleans are sent as \`true\`/\`false\` (the Python client sends \`True\`/\`False\`); \`k=v\` input
-values are typed like YAML scalars (\`count=3\` is the integer 3); \`cfy status\` and \`cfy cluster status\`
-exit non-zero when the manager cannot be reached or the cluster is \`Fail\`.
+values are typed like YAML scalars (\`count=3\` is the integer 3).
 
 ## Output
 

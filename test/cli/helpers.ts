@@ -37,12 +37,19 @@ async function waitOk(port: number, proc: ChildProcess, logs: () => string, ms =
   throw new Error(`manager on port ${port} did not answer /ok within ${ms} ms:\n${logs()}`);
 }
 
-export async function startManager(o: { db?: string } = {}): Promise<ManagerProcess> {
+export async function startManager(
+  o: { db?: string; args?: string[]; env?: Record<string, string> } = {},
+): Promise<ManagerProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'stratus-cli-mgr-'));
   const args = ['serve', '--port', String(port), '--data-dir', dataDir, '--admin-password', ADMIN_PASSWORD];
   if (o.db) args.push('--db', o.db);
-  const proc = spawn(CFY_MANAGER, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  args.push(...(o.args ?? []));
+  const proc = spawn(CFY_MANAGER, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
+  });
   let out = '';
   proc.stdout!.on('data', (d) => {
     out = (out + d).slice(-20_000);

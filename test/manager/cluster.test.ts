@@ -105,6 +105,16 @@ forEachDriver('cluster registry', (fx) => {
     assert.equal(body.services.manager.nodes['mgr-1'].status, 'OK');
     assert.equal(body.services.db.nodes['db-1'].status, 'OK');
     assert.equal(body.services.broker.nodes['rabbit-1'].status, 'OK');
+    // Without config.prometheus each node's service entry says the manager checked it itself.
+    const self = body.services.broker.nodes['rabbit-1'].services['RabbitMQ Broker'];
+    assert.equal(self.status, 'Active');
+    assert.equal(self.extra_info.self_check.checked_by, 'mgr-1');
+    assert.equal(self.extra_info.self_check.check, `TCP connect to 127.0.0.1:${openPort}`);
+    assert.match(self.extra_info.self_check.note, /No Prometheus is configured/);
+    assert.equal(
+      body.services.manager.nodes['mgr-1'].services['Manager REST'].extra_info.self_check.check,
+      'this manager answered the request',
+    );
     const sum = await m.call({ method: 'GET', url: `${A}/cluster-status?summary=true` });
     assert.deepEqual(sum.json(), { status: 'OK', services: {} });
 

@@ -1,6 +1,7 @@
 // The cluster registry (rest-api.md §1.1, §4.2): managers, brokers and db nodes (each manager upserts
-// its own row at start; brokers are registered through routes/brokers.ts) and a best-effort
-// /cluster-status (src/manager/cluster/status.ts).
+// its own row at start; brokers are registered through routes/brokers.ts) and /cluster-status
+// (src/manager/cluster/status.ts: from the local Prometheus, or the manager's own checks without one).
+// `?summary=true` answers only `{status, services: {}}`, with HTTP 500 when the status is Fail (as 5.1).
 import { Type } from 'typebox';
 import { listResources } from '../../store/repositories/list.js';
 import { BROKERS, DB_NODES, MANAGERS } from '../../store/repositories/managers.js';
@@ -81,7 +82,11 @@ function registerClusterStatus(app: Api, ctx: ManagerContext): void {
       },
     },
     async (req, reply) => {
-      const report = await clusterStatus(ctx.db, ctx.config);
+      // Prometheus unreachable or refusing the credentials is part of the answer (each node's
+      // failures), never an error of this request; the log gets it once.
+      const report = await clusterStatus(ctx.db, ctx.config, {
+        onPrometheusError: (message) => req.log.warn(message),
+      });
       if (req.query.summary)
         return reply.code(report.status === 'Fail' ? 500 : 200).send({ status: report.status, services: {} });
       return report;

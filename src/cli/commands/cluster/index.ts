@@ -12,6 +12,19 @@ const port = (v: string) => {
     throw new InvalidArgumentError('give a port from 1 to 65535');
   return n;
 };
+const STATUS_HELP = [
+  "Show the cluster's status (OK, Degraded or Fail) per service type: `broker`, `db` and `manager`.",
+  '',
+  'Prints `Retrieving Cloudify cluster status... [ip=<manager>]`, then `Current cluster status is <status>:` and',
+  'the `Cluster status services:` table; on a cluster profile it also names the manager that answered',
+  '(`Answered by manager <name> (<host>:<port>).`), which is another one when the first did not answer.',
+  '`--json` prints the whole document of GET /cluster-status: per node its status, `failures`, and the',
+  '`services` and `metrics` that Prometheus reported (or, on a manager without Prometheus, what the',
+  'manager checked itself). Before that, as every cluster command of 5.1, it warns when the manager is an',
+  'all-in-one or the only manager. As in 5.1 it exits 0 whatever the status (a script reads `status` from',
+  '`--json`, or asks GET /cluster-status?summary=true, which answers HTTP 500 on Fail); it exits non-zero',
+  'only when no manager answers or the credentials are refused.',
+].join('\n');
 const NETWORKS_HELP = 'networks as NAME=ADDRESS[,NAME=ADDRESS…] or a JSON object (repeatable)';
 
 /** `cluster brokers get | add | remove | update` next to `cluster brokers list`. */
@@ -56,7 +69,8 @@ function nodeLists(parent: Command, kinds: ('managers' | 'brokers' | 'db-nodes')
 export function registerClusterCommands(program: Command): void {
   const g = program.command('cluster').description('Handle the Cloudify Manager cluster');
   g.command('status')
-    .description("Show the cluster's status (OK, Degraded or Fail) per service")
+    .summary("Show the cluster's status (OK, Degraded or Fail) per service")
+    .description(STATUS_HELP)
     .action(lazy(() => import('./status.js')));
   g.command('update-profile')
     .description('Store the cluster nodes in the active profile')

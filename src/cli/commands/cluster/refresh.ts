@@ -14,8 +14,9 @@ export interface ClusterNodes {
 /** Undefined when the manager predates /managers (404). */
 export async function fetchClusterNodes(client: CloudifyClient): Promise<ClusterNodes | undefined> {
   try {
-    const [managers, brokers, dbs] = await Promise.all([
-      client.manager.managers(),
+    // /managers first: refused credentials then count as one failed login, not three.
+    const managers = await client.manager.managers();
+    const [brokers, dbs] = await Promise.all([
       client.manager.brokers().catch(notServed),
       client.manager.dbNodes().catch(notServed),
     ]);
