@@ -49,12 +49,12 @@ function sharedCounts(db: Db, maxAgeMs: number) {
 /** Registers the worker's metrics in `registry`; `onError` hears a failed database read at scrape time. */
 export function workerMetrics(registry: Registry, db: Db, onError?: (err: unknown) => void): WorkerMetrics {
   const counts = sharedCounts(db, 1000);
-  const read = async (set: (c: Map<string, number>) => void, gauge: Gauge) => {
+  // A failed read shows no figure rather than a stale one, and the scrape still answers.
+  const read = async (set: (c: Map<string, number>) => void, unknown: () => void) => {
     try {
       set(await counts());
     } catch (err) {
-      // No figure rather than a stale one; the scrape still answers with the other metrics.
-      gauge.reset();
+      unknown();
       onError?.(err);
     }
   };
@@ -64,9 +64,10 @@ export function workerMetrics(registry: Registry, db: Db, onError?: (err: unknow
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      await read((c) => {
+      const set = (c: Map<string, number>) => {
         for (const s of new Set([...STATUSES, ...c.keys()])) this.set({ status: s }, c.get(s) ?? 0);
-      }, this);
+      };
+      await read(set, () => this.reset());
     },
   });
   new Gauge({
@@ -74,7 +75,10 @@ export function workerMetrics(registry: Registry, db: Db, onError?: (err: unknow
     help: 'Executions waiting as queued (max_concurrent_workflows or a busy deployment), read at scrape time',
     registers: [registry],
     async collect() {
-      await read((c) => this.set(c.get('queued') ?? 0), this);
+      await read(
+        (c) => this.set(c.get('queued') ?? 0),
+        () => this.set(Number.NaN),
+      );
     },
   });
   const operations = new Counter({

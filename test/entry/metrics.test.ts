@@ -2,11 +2,13 @@
 // embedded default (REST and the in-process worker on one port), and on the server setup a REST
 // service with two processes (the node:cluster primary aggregates them) beside a separate worker.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { brokerUnavailable, startBroker, type TestBroker } from '../bus/rabbit-broker.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
@@ -102,6 +104,8 @@ function getClosing(url: string): Promise<number> {
   });
 }
 
+const execFileAsync = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'stratus-metrics-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -178,6 +182,31 @@ describe('cfy_manager serve --metrics-port, embedded default', () => {
     assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 404);
     assert.equal((await fetch(`http://127.0.0.1:${port}/api/v3.1/status`)).status, 404);
     assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status, 405);
+  });
+
+  test('a metrics port in use is one line and exit code 1, for serve and worker', async () => {
+    // (not spawnSync: a blocked event loop would leave the scrapes' keep-alive socket stale)
+    const run = async (args: string[]) => {
+      const r = await execFileAsync(join(ROOT, 'bin', 'cfy_manager'), args, {
+        cwd: ROOT,
+        timeout: 120_000,
+      }).then(
+        () => ({ status: 0, stderr: '' }),
+        (e: { code?: number; stderr?: string }) => ({ status: e.code, stderr: e.stderr ?? '' }),
+      );
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr.split('\n').length, 2, `not one line:\n${r.stderr}`);
+      return r.stderr.trim();
+    };
+    const expected = `cfy_manager: error: --metrics-port ${port}: 127.0.0.1:${port} is in use; choose another port`;
+    const restPort = String(await freePort());
+    const dataDir = join(work, 'clash');
+    assert.equal(
+      await run(['serve', '--data-dir', dataDir, '--port', restPort, '--metrics-port', String(port)]),
+      expected,
+    );
+    const unreachable = ['--db', 'postgres://u@127.0.0.1:1/x', '--amqp', 'amqp://127.0.0.1:1'];
+    assert.equal(await run(['worker', ...unreachable, '--metrics-port', String(port)]), expected);
   });
 
   test('an install shows in the operations, executions and event lag', { timeout: 180_000 }, async () => {
