@@ -2,8 +2,8 @@
 // embedded default (REST and the in-process worker on one port), and on the server setup a REST
 // service with two processes (the node:cluster primary aggregates them) beside a separate worker.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -109,6 +109,51 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'stratus-metrics-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
+const PROMETHEUS = '/usr/bin/prometheus';
+
+/** Skips without the prometheus package, except under CI=true, where the test must run. */
+function prometheusMissing(): string | undefined {
+  if (existsSync(PROMETHEUS) || process.env.CI === 'true') return undefined;
+  return 'prometheus is not installed (apt-get install -y --no-install-recommends prometheus)';
+}
+
+/** A throwaway Prometheus scraping 127.0.0.1:<port> every second. */
+async function startPrometheus(port: number) {
+  const dir = mkdtempSync(join(work, 'prometheus-'));
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(
+    config,
+    `global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: stratus\n    static_configs: [{targets: ['127.0.0.1:${port}']}]\n`,
+  );
+  const web = await freePort();
+  const child = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${web}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-5000);
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const get = async (path: string): Promise<any> => {
+    if (child.exitCode !== null) throw new Error(`prometheus exited:\n${err}`);
+    const r = await fetch(`http://127.0.0.1:${web}${path}`).catch(() => undefined);
+    return r?.ok ? r.json() : { data: { activeTargets: [], result: [] } };
+  };
+  return {
+    get,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 async function executionIds(m: Caller, deployment: string): Promise<string[]> {
   const r = await m.call({
     method: 'GET',
@@ -182,6 +227,32 @@ describe('cfy_manager serve --metrics-port, embedded default', () => {
     assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 404);
     assert.equal((await fetch(`http://127.0.0.1:${port}/api/v3.1/status`)).status, 404);
     assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status, 405);
+  });
+
+  test('a real Prometheus scrapes the endpoint', { skip: prometheusMissing(), timeout: 60_000 }, async () => {
+    assert.equal((await m.call({ method: 'GET', url: `${API}/status` })).statusCode, 200);
+    const prom = await startPrometheus(port);
+    try {
+      const target = await until(
+        () => prom.get('/api/v1/targets'),
+        (t) => t.data.activeTargets[0]?.health === 'up',
+        30_000,
+        'Prometheus to scrape the target',
+        250,
+      );
+      assert.equal(target.data.activeTargets[0].lastError, '');
+      const q = (expr: string) => prom.get(`/api/v1/query?query=${encodeURIComponent(expr)}`);
+      const status = await q(
+        `stratus_http_request_duration_seconds_count{route="${API}/status",status_code="200"}`,
+      );
+      assert.ok(Number(status.data.result[0]?.value[1]) >= 1, JSON.stringify(status));
+      const depth = await q('stratus_execution_queue_depth');
+      assert.equal(depth.data.result[0]?.value[1], '0', JSON.stringify(depth));
+      const executions = await q('count(stratus_executions)');
+      assert.equal(executions.data.result[0]?.value[1], '10', JSON.stringify(executions));
+    } finally {
+      await prom.stop();
+    }
   });
 
   test('a metrics port in use is one line and exit code 1, for serve and worker', async () => {
