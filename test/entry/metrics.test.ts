@@ -282,7 +282,7 @@ describe('cfy_manager serve --metrics-port, embedded default', () => {
 
   test('an install shows in the operations, executions and event lag', { timeout: 180_000 }, async () => {
     const was = (await scrape(port)).samples;
-    const okMarkers = await deploy(m, join(work, 'markers'), 'ok', {
+    await deploy(m, join(work, 'markers'), 'ok', {
       a: {
         ops: {
           create: { mode: 'retry-once', retry_interval: 0 },
@@ -291,7 +291,6 @@ describe('cfy_manager serve --metrics-port, embedded default', () => {
         },
       },
     });
-    assert.ok(okMarkers);
     await deploy(m, join(work, 'markers'), 'bad', {
       b: { ops: { create: { mode: 'fail-once', max_retries: 0 } } },
     });
