@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createInProcessBus } from '../bus/in-process.js';
 import type { Bus } from '../bus/port.js';
 import { createRabbitBus } from '../bus/rabbitmq.js';
@@ -13,6 +14,7 @@ import { busDispatcher } from '../executions/dispatch.js';
 import { type ExecutionDispatcher, Lifecycle } from '../executions/lifecycle.js';
 import { requeueOrphans } from '../executions/orphans.js';
 import { buildApp } from '../manager/app.js';
+import { httpMetrics } from '../manager/metrics.js';
 import { Authenticator } from '../manager/auth/authenticate.js';
 import { type BootstrapResult, bootstrap } from '../manager/bootstrap.js';
 import { startHeartbeat } from '../manager/cluster/heartbeat.js';
@@ -22,6 +24,7 @@ import { openStore } from '../store/open.js';
 import { registeredBrokers } from '../store/repositories/brokers.js';
 import type { Db } from '../store/port.js';
 import { createCipher, loadOrCreateKeyFile, parseKey, type SecretsCipher } from '../store/secrets-crypto.js';
+import { workerMetrics } from '../worker/metrics.js';
 import { evaluateDeploymentSection } from '../worker/runtime-context.js';
 import { startWorker, type Worker } from '../worker/worker.js';
 
@@ -45,6 +48,8 @@ export interface CreateManagerOptions {
    * (tests that play the worker's part themselves). Either way no worker runs in this process.
    */
   dispatcher?: ExecutionDispatcher | null;
+  /** Register this manager's metrics here: its REST requests, and its in-process worker's. */
+  metrics?: Registry;
 }
 
 /** The secrets key: from the settings (shared by a cluster's managers), or the data dir's key file. */
@@ -107,10 +112,15 @@ export async function createManager(
     parseBlueprint: async (dir, mainFile) => parseBlueprintDir(dir, mainFile, { resourcesBasePath: '.' }),
     evaluateOutputs: (storageId, which) => evaluateDeploymentSection(db, storageId, which, secrets),
   };
-  const app = await buildApp(ctx, opts.logger ?? false);
+  const app = await buildApp(ctx, opts.logger ?? false, {
+    ...(opts.metrics ? { httpMetrics: httpMetrics(opts.metrics) } : {}),
+  });
   let worker: Worker | undefined;
   if (!config.amqpUrl && opts.dispatcher === undefined) {
-    worker = await startWorker({ db, bus, lifecycle: executions, resourcesDir, secrets, log });
+    const metrics = opts.metrics
+      ? workerMetrics(opts.metrics, db, (err) => log?.warn({ err: (err as Error).message }, 'metrics'))
+      : undefined;
+    worker = await startWorker({ db, bus, lifecycle: executions, resourcesDir, secrets, log, metrics });
     ctx.serviceProbes?.push(async () => ({
       'Management Worker': { status: 'Active', is_remote: false, extra_info: { in_process: true } },
     }));

@@ -8,6 +8,14 @@ import type { ManagerConfig } from '../manager/config.js';
 import { describeError } from './boundary.js';
 import { externalSni, type Front, type FrontOptions, startFront } from './front.js';
 import { createManager } from './manager.js';
+import {
+  clusterExposition,
+  clusterWorkerRegistry,
+  type MetricsListener,
+  processRegistry,
+  registryExposition,
+  startMetricsListener,
+} from './metrics.js';
 import { runPrimary, type WorkerMessage } from './serve-cluster.js';
 
 export interface ServeOptions {
@@ -39,7 +47,16 @@ export function finishMessage(opts: ServeOptions, password: string | undefined):
 
 export async function serve(opts: ServeOptions): Promise<void> {
   if (opts.workers > 1 && cluster.isPrimary) {
-    const password = await runPrimary(opts.workers);
+    // The primary answers for every REST process; it listens first, so a taken port fails at once.
+    const port = opts.config.metricsPort;
+    const metrics = port ? await startMetricsListener(port, clusterExposition()) : undefined;
+    let password: string | undefined;
+    try {
+      password = await runPrimary(opts.workers);
+    } catch (err) {
+      await metrics?.close();
+      throw err;
+    }
     process.stdout.write(`${finishMessage(opts, password)}\n`);
     return;
   }
@@ -62,9 +79,20 @@ export async function serve(opts: ServeOptions): Promise<void> {
 export async function runManager(opts: ServeOptions): Promise<string | undefined> {
   const { config } = opts;
   const logger = pino({ name: 'stratus-manager', redact: ['req.headers.authorization', '*.password'] });
-  const manager = await createManager(config, { logger });
+  // A REST process of node:cluster hands its metrics to the primary, which serves them.
+  const registry = config.metricsPort
+    ? cluster.isWorker
+      ? clusterWorkerRegistry()
+      : processRegistry()
+    : undefined;
+  const manager = await createManager(config, { logger, ...(registry ? { metrics: registry } : {}) });
   let front: Front | undefined;
+  let metrics: MetricsListener | undefined;
   try {
+    if (registry && config.metricsPort && !cluster.isWorker) {
+      const onError = (err: unknown) => logger.warn({ err: (err as Error).message }, 'metrics scrape');
+      metrics = await startMetricsListener(config.metricsPort, registryExposition(registry), onError);
+    }
     if (opts.front) {
       const note = externalSni(opts.front).note;
       if (note) logger.warn(note);
@@ -74,6 +102,7 @@ export async function runManager(opts: ServeOptions): Promise<string | undefined
       await manager.app.listen({ host: config.host, port: config.port });
     }
   } catch (err) {
+    await metrics?.close();
     await manager.close().catch(() => {});
     throw err;
   }
@@ -85,6 +114,7 @@ export async function runManager(opts: ServeOptions): Promise<string | undefined
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await front?.close();
+    await metrics?.close();
     await manager.close();
     process.exit(0);
   };

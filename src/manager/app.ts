@@ -28,10 +28,17 @@ import { registerTenantRoutes } from './routes/tenants.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/users.js';
 import { ErrorBody } from './schemas/common.js';
+import { type HttpMetrics, installHttpMetrics } from './metrics.js';
+
+export interface BuildAppOptions {
+  /** Time every request into these metrics (the metrics listener is on); unset: no hook at all. */
+  httpMetrics?: HttpMetrics;
+}
 
 export async function buildApp(
   ctx: ManagerContext,
   logger: Logger | false = false,
+  opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: (logger || undefined) as FastifyBaseLogger | undefined,
@@ -42,6 +49,7 @@ export async function buildApp(
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.decorateRequest('auth', null as never);
+  if (opts.httpMetrics) installHttpMetrics(app, opts.httpMetrics);
   installBodyParsers(app);
   // Cloudify's clients POST some actions (e.g. /tokens) with no body at all: treat that as `{}` so the
   // route's schema sees an empty object and names any missing field, instead of "body must be object".

@@ -23,6 +23,7 @@ import {
   WorkflowParameterError,
 } from '../engine/index.js';
 import type { Db } from '../store/port.js';
+import type { WorkerMetrics } from './metrics.js';
 import { runRemoteOperation, type OperationEnv } from './operations.js';
 import type { Plugin } from './plugins/types.js';
 import type { SecretsCipher } from './runtime-context.js';
@@ -69,6 +70,8 @@ export interface RunnerOptions {
   clock?: Clock;
   /** Runs in progress register here, so a stopping worker can abandon them (see Run.abandon). */
   active?: Set<{ abandon(): void }>;
+  /** Operations finished and the event lag (the metrics listener is on). */
+  metrics?: WorkerMetrics;
 }
 
 const CANCEL_MODES: Record<string, 'cancel' | 'force' | 'kill'> = {
@@ -131,7 +134,7 @@ export async function runWorkflowExecution(o: RunnerOptions, exec: ExecutionRow)
       if (!(err instanceof WorkflowParameterError)) throw err;
       // Nothing was stored: the execution fails with the parameter error as its message.
       await o.status.setStatus(exec.id, 'started');
-      const writer = new ExecutionWriter(o.db, scopeOf(exec));
+      const writer = new ExecutionWriter(o.db, scopeOf(exec), [], o.metrics);
       writer.event({
         type: 'cloudify_event',
         event_type: 'workflow_failed',
@@ -151,7 +154,7 @@ export async function runWorkflowExecution(o: RunnerOptions, exec: ExecutionRow)
   const finished = stored
     ? stored.operations.filter((op) => op.state === 'succeeded' || op.state === 'failed').map((op) => op.id)
     : [];
-  const writer = new ExecutionWriter(o.db, scopeOf(exec), finished);
+  const writer = new ExecutionWriter(o.db, scopeOf(exec), finished, o.metrics);
   const env: OperationEnv = {
     db: o.db,
     exec,
@@ -271,6 +274,7 @@ class Run {
                 result: c.result,
                 error: c.error,
               });
+              this.o.metrics?.operationState(c.state);
               break;
             case 'emitEvent':
               this.writer.event(c.event);

@@ -17,6 +17,7 @@ import type { SecretsCipher } from './runtime-context.js';
 import { loadDeployment } from '../store/repositories/deployments.js';
 import { type ExecutionRow, loadExecution } from '../store/repositories/executions.js';
 import { startLeases } from './leases.js';
+import type { WorkerMetrics } from './metrics.js';
 import { loadNodes } from '../store/repositories/nodes.js';
 import { ExecutionWriter } from './writer.js';
 import { createDeploymentEnvironment, deleteDeploymentEnvironment } from './system/deployment-environment.js';
@@ -37,6 +38,8 @@ export interface WorkerOptions {
   retry?: RunnerOptions['retry'];
   maxInFlight?: number;
   cancelPollMs?: number;
+  /** Count operations and the event lag into these (the metrics listener is on). */
+  metrics?: WorkerMetrics;
 }
 
 export interface Worker {
@@ -69,6 +72,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     maxInFlight: o.maxInFlight ?? envInt('STRATUS_WORKER_MAX_IN_FLIGHT'),
     cancelPollMs: o.cancelPollMs,
     active: new Set(),
+    metrics: o.metrics,
   };
   // A redelivery of an execution this worker is still running (its broker connection dropped and
   // came back) waits for the local run instead of starting a second one.
@@ -136,12 +140,17 @@ async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: Workf
 async function runSystemWorkflow(o: RunnerOptions, exec: ExecutionRow) {
   if (exec.status !== 'started') await o.status.setStatus(exec.id, 'started');
   const dep = exec._deployment_fk === null ? undefined : await loadDeployment(o.db, exec._deployment_fk);
-  const writer = new ExecutionWriter(o.db, {
-    storageId: exec._storage_id,
-    tenantId: exec._tenant_id,
-    creatorId: exec._creator_id,
-    deploymentFk: exec._deployment_fk,
-  });
+  const writer = new ExecutionWriter(
+    o.db,
+    {
+      storageId: exec._storage_id,
+      tenantId: exec._tenant_id,
+      creatorId: exec._creator_id,
+      deploymentFk: exec._deployment_fk,
+    },
+    [],
+    o.metrics,
+  );
   const ref = { executionId: exec.id, workflowId: exec.workflow_id, deploymentId: dep?.id ?? '' };
   writer.event(
     workflowEvent(ref, 'workflow_started', `Starting '${exec.workflow_id}' workflow execution`, Date.now()),

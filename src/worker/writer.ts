@@ -5,6 +5,7 @@
 // the plugin runs, and one flush serves every command of a step (and of steps queued meanwhile).
 import type { EngineEvent, OperationFailure, OperationState } from '../engine/index.js';
 import type { Db } from '../store/port.js';
+import type { WorkerMetrics } from './metrics.js';
 import {
   type EventRow,
   type ExecutionScope,
@@ -51,6 +52,8 @@ export class ExecutionWriter {
   private nodeStates = new Map<string, string>();
   private events: EventRow[] = [];
   private logs: LogRow[] = [];
+  /** When each recorded event and log was made (only with metrics: the event lag). */
+  private madeAt: number[] = [];
   private finishedIds = new Set<string>();
   private inflight: Promise<void> | undefined;
   readonly clock = new MonotonicClock();
@@ -60,6 +63,7 @@ export class ExecutionWriter {
     private readonly scope: ExecutionScope,
     /** Operations already in an end state (restored graph): not counted again. */
     alreadyFinished: Iterable<string> = [],
+    private readonly metrics?: Pick<WorkerMetrics, 'eventsStored'>,
   ) {
     for (const id of alreadyFinished) this.finishedIds.add(id);
   }
@@ -73,6 +77,7 @@ export class ExecutionWriter {
   }
 
   event(e: EngineEvent): void {
+    if (this.metrics) this.madeAt.push(Date.now());
     const c = e.context;
     this.events.push({
       timestamp: this.clock.nextIso(),
@@ -88,6 +93,7 @@ export class ExecutionWriter {
   }
 
   log(l: LogRecord): void {
+    if (this.metrics) this.madeAt.push(Date.now());
     this.logs.push({
       timestamp: this.clock.nextIso(),
       message: l.message,
@@ -112,12 +118,14 @@ export class ExecutionWriter {
         continue;
       }
       const batch = { ops: this.ops, nodeStates: this.nodeStates, events: this.events, logs: this.logs };
+      const madeAt = this.madeAt;
       this.ops = new Map();
       this.nodeStates = new Map();
       this.events = [];
       this.logs = [];
+      this.madeAt = [];
       const t0 = performance.now();
-      this.inflight = this.write(batch).finally(() => {
+      this.inflight = this.write(batch, madeAt).finally(() => {
         WRITER_STATS.flushes++;
         WRITER_STATS.ms += performance.now() - t0;
         this.inflight = undefined;
@@ -126,12 +134,15 @@ export class ExecutionWriter {
     }
   }
 
-  private async write(b: {
-    ops: Map<string, OpWrite>;
-    nodeStates: Map<string, string>;
-    events: EventRow[];
-    logs: LogRow[];
-  }): Promise<void> {
+  private async write(
+    b: {
+      ops: Map<string, OpWrite>;
+      nodeStates: Map<string, string>;
+      events: EventRow[];
+      logs: LogRow[];
+    },
+    madeAt: number[],
+  ): Promise<void> {
     let finished = 0;
     const ops = [...b.ops].map(([id, w]) => {
       if (FINISHED.has(w.state) && !this.finishedIds.has(id)) {
@@ -150,5 +161,6 @@ export class ExecutionWriter {
     });
     const nodeStates = [...b.nodeStates].map(([id, state]) => ({ id, state }));
     await writeProgress(this.db, this.scope, { ops, nodeStates, events: b.events, logs: b.logs, finished });
+    if (madeAt.length) this.metrics?.eventsStored(madeAt);
   }
 }

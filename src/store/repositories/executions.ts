@@ -361,3 +361,11 @@ export async function recountFinished(db: Db, storageId: number): Promise<void> 
     [storageId],
   );
 }
+
+/** Executions per status across every tenant (the metrics scrape): one grouped scan of the status index. */
+export async function countByStatus(db: Db): Promise<Map<string, number>> {
+  const rows = await db.query<{ status: string; n: number }>(
+    'SELECT status, count(*)::int AS n FROM executions GROUP BY status',
+  );
+  return new Map(rows.map((r) => [r.status, Number(r.n)]));
+}
