@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { LAB_ADMIN_PASSWORD } from '../../src/lab/guide-config.js';
+import { GUIDE_SECRETS, LAB_ADMIN_PASSWORD } from '../../src/lab/guide-config.js';
 import { installSequence } from '../../src/lab/install.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { fsRoot } from '../../src/lab/nodes.js';
@@ -52,6 +52,8 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
   let viaLb: Cfy;
   const viaManager: Record<string, Cfy> = {};
   const suiteStart = Date.now();
+  /** The database leader killed by its scenario and left down: the last scenario looks for it. */
+  let deadDb = '';
 
   before(async () => {
     let t0 = Date.now();
@@ -214,6 +216,33 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     assert.ok(clear.error || clear.status === 400, `lb: plain HTTP to 443 ${JSON.stringify(clear)}`);
   });
 
+  test('monitoring: Prometheus on 8009 on every node wants the credentials; cluster-status turns OK', async () => {
+    const good = `monitoringusername:${GUIDE_SECRETS.monitoringPassword}`;
+    for (const name of NODES.filter((n) => n !== 'lb')) {
+      const url = `https://${ip(name)}:8009/monitoring/-/healthy`;
+      assert.equal((await probe(url, { ca })).status, 401, `${name}:8009 without credentials`);
+      assert.equal((await probe(url, { ca, auth: 'monitoringusername:wrong' })).status, 401, name);
+      assert.equal((await probe(url, { ca, auth: good })).status, 200, `${name}:8009 with the credentials`);
+      assert.ok((await probe(url)).error, `${name}:8009 must not verify without the CA`);
+    }
+    const t0 = Date.now();
+    const report = await within(
+      180_000,
+      async () => {
+        const a = await probe(`https://${ip('lb')}/api/v3.1/cluster-status`, { ca, auth: ADMIN });
+        return a.status === 200 ? JSON.parse(a.body!) : { status: `HTTP ${a.status ?? a.error}` };
+      },
+      (r) => r.status === 'OK',
+      'cluster-status OK through the LB',
+    );
+    m.note(`cluster-status OK through the LB ${secs(Date.now() - t0)} after the checks began`);
+    for (const type of ['manager', 'db', 'broker']) {
+      const nodes = report.services[type].nodes as Record<string, { status: string; metrics: unknown[] }>;
+      assert.equal(Object.keys(nodes).length, 3, `${type} nodes: ${Object.keys(nodes)}`);
+      for (const [n, v] of Object.entries(nodes)) assert.ok(v.metrics.length > 0, `${type} ${n} has metrics`);
+    }
+  });
+
   test('a manager killed while a client loops on GET /api/v3.1/status through the LB', async () => {
     const url = `https://${ip('lb')}/api/v3.1/status`;
     const once = () => probe(url, { ca, auth: ADMIN });
@@ -294,6 +323,7 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     const leader = await leaderOf(lab, 'db1', dbIps);
     assert.ok(leader, 'a database leader');
     const leaderName = ['db1', 'db2', 'db3'].find((n) => ip(n) === leader)!;
+    deadDb = leader;
     const { id, following, t0 } = await startTwentyInstall('d30');
     await lab.kill(leaderName);
     const killedAt = Date.now();
@@ -328,5 +358,35 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     assert.equal(status, 'completed');
     await eachOpOnce(viaLb, id);
     await lab.start('queue1');
+  });
+
+  test('cluster-status names the database node killed earlier: that node Fail, db Degraded', async () => {
+    const t0 = Date.now();
+    const report = await within(
+      180_000,
+      async () => {
+        const a = await probe(`https://${ip('lb')}/api/v3.1/cluster-status`, { ca, auth: ADMIN });
+        return a.status === 200 ? JSON.parse(a.body!) : { status: `HTTP ${a.status ?? a.error}` };
+      },
+      (r) => r.services?.db?.status === 'Degraded' && r.services?.broker?.status === 'OK',
+      'cluster-status with db Degraded',
+    );
+    m.note(`cluster-status showed db Degraded ${secs(Date.now() - t0)} after this check began`);
+    const failed = Object.entries(
+      report.services.db.nodes as Record<string, { status: string; private_ip: string }>,
+    )
+      .filter(([, v]) => v.status === 'Fail')
+      .map(([, v]) => v.private_ip);
+    assert.deepEqual(failed, [deadDb], 'only the killed database node fails');
+    assert.equal(report.status, 'Degraded');
+    const cli = await viaLb(['cluster', 'status']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /Current cluster status is Degraded/);
+    const summary = await probe(`https://${ip('lb')}/api/v3.1/cluster-status?summary=true`, {
+      ca,
+      auth: ADMIN,
+    });
+    assert.equal(summary.status, 200);
+    assert.deepEqual(JSON.parse(summary.body!), { status: 'Degraded', services: {} });
   });
 });
