@@ -39,7 +39,8 @@ function unavailable(): string | undefined {
     ? undefined
     : 'apt-get install prometheus-postgres-exporter failed';
 }
-const skip = process.env.CI === 'true' ? false : (unavailable() ?? false);
+const reason = unavailable();
+const skip = reason && process.env.CI !== 'true' ? reason : false;
 
 const SUPER_PW = 'stratus-test';
 // Quote, backslash, @ and $: URL-encoded in the DSN (whitespace is refused by validateMonitoring).
