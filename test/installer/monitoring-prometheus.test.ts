@@ -5,25 +5,25 @@
 // HTTP fail), the manager federating the queue node's series through /monitoring/federate with match[],
 // and the manager's rule files loaded. Measured: the latency of an authenticated request and the RSS.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { request } from 'node:https';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'node:tls';
-import { generateCa, generateLeaf, type KeyAndCert } from '../../src/installer/certs/x509.js';
+import {
+  certSans,
+  generateCa,
+  generateLeaf,
+  type KeyAndCert,
+  signedBy,
+} from '../../src/installer/certs/x509.js';
+import { deployMonitoringCerts } from '../../src/installer/components/monitoring/certs.js';
 import { writeMonitoringFiles } from '../../src/installer/components/monitoring/component.js';
-import { BIN, renderPrograms } from '../../src/installer/components/monitoring/render.js';
+import { BIN, renderBlackbox, renderPrograms } from '../../src/installer/components/monitoring/render.js';
 import {
   layoutUnder,
   type MonLayout,
@@ -32,8 +32,9 @@ import {
 import { deriveConfig } from '../../src/installer/config/derive.js';
 import { deepMerge, finishConfig, packagedDefaults } from '../../src/installer/config/load.js';
 import type { Config } from '../../src/installer/config/schema.js';
-import { setupLogging } from '../../src/installer/log.js';
+import { Logger, setupLogging } from '../../src/installer/log.js';
 import { freePort } from '../helpers/postgres.js';
+import { get, rssKb, writeCerts } from './monitoring-helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -69,9 +70,10 @@ const queueNode = () =>
     manager: { private_ip: QUEUE_IP, public_ip: QUEUE_IP },
     services_to_install: ['queue_service', 'monitoring_service'],
   });
-const managerNode = () =>
+const managerNode = (blackboxPort: number) =>
   load({
     ...common,
+    prometheus: { ...common.prometheus, blackbox_exporter: { metrics_port: blackboxPort } },
     manager: { private_ip: MANAGER_IP, public_ip: MANAGER_IP },
     rabbitmq: { cluster_members: { queue1: { networks: { default: QUEUE_IP } } } },
     services_to_install: ['manager_service', 'monitoring_service'],
@@ -82,13 +84,6 @@ interface Node {
   port: number;
   proc: ChildProcess;
   pid: number;
-}
-
-function writeCerts(layout: MonLayout, ca: KeyAndCert, leaf: KeyAndCert): void {
-  mkdirSync(join(layout.cert, '..'), { recursive: true });
-  writeFileSync(layout.cert, leaf.certPem);
-  writeFileSync(layout.key, leaf.keyPem, { mode: 0o400 });
-  writeFileSync(layout.ca, ca.certPem);
 }
 
 /** The component's files in a temp layout, 8009 replaced by `ports` (own and peers), then Prometheus. */
@@ -136,32 +131,10 @@ async function startNode(
   throw new Error(`prometheus ${name} did not become ready:\n${log.slice(-2000)}`);
 }
 
-function get(
-  url: string,
-  ca: string,
-  auth?: string,
-  agent?: unknown,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca, auth, agent: (agent as any) ?? false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const rssKb = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-
 let ca: KeyAndCert;
 let queue: Node;
 let manager: Node;
+let rest: Server;
 
 describe('the real Prometheus with the rendered files', { skip }, () => {
   before(async () => {
@@ -169,11 +142,30 @@ describe('the real Prometheus with the rendered files', { skip }, () => {
     ca = await generateCa();
     const leafQ = await generateLeaf(QUEUE_IP, [QUEUE_IP], ca);
     const leafM = await generateLeaf(MANAGER_IP, [MANAGER_IP], ca);
-    const [pq, pm] = [await freePort(), await freePort()];
+    const [pq, pm, pb] = [await freePort(), await freePort(), await freePort()];
     queue = await startNode('queue', queueNode(), { ca, leaf: leafQ }, pq);
-    manager = await startNode('manager', managerNode(), { ca, leaf: leafM }, pm, pq);
+    manager = await startNode('manager', managerNode(pb), { ca, leaf: leafM }, pm, pq);
+    // What the blackbox probes: a TLS server with the manager's certificate stands in for 443 and 53333.
+    rest = createServer({ cert: leafM.certPem, key: leafM.keyPem }, (_req, res) => res.end('{}'));
+    await new Promise<void>((r) => rest.listen(0, MANAGER_IP, r));
+    const probes = join(manager.layout.targetsDir, 'local_http_200_manager.yml');
+    const restPort = (rest.address() as AddressInfo).port;
+    writeFileSync(
+      probes,
+      readFileSync(probes, 'utf8')
+        .replace(':443/', `:${restPort}/`)
+        .replace(':53333/', `:${restPort}/internal/`),
+    );
+    // The rendered blackbox program and file, with the test CA as the internal CA.
+    writeFileSync(manager.layout.blackboxConfig, renderBlackbox(manager.layout.ca));
+    const bb = renderPrograms(managerNode(pb), { layout: manager.layout, supervisorSocket: '/x' }).find(
+      (p) => p.name === 'blackbox_exporter',
+    )!;
+    const [cmd, ...args] = bb.command.split(' ');
+    procs.push(spawn(cmd!, args, { stdio: 'ignore' }));
   });
   after(() => {
+    rest?.close();
     for (const p of procs) p.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   });
@@ -301,6 +293,31 @@ describe('the real Prometheus with the rendered files', { skip }, () => {
     );
   });
 
+  test('blackbox probes the manager over TLS verified with the CA; manager_healthy is 1', async () => {
+    const q = (expr: string) =>
+      get(
+        url(() => manager, MANAGER_IP, `/api/v1/query?query=${encodeURIComponent(expr)}`),
+        ca.certPem,
+        `${USER}:${PASSWORD}`,
+      );
+    let v: string | undefined;
+    for (let i = 0; i < 75 && v !== '1'; i++) {
+      v = JSON.parse((await q(`manager_healthy{host="${MANAGER_IP}"}`)).body).data.result[0]?.value[1];
+      if (v !== '1') await new Promise((r) => setTimeout(r, 200));
+    }
+    const why = async () =>
+      JSON.stringify([
+        JSON.parse((await q('up{job="http_200"}')).body).data.result,
+        JSON.parse((await q('probe_success')).body).data.result,
+      ]);
+    assert.equal(v, '1', `both probes succeed: ${v === '1' ? '' : await why()}`);
+    const probes = JSON.parse((await q('probe_success')).body).data.result;
+    assert.deepEqual(
+      probes.map((p: any) => p.value[1]),
+      ['1', '1'],
+    );
+  });
+
   test("the manager's rule files load (Prometheus and promtool)", async () => {
     const r = await get(
       url(() => manager, MANAGER_IP, '/api/v1/rules'),
@@ -325,6 +342,20 @@ describe('the real Prometheus with the rendered files', { skip }, () => {
       assert.equal(c.status, 0, `${f}: ${c.stdout}${c.stderr}`);
     }
     assert.deepEqual(readdirSync(queue.layout.alertsDir), [], 'only managers evaluate rules');
+  });
+
+  test('all-in-one without certificates: one is generated for the private IP, then kept', async () => {
+    const c = load({ manager: { private_ip: '127.0.0.9', public_ip: '127.0.0.9', hostname: 'aio' } });
+    const l = layoutUnder(join(work, 'aio'), join(work, 'aio', 'data'), join(work, 'aio', 'ssl'), work);
+    const log = new Logger('test');
+    await deployMonitoringCerts(c, l, 'prometheus', log);
+    const cert = readFileSync(l.cert, 'utf8');
+    assert.ok(await signedBy(cert, readFileSync(l.ca, 'utf8')), 'signed by the monitoring CA it made');
+    assert.deepEqual(certSans(cert), ['127.0.0.9', '127.0.0.9', 'aio']);
+    assert.equal(statSync(l.key).mode & 0o777, 0o400);
+    assert.equal(statSync(l.key).uid, Number(execFileSync('id', ['-u', 'prometheus']).toString()));
+    await deployMonitoringCerts(c, l, 'prometheus', log);
+    assert.equal(readFileSync(l.cert, 'utf8'), cert, 'a re-run keeps it');
   });
 
   test('measure: an authenticated TLS request, and the RSS of Prometheus', async () => {
