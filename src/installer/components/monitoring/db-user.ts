@@ -56,6 +56,8 @@ export async function ensureMonitoringUser(config: Config, log: Logger): Promise
     input: sql,
     env: { PGPASSWORD: String(config.postgresql_server.postgres_password) },
     ignoreFailure: true,
+    // synchronous_mode_strict: the commit waits for a sync replica, which a young cluster may not have yet.
+    timeoutMs: 60_000,
   });
   if (r.code !== 0) {
     log.warning(
