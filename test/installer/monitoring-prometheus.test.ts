@@ -39,8 +39,8 @@ import { get, rssKb, writeCerts } from './monitoring-helpers.js';
 const isRoot = process.getuid?.() === 0;
 
 function unavailable(): string | undefined {
+  if (!isRoot) return 'needs root (certificates chowned to the prometheus user)';
   if (existsSync(BIN.prometheus) && existsSync(BIN.promtool)) return undefined;
-  if (!isRoot) return 'prometheus is not installed and this is not root';
   const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus'], {
     stdio: 'ignore',
     timeout: 600_000,
