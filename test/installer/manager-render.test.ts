@@ -141,6 +141,37 @@ describe('manager_service config → programs, env files, URLs', () => {
     assert.ok(!restEnv.includes(ADMIN), 'the admin password is in the database, not in the env');
   });
 
+  test('monitoring: metrics ports 8111/8112, and the REST service is told where its Prometheus is', () => {
+    const c = load(guide());
+    const r = renderManager(c, 'k', 4);
+    const restEnv = r.env.find((e) => e.path === REST_ENV)!.text;
+    const workerEnv = r.env.find((e) => e.path === WORKER_ENV)!.text;
+    assert.match(restEnv, /^STRATUS_METRICS_PORT='8111'$/m);
+    assert.match(workerEnv, /^STRATUS_METRICS_PORT='8112'$/m);
+    assert.match(restEnv, /^STRATUS_PROMETHEUS_URL='https:\/\/10\.9\.0\.31:8009\/monitoring'$/m);
+    assert.match(restEnv, /^STRATUS_PROMETHEUS_CA='\/etc\/cloudify\/ssl\/monitoring_ca_cert\.pem'$/m);
+    assert.match(restEnv, /^STRATUS_PROMETHEUS_USER='monitoringusername'$/m);
+    assert.match(
+      restEnv,
+      new RegExp(`^STRATUS_PROMETHEUS_PASSWORD='${GUIDE_SECRETS.monitoringPassword}'$`, 'm'),
+    );
+    assert.ok(!workerEnv.includes('STRATUS_PROMETHEUS'), 'only the REST service asks Prometheus');
+    for (const p of r.programs) assert.ok(!p.command.includes(GUIDE_SECRETS.monitoringPassword));
+    // Empty prometheus.credentials: the admin credentials (§7.2).
+    const noCreds = load({
+      ...guide(),
+      prometheus: { ...guide().prometheus, credentials: { username: '', password: '' } },
+    });
+    const env2 = renderManager(noCreds, 'k', 4).env.find((e) => e.path === REST_ENV)!.text;
+    assert.match(env2, /^STRATUS_PROMETHEUS_USER='admin'$/m);
+    assert.match(env2, new RegExp(`^STRATUS_PROMETHEUS_PASSWORD='${ADMIN}'$`, 'm'));
+    // Without monitoring_service, no Prometheus to ask.
+    const bare = load({ ...guide(), services_to_install: ['manager_service'] });
+    const env3 = renderManager(bare, 'k', 4).env.find((e) => e.path === REST_ENV)!.text;
+    assert.ok(!env3.includes('STRATUS_PROMETHEUS_URL'));
+    assert.match(env3, /^STRATUS_METRICS_PORT='8111'$/m);
+  });
+
   test('env file quoting: single quotes, double quotes when the value has one, refused with both', () => {
     assert.equal(envFileText({ A: "it's", B: 'x' }).split('\n').slice(1, 3).join('|'), `A="it's"|B='x'`);
     assert.throws(() => envFileText({ A: `'"` }), /contains both/);

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { postgresqlServer } from './database/component.js';
 import { loadBalancer } from './load-balancer/component.js';
 import { manager } from './manager/component.js';
-import { prometheus } from './monitoring.js';
+import { prometheus } from './monitoring/component.js';
 import { orderIndex } from './order.js';
 import { rabbitmq } from './queue/component.js';
 import type { Component } from './types.js';

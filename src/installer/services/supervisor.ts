@@ -64,6 +64,19 @@ export function renderProgram(p: Program): string {
   return `; Written by cfy_manager. Do not edit: the next configure rewrites it.\n${lines.join('\n')}\n`;
 }
 
+/** Our supervisord's socket: `file=` of [unix_http_server] in its config (Debian: /var/run/supervisor.sock). */
+export function supervisordSocket(conf = SUPERVISORD_CONF): string {
+  const text = existsSync(conf) ? readFileSync(conf, 'utf8') : '';
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\s;.*$/, '').trim();
+    const head = /^\[(.+)\]$/.exec(line);
+    if (head) section = head[1]!.trim();
+    else if (section === 'unix_http_server' && /^file\s*=/.test(line)) return line.split('=')[1]!.trim();
+  }
+  return '/var/run/supervisor.sock';
+}
+
 const ctl = (...args: string[]) => ['supervisorctl', '-c', SUPERVISORD_CONF, ...args];
 
 /** supervisord running and including /etc/supervisord.d (started here on a host that has none). */

@@ -9,6 +9,13 @@ import type { Config } from '../../config/schema.js';
 import { InputError } from '../../errors.js';
 import { CLOUDIFY_DIR, SSL_DIR } from '../../paths.js';
 import type { Program } from '../../services/supervisor.js';
+import {
+  monitoringCredentials,
+  PRODUCTION_LAYOUT as MONITORING,
+  prometheusUrl,
+  STRATUS_REST_METRICS_PORT,
+  STRATUS_WORKER_METRICS_PORT,
+} from '../monitoring/settings.js';
 
 export const REST_PROGRAM = 'cloudify-restservice';
 const WORKER_PROGRAM = 'cloudify-mgmtworker';
@@ -142,6 +149,18 @@ export function envFileText(vars: Record<string, string | undefined>): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** GET /cluster-status asks this node's Prometheus (monitoring_service): its URL, CA and credentials. */
+function prometheusEnv(config: Config): Record<string, string> {
+  if (!config.services_to_install.includes('monitoring_service')) return {};
+  const creds = monitoringCredentials(config);
+  return {
+    STRATUS_PROMETHEUS_URL: prometheusUrl(config),
+    STRATUS_PROMETHEUS_CA: MONITORING.ca,
+    STRATUS_PROMETHEUS_USER: creds.username,
+    STRATUS_PROMETHEUS_PASSWORD: creds.password,
+  };
+}
+
 interface Rendered {
   programs: Program[];
   env: { path: string; text: string }[];
@@ -174,7 +193,10 @@ export function renderManager(config: Config, secretsKey: string, nproc: number)
     STRATUS_EXTERNAL_KEY: MANAGER_SSL.externalKey,
     STRATUS_CA_CERT: MANAGER_SSL.ca,
     STRATUS_WORKERS: String(restWorkers(config, nproc)),
+    STRATUS_METRICS_PORT: String(STRATUS_REST_METRICS_PORT),
+    ...prometheusEnv(config),
   };
+  const workerEnv = { ...shared, STRATUS_METRICS_PORT: String(STRATUS_WORKER_METRICS_PORT) };
   const node = process.execPath;
   const rest: Program = {
     name: REST_PROGRAM,
@@ -211,7 +233,7 @@ export function renderManager(config: Config, secretsKey: string, nproc: number)
     programs: [rest, worker],
     env: [
       { path: REST_ENV, text: envFileText(restEnv) },
-      { path: WORKER_ENV, text: envFileText(shared) },
+      { path: WORKER_ENV, text: envFileText(workerEnv) },
     ],
   };
 }
