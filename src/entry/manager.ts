@@ -18,6 +18,7 @@ import { httpMetrics } from '../manager/metrics.js';
 import { Authenticator } from '../manager/auth/authenticate.js';
 import { type BootstrapResult, bootstrap } from '../manager/bootstrap.js';
 import { startHeartbeat } from '../manager/cluster/heartbeat.js';
+import { startTargetsSync } from '../manager/cluster/monitoring-targets.js';
 import type { ManagerConfig } from '../manager/config.js';
 import type { ManagerContext } from '../manager/context.js';
 import { openStore } from '../store/open.js';
@@ -133,6 +134,13 @@ export async function createManager(
   const stopHeartbeat = startHeartbeat(db, config.hostname, 15_000, (err) =>
     log?.warn({ err: (err as Error).message }, 'heartbeat'),
   );
+  const stopTargets = config.prometheusTargetsDir
+    ? startTargetsSync(db, {
+        dir: config.prometheusTargetsDir,
+        ownIp: config.privateIp,
+        onError: (err) => log?.warn({ err: (err as Error).message }, 'monitoring targets'),
+      })
+    : () => {};
   return {
     app,
     ctx,
@@ -142,6 +150,7 @@ export async function createManager(
     bus,
     async close() {
       stopHeartbeat();
+      stopTargets();
       await worker?.stop();
       await app.close();
       await bus.close();

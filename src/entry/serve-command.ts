@@ -141,6 +141,11 @@ export function registerServeCommand(program: Command): void {
       process.env.STRATUS_PROMETHEUS_URL,
     )
     .option(
+      '--prometheus-targets-dir <dir>',
+      "keep the local Prometheus's other_managers/other_rabbits/other_postgres target files there in step with the cluster registry (env STRATUS_PROMETHEUS_TARGETS_DIR)",
+      process.env.STRATUS_PROMETHEUS_TARGETS_DIR,
+    )
+    .option(
       '--prometheus-ca <file>',
       "CA that verifies Prometheus's certificate (env STRATUS_PROMETHEUS_CA)",
       process.env.STRATUS_PROMETHEUS_CA,
@@ -165,6 +170,7 @@ export function registerServeCommand(program: Command): void {
       ...(o.publicName ? { publicIp: o.publicName } : {}),
       ...(o.metricsPort ? { metricsPort: intOption('--metrics-port', o.metricsPort, 1, 65535) } : {}),
       ...(o.prometheusUrl ? { prometheus: prometheusAccess(o.prometheusUrl, o.prometheusCa) } : {}),
+      ...(o.prometheusTargetsDir ? { prometheusTargetsDir: o.prometheusTargetsDir } : {}),
     });
     await serve({ config, front: tls, workers: workers(o) });
   });

@@ -42,6 +42,8 @@ export interface ManagerConfig {
   publicIp: string;
   /** Serve our own Prometheus metrics at http://127.0.0.1:<metricsPort>/metrics; unset: no metrics listener. */
   metricsPort?: number;
+  /** The local Prometheus's targets folder, whose federation files follow the cluster registry. */
+  prometheusTargetsDir?: string;
   /** The local Prometheus that GET /cluster-status queries; unset: the process's own checks. */
   prometheus?: PrometheusAccess;
 }

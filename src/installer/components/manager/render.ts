@@ -158,6 +158,7 @@ function prometheusEnv(config: Config): Record<string, string> {
     STRATUS_PROMETHEUS_CA: MONITORING.ca,
     STRATUS_PROMETHEUS_USER: creds.username,
     STRATUS_PROMETHEUS_PASSWORD: creds.password,
+    STRATUS_PROMETHEUS_TARGETS_DIR: MONITORING.targetsDir,
   };
 }
 
