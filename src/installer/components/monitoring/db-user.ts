@@ -52,12 +52,15 @@ export async function ensureMonitoringUser(config: Config, log: Logger): Promise
     return;
   }
   const conninfo = `host=${leader} port=5432 dbname=postgres user=postgres sslmode=verify-full sslrootcert=${PATRONI_CA}`;
+  // synchronous_mode_strict makes every commit wait for a sync replica, which a young cluster does not
+  // have yet (the first DB node waited out the whole timeout): this session commits locally and the role
+  // reaches the replicas by streaming like everything else. A role lost with a leader that died before
+  // streaming it is created again by the next DB node's configure.
   const r = await run([...psql, conninfo], {
-    input: sql,
+    input: `SET synchronous_commit = local;\n${sql}`,
     env: { PGPASSWORD: String(config.postgresql_server.postgres_password) },
     ignoreFailure: true,
-    // synchronous_mode_strict: the commit waits for a sync replica, which a young cluster may not have yet.
-    timeoutMs: 60_000,
+    timeoutMs: 30_000,
   });
   if (r.code !== 0) {
     log.warning(
