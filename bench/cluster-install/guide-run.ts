@@ -23,9 +23,11 @@ import type { Cfy } from '../../test/cli/helpers.js';
 import { leaderOf } from '../../test/installer/lab-helpers.js';
 import {
   cfyWithPassword,
+  clusterStatusAt,
   finalStatus,
   loadAverage,
   probe,
+  seenFailing,
   servingManager,
   statusLoop,
 } from '../../test/lab/cluster-helpers.js';
@@ -43,6 +45,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 if (process.getuid?.() !== 0) {
   console.error('bench/cluster-install needs root (it uses the lab)');
   process.exit(1);
+}
+
+/** Kill -> cluster-status shows the node Fail and its type Degraded; undefined if not within 60 s. */
+function failSeen(c: Ctx, type: string, name: string, killedAt: number): Promise<number | undefined> {
+  const get = () => clusterStatusAt(c.ip('lb'), c.ca, ADMIN);
+  return seenFailing(get, type, c.ip(name), killedAt, 60_000).catch(() => undefined);
 }
 
 interface Ctx {
@@ -125,22 +133,24 @@ async function firstOpAfter(c: Ctx, id: string, t: number): Promise<number | und
 async function managerDeath(
   c: Ctx,
   dep: string,
-): Promise<{ resumeMs?: number; endMs: number; status: string }> {
+): Promise<{ resumeMs?: number; endMs: number; status: string; failMs?: number }> {
   const { id, worker } = await startTwenty(c, dep);
   await c.lab.kill(worker);
   const killedAt = Date.now();
+  const seen = failSeen(c, 'manager', worker, killedAt);
   const status = await finalStatus(c.cfy, id, 600_000);
   const endMs = Date.now() - killedAt;
   const next = await firstOpAfter(c, id, killedAt);
+  const failMs = await seen;
   await c.lab.start(worker);
   await waitAnswering(c, worker);
-  return { resumeMs: next && next - killedAt, endMs, status };
+  return { resumeMs: next && next - killedAt, endMs, status, failMs };
 }
 
 async function dbLeaderDeath(
   c: Ctx,
   dep: string,
-): Promise<{ writeMs?: number; endMs: number; status: string }> {
+): Promise<{ writeMs?: number; endMs: number; status: string; failMs?: number }> {
   const leaderIp = await leaderOf(c.lab, 'db1', DBS.map(c.ip));
   const leader = DBS.find((n) => c.ip(n) === leaderIp)!;
   const { id } = await startTwenty(c, dep);
@@ -163,22 +173,30 @@ async function dbLeaderDeath(
   await sleep(500);
   killedAt = Date.now();
   await c.lab.kill(leader);
+  const seen = failSeen(c, 'db', leader, killedAt);
   const status = await finalStatus(c.cfy, id, 600_000);
   const endMs = Date.now() - killedAt;
   running = false;
   await writes;
+  const failMs = await seen;
   await c.lab.start(leader);
-  return { writeMs: firstWrite && firstWrite - killedAt, endMs, status };
+  return { writeMs: firstWrite && firstWrite - killedAt, endMs, status, failMs };
 }
 
-async function brokerDeath(c: Ctx, dep: string, broker: string): Promise<{ endMs: number; status: string }> {
+async function brokerDeath(
+  c: Ctx,
+  dep: string,
+  broker: string,
+): Promise<{ endMs: number; status: string; failMs?: number }> {
   const { id } = await startTwenty(c, dep);
   await c.lab.kill(broker);
   const killedAt = Date.now();
+  const seen = failSeen(c, 'broker', broker, killedAt);
   const status = await finalStatus(c.cfy, id, 600_000);
   const endMs = Date.now() - killedAt;
+  const failMs = await seen;
   await c.lab.start(broker);
-  return { endMs, status };
+  return { endMs, status, failMs };
 }
 
 const t0 = performance.now();
@@ -218,7 +236,8 @@ try {
     const m = await managerDeath(c, `m${run}`);
     const d = await dbLeaderDeath(c, `d${run}`);
     const b = await brokerDeath(c, `b${run}`, BROKERS[(run - 1) % 3]!);
-    const row = `| ${run} | ${sec(gap)} | ${m.resumeMs === undefined ? '-' : sec(m.resumeMs)} / ${sec(m.endMs)} (${m.status}) | ${d.writeMs === undefined ? '-' : sec(d.writeMs)} / ${sec(d.endMs)} (${d.status}) | ${sec(b.endMs)} (${b.status}) | ${loadAverage()} |`;
+    const opt = (ms?: number) => (ms === undefined ? '-' : sec(ms));
+    const row = `| ${run} | ${sec(gap)} | ${opt(m.resumeMs)} / ${sec(m.endMs)} (${m.status}) | ${opt(d.writeMs)} / ${sec(d.endMs)} (${d.status}) | ${sec(b.endMs)} (${b.status}) | ${opt(m.failMs)} / ${opt(d.failMs)} / ${opt(b.failMs)} | ${loadAverage()} |`;
     log(row);
     rows.push(row);
   }
@@ -244,10 +263,11 @@ const section = [
   'operation on another manager / kill -> the end of the install. "DB leader death": the Patroni leader is',
   'killed during such an install while a client creates a secret through the LB every 100 ms; kill -> the',
   'first successful write (goal 15 s) / kill -> the end. "Broker death": one broker killed during such an',
-  'install; kill -> the end. Seconds; the load average after each round.',
+  'install; kill -> the end. "Fail seen": kill -> `GET /cluster-status` through the LB shows the killed node',
+  '`Fail` and its type `Degraded` (goal 15 s; "-": not within 60 s). Seconds; the load average after each round.',
   '',
-  '| run | LB gap | manager death: resume / end | DB leader death: first write / end | broker death: end | load average |',
-  '|---|---|---|---|---|---|',
+  '| run | LB gap | manager death: resume / end | DB leader death: first write / end | broker death: end | Fail seen: manager / db / broker | load average |',
+  '|---|---|---|---|---|---|---|',
   ...rows,
   '<!-- cluster-install-guide:end -->',
 ].join('\n');

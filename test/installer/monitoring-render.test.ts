@@ -75,8 +75,8 @@ describe('prometheus.yml and the target files, per node type', () => {
     const c = managerCfg();
     const doc = yml(c);
     assert.deepEqual(doc.global, {
-      scrape_interval: '15s',
-      evaluation_interval: '15s',
+      scrape_interval: '5s',
+      evaluation_interval: '5s',
       external_labels: { monitor: 'cloudify' },
     });
     assert.deepEqual(doc.rule_files, ['/etc/prometheus/alerts/*.yml']);
@@ -183,7 +183,7 @@ describe('prometheus.yml and the target files, per node type', () => {
 });
 
 describe('rules (§7.4) with our program names', () => {
-  test('manager.yml: the probe count, our supervisord programs, for: 15s', () => {
+  test('manager.yml: the probe count, our supervisord programs, for: the 5s default interval', () => {
     const files = Object.fromEntries(ruleFiles(managerCfg()).map((f) => [f.name, parse(f.text)]));
     assert.deepEqual(Object.keys(files), [
       'manager.yml',
@@ -205,7 +205,7 @@ describe('rules (§7.4) with our program names', () => {
     );
     assert.deepEqual(rec('manager_service_supervisord').labels, { process_manager: 'supervisord' });
     assert.equal(rec('manager_service').expr, 'manager_service_supervisord');
-    for (const r of rules.filter((x) => x.alert)) assert.equal(r.for, '15s');
+    for (const r of rules.filter((x) => x.alert)) assert.equal(r.for, '5s');
     const pg = files['postgres.yml'].groups[0].rules as any[];
     assert.equal(pg[0].expr, 'pg_up{job="postgresql"} == 1 and up{job="postgresql"} == 1');
     assert.match(pg[1].expr, /name=~"\(etcd\|patroni\|node_exporter\|postgres_exporter\)"/);
@@ -295,7 +295,7 @@ describe('web config, exporters, programs', () => {
       '--storage.tsdb.path=/var/lib/prometheus/cloudify',
       '--storage.tsdb.retention.size=200MB',
       '--storage.tsdb.retention.time=7d',
-      '--query.lookback-delta=40s',
+      '--query.lookback-delta=14s',
       '--web.listen-address=:8009',
       '--web.config.file=/etc/prometheus/web.yml',
       '--web.external-url=https://10.9.0.31:8009/monitoring',

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Lab } from '../../src/lab/lab.js';
+import { within } from '../../src/lab/within.js';
 import { type Cfy, makeCfy } from '../cli/helpers.js';
 
 export interface Answer {
@@ -170,4 +171,37 @@ export async function finalStatus(cfy: Cfy, executionId: string, timeoutMs: numb
     await new Promise((res) => setTimeout(res, 1000));
   }
   return status;
+}
+
+/** GET /cluster-status at `host` (the LB: any manager answers), parsed; a failed call is `{status: 'HTTP …'}`. */
+export async function clusterStatusAt(host: string, ca: Buffer, auth: string, query = ''): Promise<any> {
+  const a = await probe(`https://${host}/api/v3.1/cluster-status${query}`, { ca, auth, timeoutMs: 6000 });
+  return a.status === 200 || a.status === 500
+    ? JSON.parse(a.body!)
+    : { status: `HTTP ${a.status ?? a.error}` };
+}
+
+/**
+ * Resolves with the milliseconds from `since` until `get` shows `type` Degraded with exactly the node at
+ * `deadIp` Fail; rejects after `ms`.
+ */
+export async function seenFailing(
+  get: () => Promise<any>,
+  type: string,
+  deadIp: string,
+  since: number,
+  ms: number,
+): Promise<number> {
+  await within(
+    ms,
+    get,
+    (r) =>
+      r.services?.[type]?.status === 'Degraded' &&
+      Object.values(r.services[type].nodes as Record<string, { status: string; private_ip: string }>)
+        .filter((n) => n.status === 'Fail')
+        .map((n) => n.private_ip)
+        .join() === deadIp,
+    `cluster-status: ${type} Degraded with ${deadIp} Fail`,
+  );
+  return Date.now() - since;
 }

@@ -18,6 +18,8 @@ import { type Cfy, FIXTURES, json } from '../cli/helpers.js';
 import { leaderOf } from '../installer/lab-helpers.js';
 import {
   cfyWithPassword,
+  clusterStatusAt,
+  seenFailing as seenFailingVia,
   eventsOf,
   finalStatus,
   Measurements,
@@ -241,6 +243,26 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
       assert.equal(Object.keys(nodes).length, 3, `${type} nodes: ${Object.keys(nodes)}`);
       for (const [n, v] of Object.entries(nodes)) assert.ok(v.metrics.length > 0, `${type} ${n} has metrics`);
     }
+    const cli = await viaLb(['cluster', 'status']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /Current cluster status is OK/);
+    // manager1's Prometheus holds the DB nodes' series (federated) and our own REST and worker metrics.
+    const prom = `https://${ip('manager1')}:8009/monitoring`;
+    const fed = await probe(`${prom}/federate?match[]=${encodeURIComponent('{job="node"}')}`, {
+      ca,
+      auth: good,
+    });
+    assert.equal(fed.status, 200);
+    assert.ok(fed.body!.includes(`host="${ip('db1')}"`), 'node metrics of db1 federated into manager1');
+    for (const metric of ['stratus_http_request_duration_seconds_count', 'stratus_operations_total']) {
+      const q = await within(
+        60_000,
+        () => probe(`${prom}/api/v1/query?query=${metric}`, { ca, auth: good }),
+        (a) => a.status === 200 && JSON.parse(a.body!).data.result.length > 0,
+        `${metric} in manager1's Prometheus`,
+      );
+      assert.ok(q.body);
+    }
   });
 
   test('a manager killed while a client loops on GET /api/v3.1/status through the LB', async () => {
@@ -270,6 +292,14 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
   });
 
   /** Starts `install` of a fresh 20-instance deployment through the LB; resolves once operations run on a manager. */
+  const clusterStatus = (query = '') => clusterStatusAt(ip('lb'), ca, ADMIN, query);
+  const seenFailing = (type: string, deadIp: string, since: number, ms: number) =>
+    seenFailingVia(clusterStatus, type, deadIp, since, ms);
+  const seenOk = async (since: number, ms: number) => {
+    await within(ms, clusterStatus, (r) => r.status === 'OK', 'cluster-status OK again');
+    return Date.now() - since;
+  };
+
   const startTwentyInstall = async (dep: string) => {
     const up = await viaLb(['blueprints', 'upload', TWENTY, '-b', dep]);
     assert.equal(up.code, 0, up.stdout + up.stderr);
@@ -306,8 +336,10 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     const { id, worker, following, t0 } = await startTwentyInstall('d20');
     await lab.kill(worker);
     const killedAt = Date.now();
+    const failing = seenFailing('manager', ip(worker), killedAt, 30_000);
     const survivor = viaManager[MANAGERS.find((x) => x !== worker)!]!;
     const status = await finalStatus(survivor, id, 300_000);
+    m.note(`  cluster-status: manager Degraded, ${worker} Fail ${secs(await failing)} after the kill`);
     m.note(
       `${worker} (running the 20-instance install) killed ${secs(killedAt - t0)} in: ${status} ${secs(Date.now() - killedAt)} after the kill`,
     );
@@ -316,6 +348,8 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     assert.equal(status, 'completed');
     await eachOpOnce(survivor, id);
     await lab.start(worker);
+    const startedAt = Date.now();
+    m.note(`  cluster-status OK ${secs(await seenOk(startedAt, 60_000))} after lab start`);
   });
 
   test('the database leader dies during a 20-instance install: the install still terminates', async () => {
@@ -327,7 +361,9 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     const { id, following, t0 } = await startTwentyInstall('d30');
     await lab.kill(leaderName);
     const killedAt = Date.now();
+    const failing = seenFailing('db', leader, killedAt, 30_000);
     const status = await finalStatus(viaLb, id, 300_000);
+    m.note(`  cluster-status: db Degraded, ${leaderName} Fail ${secs(await failing)} after the kill`);
     m.note(
       `database leader ${leaderName} killed ${secs(killedAt - t0)} into a 20-instance install: ${status} ${secs(Date.now() - killedAt)} after the kill`,
     );
@@ -349,7 +385,9 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     const { id, following, t0 } = await startTwentyInstall('d40');
     await lab.kill('queue1');
     const killedAt = Date.now();
+    const failing = seenFailing('broker', ip('queue1'), killedAt, 30_000);
     const status = await finalStatus(viaLb, id, 300_000);
+    m.note(`  cluster-status: broker Degraded, queue1 Fail ${secs(await failing)} after the kill`);
     m.note(
       `broker queue1 killed ${secs(killedAt - t0)} into a 20-instance install: ${status} ${secs(Date.now() - killedAt)} after the kill`,
     );
@@ -358,16 +396,16 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     assert.equal(status, 'completed');
     await eachOpOnce(viaLb, id);
     await lab.start('queue1');
+    const startedAt = Date.now();
+    await within(60_000, clusterStatus, (r) => r.services?.broker?.status === 'OK', 'broker OK again');
+    m.note(`  cluster-status: broker OK ${secs(Date.now() - startedAt)} after lab start`);
   });
 
   test('cluster-status names the database node killed earlier: that node Fail, db Degraded', async () => {
     const t0 = Date.now();
     const report = await within(
       180_000,
-      async () => {
-        const a = await probe(`https://${ip('lb')}/api/v3.1/cluster-status`, { ca, auth: ADMIN });
-        return a.status === 200 ? JSON.parse(a.body!) : { status: `HTTP ${a.status ?? a.error}` };
-      },
+      clusterStatus,
       (r) => r.services?.db?.status === 'Degraded' && r.services?.broker?.status === 'OK',
       'cluster-status with db Degraded',
     );
