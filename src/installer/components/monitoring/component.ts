@@ -224,7 +224,9 @@ async function configureMonitoring(ctx: ComponentContext): Promise<void> {
   log.info('Configuring Prometheus and its exporters...');
   const ids = await lookupIds(USER);
   await deployMonitoringCerts(config, layout, USER, log);
-  if (roles(config).db) await ensureMonitoringUser(config, log);
+  // Without the role (a new cluster's first nodes have no leader yet) the exporter cannot log in: its
+  // pg_up turns 1 once a later DB node has made the role, with no need to wait here.
+  const dbUser = roles(config).db && (await ensureMonitoringUser(config, log));
   await writeMonitoringFiles(config, layout, creds, ids);
   const programs = renderPrograms(config, { layout, supervisorSocket: supervisor.supervisordSocket() });
   const wanted = new Set(programs.map((p) => p.name));
@@ -232,7 +234,7 @@ async function configureMonitoring(ctx: ComponentContext): Promise<void> {
   for (const p of programs) supervisor.writeProgram(p);
   for (const p of programs) await supervisor.restart(p.name);
   await waitReady(config, layout, creds);
-  if (roles(config).db) await checkPostgresExporter(config, log);
+  if (dbUser) await checkPostgresExporter(config, log);
   log.info(
     `Prometheus configured: https://${urlHost(config.manager.private_ip)}:${MONITORING_PORT}/monitoring`,
   );

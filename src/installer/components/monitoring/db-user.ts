@@ -35,21 +35,22 @@ export function monitoringUserSql(username: string, password: string): string {
   return `DO ${outer}\nBEGIN\n${body}\nEND\n${outer};\nGRANT pg_monitor TO ${ident(username)};\n`;
 }
 
-export async function ensureMonitoringUser(config: Config, log: Logger): Promise<void> {
+/** Creates or refreshes the role; false when it could not be made now (no leader yet, or a failure). */
+export async function ensureMonitoringUser(config: Config, log: Logger): Promise<boolean> {
   const user = config.postgresql_server.db_monitoring.username;
   const sql = monitoringUserSql(user, monitoringPassword(config));
   const psql = [`${PG_BIN}/psql`, '-X', '-q', '-v', 'ON_ERROR_STOP=1'];
   if (!isDbCluster(config)) {
     await run(asUser('postgres', [...psql, '-h', PG_SOCKET_DIR, '-d', 'postgres']), { input: sql });
     log.info(`The database monitoring user ${user} is ready`);
-    return;
+    return true;
   }
   const leader = await currentLeader(clusterIps(config));
   if (!leader) {
     log.notice(
       `The database monitoring user ${user} is not created yet: the database cluster has no leader yet (the next DB node to be configured creates it).`,
     );
-    return;
+    return false;
   }
   const conninfo = `host=${leader} port=5432 dbname=postgres user=postgres sslmode=verify-full sslrootcert=${PATRONI_CA}`;
   // synchronous_mode_strict makes every commit wait for a sync replica, which a young cluster does not
@@ -66,7 +67,8 @@ export async function ensureMonitoringUser(config: Config, log: Logger): Promise
     log.warning(
       `Could not create the database monitoring user ${user} on the leader ${urlHost(leader)} (${r.stderr.trim().split('\n').pop()}); the next DB node to be configured tries again.`,
     );
-    return;
+    return false;
   }
   log.info(`The database monitoring user ${user} is ready (created on the leader ${leader})`);
+  return true;
 }
