@@ -3,7 +3,8 @@
 // the event lag are counted as they happen, at the cost of a counter increment and a histogram
 // observation. The entry assembles the registry and the 127.0.0.1 listener (entry/metrics.ts).
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ExecutionStatus, OperationState } from '../engine/index.js';
+import type { OperationState } from '../engine/index.js';
+import { EXECUTION_STATUSES } from '../executions/status.js';
 import type { Db } from '../store/port.js';
 import { countByStatus } from '../store/repositories/executions.js';
 
@@ -15,19 +16,6 @@ export interface WorkerMetrics {
   /** Events and logs just committed, made at these times (ms since the epoch). */
   eventsStored(madeAtMs: readonly number[]): void;
 }
-
-const STATUSES: readonly ExecutionStatus[] = [
-  'pending',
-  'started',
-  'cancelling',
-  'force_cancelling',
-  'kill_cancelling',
-  'terminated',
-  'failed',
-  'cancelled',
-  'queued',
-  'scheduled',
-];
 
 /** A scrape reads the counts once even though two gauges show them; a failed read is not kept. */
 function sharedCounts(db: Db, maxAgeMs: number) {
@@ -65,7 +53,7 @@ export function workerMetrics(registry: Registry, db: Db, onError?: (err: unknow
     registers: [registry],
     async collect() {
       const set = (c: Map<string, number>) => {
-        for (const s of new Set([...STATUSES, ...c.keys()])) this.set({ status: s }, c.get(s) ?? 0);
+        for (const s of new Set([...EXECUTION_STATUSES, ...c.keys()])) this.set({ status: s }, c.get(s) ?? 0);
       };
       await read(set, () => this.reset());
     },
