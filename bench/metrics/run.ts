@@ -3,7 +3,7 @@
 // scrapes every 5 s) and one without; each route is measured on both in alternating rounds, so both
 // see the same machine. Reports req/s, p50/p99 and the manager's CPU time per request, and rewrites
 // the `metrics` section of docs/benchmarks.md. Traffic stays on 127.0.0.1.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { httpMetrics } from '../../src/manager/metrics.js';
 import { freePort } from '../../test/helpers/postgres.js';
+import { commitOf } from '../commit.js';
 
 const SECONDS = Number(process.env.BENCH_METRICS_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_METRICS_ROUNDS ?? 3);
@@ -141,18 +142,6 @@ function stop(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
-function commit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT })
-      .toString()
-      .trim();
-    return dirty ? `${sha} (with uncommitted changes in the checkout)` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
-
 function machine(): string {
   const model =
     /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
@@ -248,7 +237,7 @@ try {
   const section = [
     '## Our own metrics',
     '',
-    `\`npm run bench:metrics\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit()}. Machine: ${machine()}.`,
+    `\`npm run bench:metrics\` on ${new Date().toISOString().slice(0, 10)}, commit ${commitOf(ROOT)}. Machine: ${machine()}.`,
     'Two managers (`cfy_manager serve`, embedded default) run side by side, one with `--metrics-port` (the',
     'request histogram observed on every answer, and its `/metrics` scraped every 5 s during the rounds) and',
     `one without; each route is measured on both in ${ROUNDS} alternating rounds of ${SECONDS} s (after a ${WARMUP_MS / 1000} s warm-up),`,

@@ -3,7 +3,8 @@
 // each on authenticated GET /deployments?_size=100&_offset=<random> and GET /status, and on a bare
 // Fastify route in a separate process as the ceiling. Reports req/s, p50, p99 and the manager's RSS
 // idle and under load, and rewrites the `rest` section of docs/benchmarks.md. Traffic stays on 127.0.0.1.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { commitOf } from '../commit.js';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -179,18 +180,6 @@ function machine(): string {
   return `${cpus().length} × ${model}${mem ? `, ${Math.round(Number(mem) / 1024 / 1024)} GiB` : ''}, node ${process.version}`;
 }
 
-function commit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT })
-      .toString()
-      .trim();
-    return dirty ? `${sha} (with uncommitted changes in the checkout)` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'stratus-rest-bench-'));
 let pg: TestPostgres | undefined;
 let manager: ChildProcess | undefined;
@@ -286,7 +275,7 @@ try {
   const section = [
     '## REST',
     '',
-    `\`npm run bench:rest\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit()}.`,
+    `\`npm run bench:rest\` on ${new Date().toISOString().slice(0, 10)}, commit ${commitOf(ROOT)}.`,
     `Machine: ${machine()}. The manager (\`cfy_manager serve\`, server driver), its PostgreSQL 15 and the`,
     'load generator (node:http keep-alive, one request at a time per connection) share these cores;',
     `the 1-minute load average was ${loadBefore.toFixed(1)} before the run and ${loadavg()[0].toFixed(1)} after it (other work on the machine counts).`,
