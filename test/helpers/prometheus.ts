@@ -102,9 +102,15 @@ function scrapeConfig(jobs: ScrapeJob[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-function get(url: string, ca: string, auth: string): Promise<{ status: number; body: string }> {
+/** GET over TLS verified with `ca`; `auth` is `user:password` (basic auth); no keep-alive unless `agent`. */
+export function get(
+  url: string,
+  ca: string,
+  auth?: string,
+  agent?: unknown,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca, headers: { authorization: auth }, timeout: 2000 }, (res) => {
+    const req = request(url, { ca, auth, agent: (agent as any) ?? false, timeout: 5000 }, (res) => {
       let body = '';
       res.on('data', (d) => {
         body += d;
@@ -158,7 +164,7 @@ export async function startPrometheus(o: { jobs: ScrapeJob[]; rules: string }): 
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  const auth = `${username}:${password}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}:\n${out}`);

@@ -34,7 +34,8 @@ import { deepMerge, finishConfig, packagedDefaults } from '../../src/installer/c
 import type { Config } from '../../src/installer/config/schema.js';
 import { Logger, setupLogging } from '../../src/installer/log.js';
 import { freePort } from '../helpers/postgres.js';
-import { get, rssKb, writeCerts } from './monitoring-helpers.js';
+import { get } from '../helpers/prometheus.js';
+import { rssKb, writeCerts } from './monitoring-helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 
