@@ -28,6 +28,8 @@ export interface ServerDbOptions {
   maxConnections?: number;
   /** How long a statement during a failover (and the open, during an election) waits for a leader. @default 30000 */
   leaderWaitMs?: number;
+  /** How long a plain read waits for a leader before any member that takes a session answers it. @default 3000 */
+  readFallbackMs?: number;
 }
 
 const URL_RE = /^postgres(?:ql)?:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)(?:\/([^?]*))?(?:\?(.*))?$/;
@@ -111,11 +113,12 @@ type PendingQuery = PromiseLike<unknown>;
 
 /**
  * One statement outside a transaction, sent once more on the new leader when that is safe: it never
- * reached a server, or it only reads (`readOnly`).
+ * reached a server, or it only reads (`readOnly`). A plain read waits for a leader only so long: then any
+ * member answers it (LeaderPool.read).
  */
 async function statement<T>(pool: LeaderPool, send: (sql: Sql) => PendingQuery, reads = false): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const leader = await pool.get();
+    const leader = await (reads ? pool.read() : pool.get());
     const q = send(leader.sql);
     try {
       return (await q) as unknown as T;
@@ -194,6 +197,7 @@ export async function openServer(o: ServerDbOptions): Promise<Db> {
     tls: tlsOptions(o),
     patroni: patroniAccess(o),
     leaderWaitMs: o.leaderWaitMs,
+    readFallbackMs: o.readFallbackMs,
   });
   try {
     await pool.get();

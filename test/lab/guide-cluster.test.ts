@@ -32,7 +32,8 @@ import {
 const root = process.getuid?.() === 0;
 const skip = root ? false : 'needs root: the lab creates namespaces, and the installer runs as root';
 const MANAGERS = ['manager1', 'manager2', 'manager3'];
-const NODES = [...['db1', 'db2', 'db3', 'queue1', 'queue2', 'queue3'], ...MANAGERS, 'lb'];
+const DBS = ['db1', 'db2', 'db3'];
+const NODES = [...DBS, ...['queue1', 'queue2', 'queue3'], ...MANAGERS, 'lb'];
 const ADMIN = `admin:${LAB_ADMIN_PASSWORD}`;
 const TWENTY = join(import.meta.dirname, 'fixtures/twenty');
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -353,10 +354,10 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
   });
 
   test('the database leader dies during a 20-instance install: the install still terminates', async () => {
-    const dbIps = ['db1', 'db2', 'db3'].map(ip);
+    const dbIps = DBS.map(ip);
     const leader = await leaderOf(lab, 'db1', dbIps);
     assert.ok(leader, 'a database leader');
-    const leaderName = ['db1', 'db2', 'db3'].find((n) => ip(n) === leader)!;
+    const leaderName = DBS.find((n) => ip(n) === leader)!;
     deadDb = leader;
     const { id, following, t0 } = await startTwentyInstall('d30');
     await lab.kill(leaderName);
@@ -426,5 +427,44 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     });
     assert.equal(summary.status, 200);
     assert.deepEqual(JSON.parse(summary.body!), { status: 'Degraded', services: {} });
+  });
+
+  test('the killed database node started again: cluster-status OK within 60 s', async () => {
+    const name = DBS.find((n) => ip(n) === deadDb)!;
+    await lab.start(name);
+    const t0 = Date.now();
+    await within(60_000, clusterStatus, (r) => r.status === 'OK', `cluster-status OK with ${name} back`);
+    m.note(`cluster-status: db OK ${secs(Date.now() - t0)} after lab start of ${name}`);
+  });
+
+  // Last: the database keeps no majority. Its survivor only serves reads, which is what cluster-status needs.
+  test('two of three database nodes killed: db Fail, and the summary answers 500', async () => {
+    const leader = await within(30_000, () => leaderOf(lab, 'db1', DBS.map(ip)), Boolean, 'a leader');
+    const victims = [DBS.find((n) => ip(n) === leader)!, DBS.find((n) => ip(n) !== leader)!];
+    for (const v of victims) await lab.kill(v);
+    const t0 = Date.now();
+    const report = await within(
+      60_000,
+      clusterStatus,
+      (r) => r.services?.db?.status === 'Fail',
+      'cluster-status with db Fail',
+    );
+    m.note(`cluster-status: db Fail ${secs(Date.now() - t0)} after ${victims.join(' and ')} were killed`);
+    const nodes = report.services.db.nodes as Record<string, { status: string; private_ip: string }>;
+    const failed = Object.values(nodes)
+      .filter((v) => v.status === 'Fail')
+      .map((v) => v.private_ip)
+      .sort();
+    assert.deepEqual(failed, victims.map(ip).sort(), 'the two killed nodes fail, the survivor does not');
+    assert.equal(report.status, 'Fail');
+    const t1 = Date.now();
+    const summary = await probe(`https://${ip('lb')}/api/v3.1/cluster-status?summary=true`, {
+      ca,
+      auth: ADMIN,
+      timeoutMs: 10_000,
+    });
+    assert.equal(summary.status, 500, summary.body ?? summary.error);
+    assert.deepEqual(JSON.parse(summary.body!), { status: 'Fail', services: {} });
+    assert.ok(Date.now() - t1 < 5000, `the summary answered in ${Date.now() - t1} ms`);
   });
 });

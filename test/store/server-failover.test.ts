@@ -123,6 +123,39 @@ describe('server driver: a primary and its standby', { timeout: 180_000 }, () =>
     );
   });
 
+  test('no leader: reads are answered by the standby after 3 s, a write waits for the leader', async (t) => {
+    await db.query('INSERT INTO writes DEFAULT VALUES');
+    const [{ n: before }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM writes');
+    pair.primary.stop();
+    const t0 = Date.now();
+    const [read] = await db.query<{ n: number; rec: boolean; port: number }>(
+      'SELECT count(*)::int AS n, pg_is_in_recovery() AS rec, inet_server_port() AS port FROM writes',
+    );
+    const readMs = Date.now() - t0;
+    assert.deepEqual({ ...read }, { n: before, rec: true, port: pair.standby.port }, 'the standby answered');
+    assert.ok(readMs >= 2900 && readMs < 15_000, `the read waited ${readMs} ms for a leader first`);
+    const t1 = Date.now();
+    await db.query('SELECT 1 FROM writes LIMIT 1');
+    assert.ok(Date.now() - t1 < 1000, 'the next read goes to the standby at once');
+    let written = false;
+    const write = db.query('INSERT INTO writes DEFAULT VALUES').then(() => {
+      written = true;
+    });
+    await sleep(1000);
+    assert.equal(written, false, 'a write never goes to the standby');
+    pair.primary.start();
+    await write;
+    const [after] = await db.query<{ n: number; port: number }>(
+      'SELECT count(*)::int AS n, inet_server_port() AS port FROM writes',
+    );
+    assert.deepEqual(
+      { ...after },
+      { n: before + 1, port: pair.primary.port },
+      'reads are back on the leader',
+    );
+    t.diagnostic(`first read without a leader answered in ${readMs} ms; load ${load()}`);
+  });
+
   test('primary stopped, standby promoted: writes resume on it through the same Db', async (t) => {
     await db.query('INSERT INTO writes DEFAULT VALUES');
     const t0 = Date.now();

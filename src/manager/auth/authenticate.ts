@@ -33,6 +33,22 @@ const BASIC_CACHE_MS = 60_000;
 // Last time each API token's last_used was written, to write it at most every 10 s.
 const tokenTouched = new Map<string, number>();
 
+/**
+ * Login bookkeeping (counters, last login, a token's last use) waits 2 s at most: while the database has
+ * no leader (an election, or a majority of its nodes down) a read-only request must still answer, from a
+ * replica (the server driver's reads). The write finishes, or fails unseen, on its own.
+ */
+async function bookkeeping(write: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    write.catch(() => {}),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, 2000);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 export class Authenticator {
   constructor(
     private db: Db,
@@ -94,11 +110,11 @@ export class Authenticator {
     const cached = basicCache.get(key);
     if (!(cached && cached > Date.now())) {
       if (!(await verifyPassword(password, u.password))) {
-        await recordFailedLogin(this.db, u.id);
+        await bookkeeping(recordFailedLogin(this.db, u.id));
         throw fail;
       }
       basicCache.set(key, Date.now() + BASIC_CACHE_MS);
-      await recordLogin(this.db, u.id);
+      await bookkeeping(recordLogin(this.db, u.id));
     }
     return { user: this.userOf(u) };
   }
@@ -115,7 +131,7 @@ export class Authenticator {
     const last = tokenTouched.get(parsed.id) ?? 0;
     if (Date.now() - last > 10_000) {
       tokenTouched.set(parsed.id, Date.now());
-      await touchToken(this.db, parsed.id);
+      await bookkeeping(touchToken(this.db, parsed.id));
     }
     return { user: this.userOf(u) };
   }
