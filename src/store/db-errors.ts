@@ -62,13 +62,13 @@ export function safeToResend(err: unknown, query: unknown): boolean {
 }
 
 /**
- * A plain SELECT reads and changes nothing, so it may be sent again whatever became of the first try
+ * A plain SELECT (or WITH … SELECT) reads and changes nothing, so it may be sent again whatever became of the first try
  * (a leader lost with the statement in flight). Row locks, sequences, advisory locks and data-changing
  * CTEs are excluded.
  */
 export function readOnly(text: string): boolean {
   return (
-    /^\s*SELECT\b/i.test(text) &&
+    /^\s*(SELECT|WITH)\b/i.test(text) &&
     !/\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\b(nextval|setval|pg_advisory\w*)\s*\(|\b(INSERT|UPDATE|DELETE)\b/i.test(
       text,
     )

@@ -91,6 +91,8 @@ describe('server driver: a primary and its standby', { timeout: 180_000 }, () =>
     assert.equal(readOnly('SELECT pg_advisory_lock(1)'), false);
     assert.equal(readOnly('INSERT INTO writes DEFAULT VALUES'), false);
     assert.equal(readOnly('WITH d AS (DELETE FROM writes RETURNING *) SELECT * FROM d'), false);
+    assert.equal(readOnly('WITH page AS (SELECT id FROM writes LIMIT 10) SELECT * FROM page'), true);
+    assert.equal(readOnly('WITH x AS (SELECT 1) UPDATE writes SET at = now()'), false);
   });
 
   test('postgres.js marks a query that never reached a server (what the resend rule relies on)', async () => {

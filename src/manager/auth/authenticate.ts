@@ -14,6 +14,7 @@ import {
 import type { ManagerConfig } from '../config.js';
 import { forbidden, NO_AUTH_MESSAGE, unauthorized } from '../../common/errors.js';
 import { verifyPassword } from './passwords.js';
+import { bounded } from '../../common/bounded.js';
 import { parseToken, sha256 } from '../../common/tokens.js';
 
 export interface AuthContext {
@@ -33,21 +34,8 @@ const BASIC_CACHE_MS = 60_000;
 // Last time each API token's last_used was written, to write it at most every 10 s.
 const tokenTouched = new Map<string, number>();
 
-/**
- * Login bookkeeping (counters, last login, a token's last use) waits 2 s at most: while the database has
- * no leader (an election, or a majority of its nodes down) a read-only request must still answer, from a
- * replica (the server driver's reads). The write finishes, or fails unseen, on its own.
- */
-async function bookkeeping(write: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    write.catch(() => {}),
-    new Promise<void>((r) => {
-      timer = setTimeout(r, 2000);
-    }),
-  ]);
-  clearTimeout(timer);
-}
+// Login bookkeeping (counters, last login, a token's last use) is bounded (common/bounded.ts): while the
+// database has no leader, a read-only request still answers from a replica (decision 26).
 
 export class Authenticator {
   constructor(
@@ -110,11 +98,11 @@ export class Authenticator {
     const cached = basicCache.get(key);
     if (!(cached && cached > Date.now())) {
       if (!(await verifyPassword(password, u.password))) {
-        await bookkeeping(recordFailedLogin(this.db, u.id));
+        await bounded(recordFailedLogin(this.db, u.id));
         throw fail;
       }
       basicCache.set(key, Date.now() + BASIC_CACHE_MS);
-      await bookkeeping(recordLogin(this.db, u.id));
+      await bounded(recordLogin(this.db, u.id));
     }
     return { user: this.userOf(u) };
   }
@@ -131,7 +119,7 @@ export class Authenticator {
     const last = tokenTouched.get(parsed.id) ?? 0;
     if (Date.now() - last > 10_000) {
       tokenTouched.set(parsed.id, Date.now());
-      await bookkeeping(touchToken(this.db, parsed.id));
+      await bounded(touchToken(this.db, parsed.id));
     }
     return { user: this.userOf(u) };
   }

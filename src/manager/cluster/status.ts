@@ -5,6 +5,7 @@
 // or broker node is OK when its port accepts a TCP connection (the database we are connected to always
 // is). The roll-up rules are the same either way (report.ts).
 import { Socket } from 'node:net';
+import { bounded } from '../../common/bounded.js';
 import type { Db } from '../../store/port.js';
 import { brokerHosts, dbNodeHosts, managerHealth, touchManager } from '../../store/repositories/managers.js';
 import { parseDbUrl } from '../../store/server.js';
@@ -72,8 +73,8 @@ function selfChecked(
 }
 
 async function managerNodes(db: Db, config: ManagerConfig, opts: ClusterStatusOptions) {
-  // The answering manager is alive: refresh its own row first.
-  await touchManager(db, config.hostname);
+  // The answering manager is alive: refresh its own row first (bounded: no leader must not hold the answer).
+  await bounded(touchManager(db, config.hostname));
   const managers = await managerHealth(db);
   return managers.map((m): [string, ClusterNode] => {
     const stale =
@@ -156,7 +157,7 @@ async function fromPrometheus(
   opts: ClusterStatusOptions,
 ): Promise<ClusterReport> {
   const p = config.prometheus!;
-  await touchManager(db, config.hostname);
+  await bounded(touchManager(db, config.hostname));
   const [managers, dbs, brokers, answer] = await Promise.all([
     managerHealth(db),
     dbNodeHosts(db),

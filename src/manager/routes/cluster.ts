@@ -10,7 +10,7 @@ import { registerBrokerWrites } from './brokers.js';
 import { hasPermission } from '../auth/permissions.js';
 import { type Api, type ManagerContext, scopeOf } from '../context.js';
 import { BrokerBody, ClusterBody, DbNodeBody, ManagerBody } from '../schemas/cluster.js';
-import { errorResponses, Flag, ListQuery, listOf } from '../schemas/common.js';
+import { ErrorBody, errorResponses, Flag, ListQuery, listOf } from '../schemas/common.js';
 
 export async function registerClusterRoutes(app: Api, ctx: ManagerContext): Promise<void> {
   registerNodeLists(app, ctx);
@@ -78,7 +78,8 @@ function registerClusterStatus(app: Api, ctx: ManagerContext): void {
       schema: {
         summary: 'Health of the managers, database and broker nodes',
         querystring: Type.Object({ summary: Flag, detailed: Flag }, { additionalProperties: false }),
-        response: { 200: ClusterBody, 500: ClusterBody, ...errorResponses },
+        // 500: the summary of a failed cluster, or an error of the request itself
+        response: { 200: ClusterBody, 500: Type.Union([ClusterBody, ErrorBody]), ...errorResponses },
       },
     },
     async (req, reply) => {
