@@ -139,11 +139,26 @@ describe('install order (§3.2–3.3)', () => {
     ]);
   });
 
-  it('an instance with no operations is just set started', () => {
+  it('an instance with no operations is just set started; a host still goes through initializing', () => {
     const plan = fixturePlan();
     plan.nodes[0].operations = {};
+    plan.nodes[1].operations = {};
     const l = run(start(graphFor('install', {}, plan)));
-    assert.deepEqual(l.nodeStates.get('host_1'), ['started']);
+    assert.deepEqual(l.nodeStates.get('db_1'), ['started']);
+    const texts = (id: string) =>
+      l.events.filter((e) => e.context.node_instance_id === id).map((e) => e.message.text);
+    assert.deepEqual(texts('db_1'), ['Node instance started (nothing to do)']);
+    // lifecycle.py: a Compute node always has its host post-start steps, so it is never "nothing to do"
+    assert.deepEqual(l.nodeStates.get('host_1'), ['initializing', 'started']);
+    assert.deepEqual(texts('host_1'), [
+      'Validating node instance before creation: nothing to do',
+      'Precreating node instance: nothing to do',
+      'Creating node instance: nothing to do',
+      'Configuring node instance: nothing to do',
+      'Starting node instance: nothing to do',
+      'Poststarting node instance: nothing to do',
+      'Node instance started',
+    ]);
   });
 });
 

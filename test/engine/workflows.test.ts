@@ -190,27 +190,34 @@ describe('heal', () => {
     assert.ok(g.operations.filter((o) => label(o) === 'db_1.stop').every((o) => o.parameters.ignore_failure));
   });
 
-  it('runs preheal/heal/postheal where heal is implemented', () => {
+  it('reinstalls even where lifecycle.heal is implemented, as 5.1.2 does', () => {
     const plan = startedPlan();
     for (const o of ['preheal', 'heal', 'postheal']) {
       plan.nodes[0].operations![`cloudify.interfaces.lifecycle.${o}`] = script(`host-${o}`);
-      plan.nodes[1].operations![`cloudify.interfaces.lifecycle.${o}`] = script(`db-${o}`);
     }
     const l = run(start(graphFor('heal', { node_instance_id: 'db_2' }, plan)));
-    assert.deepEqual(
-      l.dispatched.filter((d) => d.startsWith('host_2')),
-      ['host_2.preheal', 'host_2.heal', 'host_2.postheal'],
-    );
-    assert.ok(!l.dispatched.some((d) => d.endsWith('.stop')));
-    const forced = graphFor('heal', { node_instance_id: 'db_2', force_reinstall: true }, plan);
-    assert.ok(remoteLabels(forced).includes('host_2.create'));
+    assert.equal(l.state.status, 'terminated');
+    assert.ok(!l.dispatched.some((d) => /heal$/.test(d)));
+    assert.ok(before(l.trace, 'db_2.delete', 'host_2.stop'));
+    // the install half starts after the whole uninstall
+    assert.ok(before(l.trace, 'host_2.delete', 'host_2.create'));
+    assert.ok(before(l.trace, 'app_1->db_2.unlink[target]', 'host_2.create'));
+    assert.deepEqual(l.nodeStates.get('db_2'), [
+      'stopping',
+      'stopped',
+      'deleting',
+      'deleted',
+      'initializing',
+      'creating',
+      'created',
+      'configuring',
+      'configured',
+      'starting',
+      'started',
+    ]);
   });
 
-  it('refuses to reinstall when allow_reinstall is false, and an unknown instance', () => {
-    assert.throws(
-      () => graphFor('heal', { node_instance_id: 'db_1', allow_reinstall: false }, startedPlan()),
-      /allow_reinstall/,
-    );
+  it('refuses an unknown instance', () => {
     assert.throws(() => graphFor('heal', { node_instance_id: 'x' }, startedPlan()), /does not exist/);
   });
 });
