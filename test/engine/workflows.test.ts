@@ -7,6 +7,7 @@ import {
   WorkflowParameterError,
 } from '../../src/engine/index.js';
 import { before, fixturePlan, graphFor, label, run, script, start } from './helpers.js';
+import { pyRepr } from '../../src/engine/workflows/execute-operation.js';
 
 const remoteLabels = (g: ReturnType<typeof graphFor>) =>
   g.operations.filter((o) => o.type === 'RemoteWorkflowTask').map(label);
@@ -28,8 +29,17 @@ describe('execute_operation', () => {
     assert.deepEqual(op.parameters.task_kwargs.inputs, { script_path: 'scripts/db-configure.sh', extra: 1 });
     const l = run(start(g));
     assert.equal(l.state.status, 'terminated');
-    assert.ok(
-      l.events.some((e) => e.message.text === 'Starting operation cloudify.interfaces.lifecycle.configure'),
+    // workflows.py 5.1.2: the kwargs are in the start text, as Python prints a dict
+    const texts = l.events
+      .filter((e) => e.context.node_instance_id === 'db_1' && e.event_type === 'workflow_node_event')
+      .map((e) => e.message.text);
+    assert.deepEqual(texts, [
+      "Starting operation cloudify.interfaces.lifecycle.configure (Operation parameters: {'extra': 1})",
+      'Finished operation cloudify.interfaces.lifecycle.configure',
+    ]);
+    assert.equal(
+      pyRepr({ s: "it's", n: null, b: [true, false, 1.5], d: { q: 'a"b' } }),
+      `{'s': "it's", 'n': None, 'b': [True, False, 1.5], 'd': {'q': 'a"b'}}`,
     );
   });
 

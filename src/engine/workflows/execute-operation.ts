@@ -15,6 +15,30 @@ export interface ExecuteOperationArgs {
   prefix?: string;
 }
 
+/** A value as Python's repr() shows it: Cloudify puts the operation kwargs in its start text so. */
+export function pyRepr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') {
+    const q = v.includes("'") && !v.includes('"') ? '"' : "'";
+    const body = v
+      .replace(/\\/g, '\\\\')
+      .replace(/\n/g, '\\n')
+      .replace(/\t/g, '\\t')
+      .replace(new RegExp(q, 'g'), `\\${q}`);
+    return `${q}${body}${q}`;
+  }
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (typeof v === 'object') {
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
+  }
+  return String(v);
+}
+
 /** Adds the operations and returns the per-instance fragments. */
 export function addExecuteOperation(ctx: WorkflowContext, a: ExecuteOperationArgs): Map<string, Fragment> {
   const out = new Map<string, Fragment>();
@@ -37,12 +61,15 @@ export function addExecuteOperation(ctx: WorkflowContext, a: ExecuteOperationArg
       }
     }
     const sub = `${a.prefix ?? ''}${inst.id}`;
+    const params = Object.keys(a.operation_kwargs).length
+      ? ` (Operation parameters: ${pyRepr(a.operation_kwargs)})`
+      : '';
     const inputs = { ...declared, ...a.operation_kwargs };
     const task = ctx.remote(inst, a.operation, op, sub, { inputs });
     out.set(
       inst.id,
       ctx.b.sequence([
-        ctx.event(inst, `Starting operation ${a.operation}`, sub),
+        ctx.event(inst, `Starting operation ${a.operation}${params}`, sub),
         task,
         ctx.event(inst, `Finished operation ${a.operation}`, sub),
       ]),
