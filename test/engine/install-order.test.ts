@@ -185,3 +185,21 @@ describe('depends_on_lifecycle_operation (§3.3)', () => {
     assert.ok(l.trace.indexOf('dispatch:app_1.create') < l.trace.indexOf('done:db_1.start'));
   });
 });
+
+describe('order through intact instances (5.1.2 stub subgraphs)', () => {
+  it('install: a selected source waits for a selected target it reaches through an intact one', () => {
+    // app → db (intact, not selected) → host: Cloudify's db stub orders app after both hosts
+    const l = run(start(graphFor('install', { node_ids: ['app', 'host'] })));
+    assert.equal(l.state.status, 'terminated');
+    assert.ok(!l.dispatched.some((d) => d.startsWith('db_')));
+    for (const h of ['host_1', 'host_2']) assert.ok(before(l.trace, `${h}.start`, 'app_1.create'));
+  });
+
+  it('uninstall: a selected target waits for a selected source it reaches through an intact one', () => {
+    const plan = fixturePlan();
+    for (const i of plan.node_instances) i.state = 'started';
+    const l = run(start(graphFor('uninstall', { node_ids: ['app', 'host'] }, plan)));
+    assert.equal(l.state.status, 'terminated');
+    for (const h of ['host_1', 'host_2']) assert.ok(before(l.trace, 'app_1.delete', `${h}.stop`));
+  });
+});

@@ -5,7 +5,7 @@
 import { WorkflowParameterError } from '../failures.js';
 import type { PlanNodeInstance } from '../plan-types.js';
 import { CONTAINED_IN, type WorkflowContext } from './context.js';
-import { installInstances, uninstallInstances } from './lifecycle.js';
+import { installInstances, uninstallInstances } from './lifecycle-order.js';
 
 /** The instance plus every instance contained in it, transitively. */
 export function containedSubgraph(ctx: WorkflowContext, root: PlanNodeInstance): PlanNodeInstance[] {

@@ -1,9 +1,9 @@
-// Per-instance install/uninstall sequences and cross-instance ordering
-// (dsl-and-workflows.md §3.2–3.4, Cloudify lifecycle.py), flattened into the graph.
+// Per-instance install/uninstall sequences (dsl-and-workflows.md §3.2, §3.4, §3.8.1; Cloudify
+// 5.1.2 lifecycle.py), flattened into the graph; the order between instances is lifecycle-order.ts.
 
 import { EMPTY, type Fragment, isEmpty } from '../graph.js';
 import type { PlanNodeInstance, PlanNodeInstanceRelationship } from '../plan-types.js';
-import { DEPENDS_ON_LIFECYCLE_OP, LIFECYCLE, REL_LIFECYCLE, type WorkflowContext } from './context.js';
+import { LIFECYCLE, REL_LIFECYCLE, type WorkflowContext } from './context.js';
 
 const V_CREATE = 'cloudify.interfaces.validation.create';
 const V_DELETE = 'cloudify.interfaces.validation.delete';
@@ -248,108 +248,4 @@ export function uninstallInstance(
     finish,
   ]);
   return { whole, after };
-}
-
-const fullLifecycleName = (op: string) => (op.includes('.') ? op : `${LIFECYCLE}.${op}`);
-
-/**
- * What `graph` must wait for on `inst`'s side of `rel` (_handle_dependency_creation): the whole
- * subgraph, or with depends_on_lifecycle_operation only what follows that lifecycle operation in
- * it, and nothing at all when that operation is not in the graph (a NOP).
- */
-function waitFor(
-  ctx: WorkflowContext,
-  source: PlanNodeInstance,
-  rel: PlanNodeInstanceRelationship,
-  other: InstanceGraph,
-): Fragment {
-  if (!ctx.relTypes(source, rel).includes(DEPENDS_ON_LIFECYCLE_OP)) return other.whole;
-  const opProp = ctx.nodeRelationship(source, rel)?.properties?.operation;
-  if (typeof opProp !== 'string' || !opProp) return other.whole;
-  return other.after.get(fullLifecycleName(opProp)) ?? EMPTY;
-}
-
-/**
- * The stub of an intact instance (_finish_subgraphs): for each of its relationships to a selected
- * instance, the source then the target operation `opName`, one after the other and without
- * events; on uninstall their failures are only reported (`Ignoring task … failure`).
- */
-function intactStub(
-  ctx: WorkflowContext,
-  inst: PlanNodeInstance,
-  rels: PlanNodeInstanceRelationship[],
-  opName: string,
-  subgraph: string,
-): Fragment {
-  const ignoreFailure = opName === R('unlink');
-  const tasks = rels.flatMap((rel) => {
-    const nrel = ctx.nodeRelationship(inst, rel);
-    const info = { source_id: inst.id, target_id: rel.target_id, type: rel.type };
-    return (['source', 'target'] as const).map((side) =>
-      ctx.remote(inst, opName, nrel?.[`${side}_operations`]?.[opName], subgraph, {
-        ignoreFailure,
-        relationship: { ...info, side },
-      }),
-    );
-  });
-  return ctx.b.sequence(tasks);
-}
-
-/**
- * Install `selected`; `intact` instances are already installed. A source's whole subgraph waits
- * for each selected target's whole subgraph (§3.3; see `waitFor`). An intact source related to a
- * selected target gets a stub with its establish ops for those relationships, after the targets.
- */
-export function installInstances(
-  ctx: WorkflowContext,
-  selected: PlanNodeInstance[],
-  intact: PlanNodeInstance[] = [],
-  prefix = '',
-): Map<string, InstanceGraph> {
-  const graphs = new Map<string, InstanceGraph>();
-  for (const inst of selected) graphs.set(inst.id, installInstance(ctx, inst, `${prefix}install_${inst.id}`));
-  for (const inst of selected) {
-    for (const rel of inst.relationships ?? []) {
-      const target = graphs.get(rel.target_id);
-      if (target) ctx.b.depend(graphs.get(inst.id)!.whole, waitFor(ctx, inst, rel, target));
-    }
-  }
-  for (const inst of intact) {
-    const rels = (inst.relationships ?? []).filter((rel) => graphs.has(rel.target_id));
-    if (!rels.length) continue;
-    const stub = intactStub(ctx, inst, rels, R('establish'), `${prefix}install_stub_${inst.id}`);
-    for (const rel of rels) ctx.b.depend(stub, graphs.get(rel.target_id)!.whole);
-  }
-  return graphs;
-}
-
-/**
- * Uninstall `selected` in reverse order: a target waits for its sources (§3.4), or with
- * depends_on_lifecycle_operation for what follows that operation on the source. An intact
- * source related to a selected target unlinks first (its stub, relationships reversed).
- */
-export function uninstallInstances(
-  ctx: WorkflowContext,
-  selected: PlanNodeInstance[],
-  intact: PlanNodeInstance[] = [],
-  opts: { ignoreFailure?: boolean; prefix?: string } = {},
-): Map<string, InstanceGraph> {
-  const prefix = opts.prefix ?? '';
-  const graphs = new Map<string, InstanceGraph>();
-  for (const inst of selected) {
-    graphs.set(inst.id, uninstallInstance(ctx, inst, `${prefix}uninstall_${inst.id}`, opts.ignoreFailure));
-  }
-  for (const inst of selected) {
-    for (const rel of [...(inst.relationships ?? [])].reverse()) {
-      const target = graphs.get(rel.target_id);
-      if (target) ctx.b.depend(target.whole, waitFor(ctx, inst, rel, graphs.get(inst.id)!));
-    }
-  }
-  for (const inst of intact) {
-    const rels = [...(inst.relationships ?? [])].reverse().filter((rel) => graphs.has(rel.target_id));
-    if (!rels.length) continue;
-    const stub = intactStub(ctx, inst, rels, R('unlink'), `${prefix}uninstall_stub_${inst.id}`);
-    for (const rel of rels) ctx.b.depend(graphs.get(rel.target_id)!.whole, stub);
-  }
-  return graphs;
 }
