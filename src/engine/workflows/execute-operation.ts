@@ -1,8 +1,9 @@
 // execute_operation (§3.5): per filtered instance event → op → event; optional install-like order.
 import { WorkflowParameterError } from '../failures.js';
-import type { Fragment } from '../graph.js';
+import { EMPTY, type Fragment } from '../graph.js';
 import type { PlanNodeInstance } from '../plan-types.js';
 import type { WorkflowContext } from './context.js';
+import { targetsOf, viaIntact } from './lifecycle-order.js';
 
 export interface ExecuteOperationArgs {
   operation: string;
@@ -76,6 +77,7 @@ export function addExecuteOperation(ctx: WorkflowContext, a: ExecuteOperationArg
     );
   }
   if (a.run_by_dependency_order) {
+    const graphs = new Map([...out].map(([id, whole]) => [id, { whole }]));
     for (const inst of a.selected) {
       const mine = out.get(inst.id);
       if (!mine) continue;
@@ -84,6 +86,10 @@ export function addExecuteOperation(ctx: WorkflowContext, a: ExecuteOperationArg
         if (t) ctx.b.depend(mine, t);
       }
     }
+    // the instances left out get (empty) stubs in Cloudify, which order through them too
+    const stubs = new Map([...ctx.instances.keys()].filter((id) => !out.has(id)).map((id) => [id, EMPTY]));
+    const through = viaIntact(graphs, stubs, targetsOf(ctx));
+    for (const [id, whole] of out) ctx.b.depend(whole, through(id));
   }
   return out;
 }

@@ -60,8 +60,8 @@ function intactStub(
  * intact ones' stubs). `next(id)` are the instances `id` waits for: its targets on install, its
  * sources on uninstall. Returns what `id` waits for through its intact neighbours.
  */
-function viaIntact(
-  graphs: Map<string, InstanceGraph>,
+export function viaIntact(
+  graphs: Map<string, { whole: Fragment }>,
   stubs: Map<string, Fragment>,
   next: (id: string) => string[],
 ): (id: string) => Fragment {
@@ -82,7 +82,7 @@ function viaIntact(
   });
 }
 
-const targetsOf = (ctx: WorkflowContext) => (id: string) =>
+export const targetsOf = (ctx: WorkflowContext) => (id: string) =>
   (ctx.instances.get(id)?.relationships ?? []).map((r) => r.target_id);
 
 function sourcesOf(ctx: WorkflowContext): (id: string) => string[] {
