@@ -139,11 +139,26 @@ describe('install order (§3.2–3.3)', () => {
     ]);
   });
 
-  it('an instance with no operations is just set started', () => {
+  it('an instance with no operations is just set started; a host still goes through initializing', () => {
     const plan = fixturePlan();
     plan.nodes[0].operations = {};
+    plan.nodes[1].operations = {};
     const l = run(start(graphFor('install', {}, plan)));
-    assert.deepEqual(l.nodeStates.get('host_1'), ['started']);
+    assert.deepEqual(l.nodeStates.get('db_1'), ['started']);
+    const texts = (id: string) =>
+      l.events.filter((e) => e.context.node_instance_id === id).map((e) => e.message.text);
+    assert.deepEqual(texts('db_1'), ['Node instance started (nothing to do)']);
+    // lifecycle.py: a Compute node always has its host post-start steps, so it is never "nothing to do"
+    assert.deepEqual(l.nodeStates.get('host_1'), ['initializing', 'started']);
+    assert.deepEqual(texts('host_1'), [
+      'Validating node instance before creation: nothing to do',
+      'Precreating node instance: nothing to do',
+      'Creating node instance: nothing to do',
+      'Configuring node instance: nothing to do',
+      'Starting node instance: nothing to do',
+      'Poststarting node instance: nothing to do',
+      'Node instance started',
+    ]);
   });
 });
 
@@ -168,5 +183,23 @@ describe('depends_on_lifecycle_operation (§3.3)', () => {
     assert.equal(l.state.status, 'terminated');
     assert.ok(before(l.trace, 'db_1.create', 'app_1.create'));
     assert.ok(l.trace.indexOf('dispatch:app_1.create') < l.trace.indexOf('done:db_1.start'));
+  });
+});
+
+describe('order through intact instances (5.1.2 stub subgraphs)', () => {
+  it('install: a selected source waits for a selected target it reaches through an intact one', () => {
+    // app → db (intact, not selected) → host: Cloudify's db stub orders app after both hosts
+    const l = run(start(graphFor('install', { node_ids: ['app', 'host'] })));
+    assert.equal(l.state.status, 'terminated');
+    assert.ok(!l.dispatched.some((d) => d.startsWith('db_')));
+    for (const h of ['host_1', 'host_2']) assert.ok(before(l.trace, `${h}.start`, 'app_1.create'));
+  });
+
+  it('uninstall: a selected target waits for a selected source it reaches through an intact one', () => {
+    const plan = fixturePlan();
+    for (const i of plan.node_instances) i.state = 'started';
+    const l = run(start(graphFor('uninstall', { node_ids: ['app', 'host'] }, plan)));
+    assert.equal(l.state.status, 'terminated');
+    for (const h of ['host_1', 'host_2']) assert.ok(before(l.trace, 'app_1.delete', `${h}.stop`));
   });
 });

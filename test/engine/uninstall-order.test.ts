@@ -40,14 +40,36 @@ describe('uninstall order (§3.4)', () => {
     assert.equal(unlinks.length, 4);
   });
 
-  it('skips the stop part for configured instances and everything for uninitialized ones', () => {
+  it('skips the stop part for stopped instances and stop and delete for uninitialized ones', () => {
     const plan = installed();
-    plan.node_instances[0].state = 'configured';
+    plan.node_instances[0].state = 'stopped';
     plan.node_instances[1].state = 'uninitialized';
+    plan.node_instances[2].state = 'configured';
     const l = run(start(graphFor('uninstall', {}, plan)));
+    const texts = (id: string) =>
+      l.events
+        .filter((e) => e.event_type === 'workflow_node_event' && e.context.node_instance_id === id)
+        .map((e) => e.message.text);
     assert.deepEqual(l.nodeStates.get('host_1'), ['deleting', 'deleted']);
-    assert.equal(l.nodeStates.get('host_2'), undefined);
     assert.ok(!l.dispatched.includes('host_1.stop'));
+    assert.deepEqual(texts('host_1'), [
+      'Validating node instance after deletion: nothing to do',
+      'Stop: instance already stopped',
+      'Deleting node instance',
+      'Deleted node instance',
+    ]);
+    // lifecycle.py 5.1.2 still marks an uninitialized instance stopped, then deleted
+    assert.deepEqual(l.nodeStates.get('host_2'), ['stopped', 'deleted']);
+    assert.ok(!l.dispatched.some((d) => d.startsWith('host_2.')));
+    assert.deepEqual(texts('host_2'), [
+      'Validating node instance after deletion: nothing to do',
+      'Stop: instance already uninitialized',
+      'Delete: instance already uninitialized',
+      'Deleted node instance',
+    ]);
+    // a configured instance is stopped like a started one in 5.1.2
+    assert.deepEqual(l.nodeStates.get('db_1'), ['stopping', 'stopped', 'deleting', 'deleted']);
+    assert.ok(l.dispatched.includes('db_1.stop'));
   });
 
   it('ignore_failure turns failures into events and carries on', () => {

@@ -7,6 +7,7 @@ import {
   WorkflowParameterError,
 } from '../../src/engine/index.js';
 import { before, fixturePlan, graphFor, label, run, script, start } from './helpers.js';
+import { pyRepr } from '../../src/engine/workflows/execute-operation.js';
 
 const remoteLabels = (g: ReturnType<typeof graphFor>) =>
   g.operations.filter((o) => o.type === 'RemoteWorkflowTask').map(label);
@@ -28,8 +29,17 @@ describe('execute_operation', () => {
     assert.deepEqual(op.parameters.task_kwargs.inputs, { script_path: 'scripts/db-configure.sh', extra: 1 });
     const l = run(start(g));
     assert.equal(l.state.status, 'terminated');
-    assert.ok(
-      l.events.some((e) => e.message.text === 'Starting operation cloudify.interfaces.lifecycle.configure'),
+    // workflows.py 5.1.2: the kwargs are in the start text, as Python prints a dict
+    const texts = l.events
+      .filter((e) => e.context.node_instance_id === 'db_1' && e.event_type === 'workflow_node_event')
+      .map((e) => e.message.text);
+    assert.deepEqual(texts, [
+      "Starting operation cloudify.interfaces.lifecycle.configure (Operation parameters: {'extra': 1})",
+      'Finished operation cloudify.interfaces.lifecycle.configure',
+    ]);
+    assert.equal(
+      pyRepr({ s: "it's", n: null, b: [true, false, 1.5], d: { q: 'a"b' } }),
+      `{'s': "it's", 'n': None, 'b': [True, False, 1.5], 'd': {'q': 'a"b'}}`,
     );
   });
 
@@ -64,6 +74,13 @@ describe('execute_operation', () => {
     const ordered = run(start(graphFor('execute_operation', { ...p, run_by_dependency_order: true })));
     assert.ok(before(ordered.trace, 'db_1.start', 'app_1.start'));
     assert.ok(before(ordered.trace, 'host_1.start', 'db_1.start'));
+    // the db left out by the filter still orders app after the hosts (Cloudify's stub subgraphs)
+    const through = run(
+      start(
+        graphFor('execute_operation', { ...p, run_by_dependency_order: true, node_ids: ['app', 'host'] }),
+      ),
+    );
+    for (const h of ['host_1', 'host_2']) assert.ok(before(through.trace, `${h}.start`, 'app_1.start'));
   });
 
   it('rejects an unknown node, instance or operation', () => {
@@ -190,27 +207,34 @@ describe('heal', () => {
     assert.ok(g.operations.filter((o) => label(o) === 'db_1.stop').every((o) => o.parameters.ignore_failure));
   });
 
-  it('runs preheal/heal/postheal where heal is implemented', () => {
+  it('reinstalls even where lifecycle.heal is implemented, as 5.1.2 does', () => {
     const plan = startedPlan();
     for (const o of ['preheal', 'heal', 'postheal']) {
       plan.nodes[0].operations![`cloudify.interfaces.lifecycle.${o}`] = script(`host-${o}`);
-      plan.nodes[1].operations![`cloudify.interfaces.lifecycle.${o}`] = script(`db-${o}`);
     }
     const l = run(start(graphFor('heal', { node_instance_id: 'db_2' }, plan)));
-    assert.deepEqual(
-      l.dispatched.filter((d) => d.startsWith('host_2')),
-      ['host_2.preheal', 'host_2.heal', 'host_2.postheal'],
-    );
-    assert.ok(!l.dispatched.some((d) => d.endsWith('.stop')));
-    const forced = graphFor('heal', { node_instance_id: 'db_2', force_reinstall: true }, plan);
-    assert.ok(remoteLabels(forced).includes('host_2.create'));
+    assert.equal(l.state.status, 'terminated');
+    assert.ok(!l.dispatched.some((d) => /heal$/.test(d)));
+    assert.ok(before(l.trace, 'db_2.delete', 'host_2.stop'));
+    // the install half starts after the whole uninstall
+    assert.ok(before(l.trace, 'host_2.delete', 'host_2.create'));
+    assert.ok(before(l.trace, 'app_1->db_2.unlink[target]', 'host_2.create'));
+    assert.deepEqual(l.nodeStates.get('db_2'), [
+      'stopping',
+      'stopped',
+      'deleting',
+      'deleted',
+      'initializing',
+      'creating',
+      'created',
+      'configuring',
+      'configured',
+      'starting',
+      'started',
+    ]);
   });
 
-  it('refuses to reinstall when allow_reinstall is false, and an unknown instance', () => {
-    assert.throws(
-      () => graphFor('heal', { node_instance_id: 'db_1', allow_reinstall: false }, startedPlan()),
-      /allow_reinstall/,
-    );
+  it('refuses an unknown instance', () => {
     assert.throws(() => graphFor('heal', { node_instance_id: 'x' }, startedPlan()), /does not exist/);
   });
 });

@@ -1,6 +1,6 @@
 // install (workflows.install): filtered instances are installed, the rest stay intact.
 import type { WorkflowContext } from './context.js';
-import { installInstances } from './lifecycle.js';
+import { installInstances } from './lifecycle-order.js';
 
 export function buildInstall(ctx: WorkflowContext): void {
   const selected = ctx.filterInstances(ctx.params);

@@ -1,15 +1,9 @@
-// Per-instance install/uninstall sequences and cross-instance ordering
-// (dsl-and-workflows.md §3.2–3.4, Cloudify lifecycle.py), flattened into the graph.
+// Per-instance install/uninstall sequences (dsl-and-workflows.md §3.2, §3.4, §3.8.1; Cloudify
+// 5.1.2 lifecycle.py), flattened into the graph; the order between instances is lifecycle-order.ts.
 
-import { EMPTY, type Fragment } from '../graph.js';
+import { EMPTY, type Fragment, isEmpty } from '../graph.js';
 import type { PlanNodeInstance, PlanNodeInstanceRelationship } from '../plan-types.js';
-import {
-  DEPENDS_ON_LIFECYCLE_OP,
-  hasImpl,
-  LIFECYCLE,
-  REL_LIFECYCLE,
-  type WorkflowContext,
-} from './context.js';
+import { LIFECYCLE, REL_LIFECYCLE, type WorkflowContext } from './context.js';
 
 const V_CREATE = 'cloudify.interfaces.validation.create';
 const V_DELETE = 'cloudify.interfaces.validation.delete';
@@ -68,207 +62,190 @@ export function relationshipOps(
   return ctx.b.sequence(steps);
 }
 
-function relOpsImplemented(ctx: WorkflowContext, inst: PlanNodeInstance, opNames: string[]): boolean {
-  return (inst.relationships ?? []).some((rel) => {
-    const nrel = ctx.nodeRelationship(inst, rel);
-    return opNames.some(
-      (o) => hasImpl(nrel?.source_operations?.[o]) || hasImpl(nrel?.target_operations?.[o]),
-    );
-  });
+// Which steps an instance's current state leaves out (lifecycle.py, 5.1.2).
+const NO_CREATE_VALIDATION = new Set([
+  'started',
+  'starting',
+  'created',
+  'creating',
+  'configured',
+  'configuring',
+]);
+const NO_CREATE = new Set(['started', 'starting', 'created', 'configuring', 'configured']);
+const NO_CONFIGURE = new Set(['started', 'starting', 'configured']);
+const NO_STOP = new Set(['stopped', 'deleting', 'deleted', 'uninitialized']);
+const NO_STOPPED_STATE = new Set(['stopped', 'deleting', 'deleted']);
+const NO_DELETE = new Set(['deleted', 'uninitialized']);
+const COMPUTE = 'cloudify.nodes.Compute';
+
+/** Builders shared by the install and uninstall sequences of one instance. */
+function instanceSteps(
+  ctx: WorkflowContext,
+  inst: PlanNodeInstance,
+  subgraph: string,
+  ignoreFailure = false,
+) {
+  const b = ctx.b;
+  const after = new Map<string, Fragment>();
+  const ops = ctx.node(inst).operations ?? {};
+  const ev = (text: string) => () => ctx.event(inst, text, subgraph);
+  const state = (s: string) => () => ctx.setState(inst, s, subgraph);
+  const both = (first: () => Fragment, second: () => Fragment) => () => b.forkjoin([first(), second()]);
+  /** _skip_nop_operations: a NOP step takes its pre and post tasks with it. */
+  const wrap = (task: Fragment, pre?: () => Fragment, post?: () => Fragment, opName?: string): Fragment => {
+    if (isEmpty(task)) return EMPTY;
+    const p = pre ? pre() : EMPTY;
+    const q = post ? post() : EMPTY;
+    if (opName) after.set(opName, isEmpty(q) ? task : q);
+    return b.sequence([p, task, q]);
+  };
+  const op = (opName: string, pre?: () => Fragment, post?: () => Fragment) =>
+    wrap(ctx.lifecycle(inst, opName, subgraph, ignoreFailure), pre, post, opName);
+  /** Steps that exist only when the node's type declares the operation (5.0 and later). */
+  const declaredOp = (opName: string, pre?: () => Fragment, post?: () => Fragment) =>
+    opName in ops ? op(opName, pre, post) : EMPTY;
+  const rels = (opName: string, pre: string, post: string, reverse = false) =>
+    wrap(relationshipOps(ctx, inst, opName, subgraph, { reverse, ignoreFailure }), ev(pre), ev(post));
+  /** A step, or this text when the step is absent. */
+  const or = (f: Fragment, text: string) => (isEmpty(f) ? ev(text)() : f);
+  return { b, after, ev, state, both, op, declaredOp, rels, or };
 }
 
-const CREATED_OR_LATER = new Set(['created', 'configuring', 'configured', 'starting', 'started']);
-const CONFIGURED_OR_LATER = new Set(['configured', 'starting', 'started']);
-
-/** install_node_instance_subgraph (§3.2), with the resume-aware skips by current state. */
+/** install_node_instance_subgraph (§3.2, §3.8.1): steps, event texts and resume skips of 5.1.2. */
 export function installInstance(
   ctx: WorkflowContext,
   inst: PlanNodeInstance,
   subgraph: string,
 ): InstanceGraph {
-  const b = ctx.b;
   const st = inst.state ?? 'uninitialized';
-  const after = new Map<string, Fragment>();
-  if (st === 'started') return { whole: EMPTY, after };
-  const ops = ctx.node(inst).operations ?? {};
-  const anything =
-    [V_CREATE, L('precreate'), L('create'), L('configure'), L('start'), L('poststart'), M_START].some((o) =>
-      hasImpl(ops[o]),
-    ) || relOpsImplemented(ctx, inst, [R('preconfigure'), R('postconfigure'), R('establish')]);
-  if (!anything) return { whole: ctx.setState(inst, 'started', subgraph), after };
-
-  // _skip_nop_operations: a NOP task takes its pre/post events and states with it.
-  const nopSkip = (opName: string, pre?: () => Fragment, post?: () => Fragment): Fragment => {
-    if (!hasImpl(ops[opName])) return EMPTY;
-    const p = pre ? pre() : EMPTY;
-    const t = ctx.lifecycle(inst, opName, subgraph);
-    const q = post ? post() : EMPTY;
-    const seq = b.sequence([p, t, q]);
-    after.set(opName, isEmptyF(q) ? t : q);
-    return seq;
-  };
-  const both = (state: string, text: string) => () =>
-    b.forkjoin([ctx.event(inst, text, subgraph), ctx.setState(inst, state, subgraph)]);
-
-  const steps: Fragment[] = [];
-  if (!CREATED_OR_LATER.has(st)) {
-    steps.push(
-      ctx.setState(inst, 'initializing', subgraph),
-      nopSkip(
-        V_CREATE,
-        () => ctx.event(inst, 'Validating node instance before creation', subgraph),
-        () => ctx.event(inst, 'Node instance validated before creation', subgraph),
-      ),
-      nopSkip(
-        L('precreate'),
-        () => ctx.event(inst, 'Precreating node instance', subgraph),
-        () => ctx.event(inst, 'Node instance precreated', subgraph),
-      ),
-      nopSkip(
+  const { b, after, ev, state, both, op, declaredOp, rels, or } = instanceSteps(ctx, inst, subgraph);
+  const E = () => EMPTY;
+  const [validate, precreate] = NO_CREATE_VALIDATION.has(st)
+    ? [EMPTY, EMPTY]
+    : [
+        declaredOp(
+          V_CREATE,
+          ev('Validating node instance before creation'),
+          ev('Node instance validated before creation'),
+        ),
+        declaredOp(L('precreate'), ev('Precreating node instance'), ev('Node instance precreated')),
+      ];
+  const create = NO_CREATE.has(st)
+    ? EMPTY
+    : op(
         L('create'),
-        both('creating', 'Creating node instance'),
-        both('created', 'Node instance created'),
-      ),
-    );
+        both(ev('Creating node instance'), state('creating')),
+        both(ev('Node instance created'), state('created')),
+      );
+  const [preconf, configure] = NO_CONFIGURE.has(st)
+    ? [EMPTY, EMPTY]
+    : [
+        rels(R('preconfigure'), 'Pre-configuring relationships', 'Relationships pre-configured'),
+        op(
+          L('configure'),
+          both(state('configuring'), ev('Configuring node instance')),
+          both(state('configured'), ev('Node instance configured')),
+        ),
+      ];
+  const started = st === 'started';
+  const postconf = started
+    ? EMPTY
+    : rels(R('postconfigure'), 'Post-configuring relationships', 'Relationships post-configured');
+  const start = started ? EMPTY : op(L('start'), both(state('starting'), ev('Starting node instance')), E);
+  const poststart = started
+    ? EMPTY
+    : declaredOp(L('poststart'), ev('Poststarting node instance'), ev('Node instance poststarted'));
+  const monitoring = started ? EMPTY : op(M_START);
+  const establish = started
+    ? EMPTY
+    : rels(R('establish'), 'Establishing relationships', 'Relationships established');
+  // A host node always has its (agent-less here) post-start steps, so it never counts as "nothing to do".
+  const host = !started && ctx.node(inst).type_hierarchy.includes(COMPUTE);
+  const steps = [
+    validate,
+    precreate,
+    create,
+    preconf,
+    configure,
+    postconf,
+    start,
+    poststart,
+    monitoring,
+    establish,
+  ];
+  if (!host && steps.every(isEmpty)) {
+    return { whole: both(state('started'), ev('Node instance started (nothing to do)'))(), after };
   }
-  if (!CONFIGURED_OR_LATER.has(st)) {
-    steps.push(
-      relationshipOps(ctx, inst, R('preconfigure'), subgraph),
-      nopSkip(
-        L('configure'),
-        both('configuring', 'Configuring node instance'),
-        both('configured', 'Node instance configured'),
-      ),
-      relationshipOps(ctx, inst, R('postconfigure'), subgraph),
-    );
-  }
-  steps.push(
-    nopSkip(L('start'), both('starting', 'Starting node instance')),
-    nopSkip(
-      L('poststart'),
-      () => ctx.event(inst, 'Poststarting node instance', subgraph),
-      () => ctx.event(inst, 'Node instance poststarted', subgraph),
-    ),
-    nopSkip(M_START),
-    relationshipOps(ctx, inst, R('establish'), subgraph),
-    both('started', 'Node instance started')(),
-  );
-  return { whole: b.sequence(steps), after };
+  const whole = b.sequence([
+    state('initializing')(),
+    or(validate, 'Validating node instance before creation: nothing to do'),
+    or(precreate, 'Precreating node instance: nothing to do'),
+    or(create, 'Creating node instance: nothing to do'),
+    preconf,
+    or(configure, 'Configuring node instance: nothing to do'),
+    postconf,
+    or(start, 'Starting node instance: nothing to do'),
+    or(poststart, 'Poststarting node instance: nothing to do'),
+    monitoring,
+    establish,
+    both(state('started'), ev('Node instance started'))(),
+  ]);
+  return { whole, after };
 }
 
-const isEmptyF = (f: Fragment) => f.roots.length === 0;
-
-const NOT_RUNNING = new Set(['stopped', 'deleting', 'deleted', 'uninitialized', 'configured']);
-const GONE = new Set(['deleted', 'uninitialized']);
-
-/** uninstall_node_instance_subgraph (§3.4). */
+/** uninstall_node_instance_subgraph (§3.4, §3.8.1): steps, event texts and skips of 5.1.2. */
 export function uninstallInstance(
   ctx: WorkflowContext,
   inst: PlanNodeInstance,
   subgraph: string,
   ignoreFailure = false,
 ): InstanceGraph {
-  const b = ctx.b;
   const st = inst.state ?? 'uninitialized';
-  const op = (name: string) => ctx.lifecycle(inst, name, subgraph, ignoreFailure);
-  const both = (state: string, text: string) =>
-    b.forkjoin([ctx.setState(inst, state, subgraph), ctx.event(inst, text, subgraph)]);
-  const steps: Fragment[] = [];
-  if (!NOT_RUNNING.has(st)) {
-    steps.push(
-      both('stopping', 'Stopping node instance'),
-      op(V_DELETE),
-      op(M_STOP),
-      op(L('prestop')),
-      op(L('stop')),
-      both('stopped', 'Node instance stopped'),
-    );
-  }
-  if (!GONE.has(st)) {
-    steps.push(
-      relationshipOps(ctx, inst, R('unlink'), subgraph, { reverse: true, ignoreFailure }),
-      both('deleting', 'Deleting node instance'),
-      op(L('delete')),
-      op(L('postdelete')),
-      both('deleted', 'Node instance deleted'),
-    );
-  }
-  return { whole: b.sequence(steps), after: new Map() };
-}
-
-const fullLifecycleName = (op: string) => (op.includes('.') ? op : `${LIFECYCLE}.${op}`);
-
-/**
- * Install `selected`; `intact` instances are already installed. A source's whole subgraph waits
- * for each selected target's whole subgraph (§3.3); depends_on_lifecycle_operation waits only
- * for that target operation. An intact source related to a selected target gets a stub with its
- * establish ops for that relationship.
- */
-export function installInstances(
-  ctx: WorkflowContext,
-  selected: PlanNodeInstance[],
-  intact: PlanNodeInstance[] = [],
-  prefix = '',
-): Map<string, InstanceGraph> {
-  const graphs = new Map<string, InstanceGraph>();
-  for (const inst of selected) graphs.set(inst.id, installInstance(ctx, inst, `${prefix}install_${inst.id}`));
-  for (const inst of selected) {
-    for (const rel of inst.relationships ?? []) {
-      const target = graphs.get(rel.target_id);
-      if (!target) continue;
-      let before = target.whole;
-      if (ctx.relTypes(inst, rel).includes(DEPENDS_ON_LIFECYCLE_OP)) {
-        const opProp = ctx.nodeRelationship(inst, rel)?.properties?.operation;
-        const mark = typeof opProp === 'string' ? target.after.get(fullLifecycleName(opProp)) : undefined;
-        if (mark) before = mark;
-      }
-      ctx.b.depend(graphs.get(inst.id)!.whole, before);
-    }
-  }
-  for (const inst of intact) {
-    const toSelected = (rel: PlanNodeInstanceRelationship) =>
-      graphs.has(rel.target_id) && !graphs.has(inst.id);
-    if (!(inst.relationships ?? []).some(toSelected)) continue;
-    const stub = relationshipOps(ctx, inst, R('establish'), `${prefix}install_stub_${inst.id}`, {
-      filter: toSelected,
-    });
-    for (const rel of (inst.relationships ?? []).filter(toSelected)) {
-      ctx.b.depend(stub, graphs.get(rel.target_id)!.whole);
-    }
-  }
-  return graphs;
-}
-
-/** Uninstall `selected` in reverse order: a target waits for its sources (§3.4). */
-export function uninstallInstances(
-  ctx: WorkflowContext,
-  selected: PlanNodeInstance[],
-  intact: PlanNodeInstance[] = [],
-  opts: { ignoreFailure?: boolean; prefix?: string } = {},
-): Map<string, InstanceGraph> {
-  const prefix = opts.prefix ?? '';
-  const graphs = new Map<string, InstanceGraph>();
-  for (const inst of selected) {
-    graphs.set(inst.id, uninstallInstance(ctx, inst, `${prefix}uninstall_${inst.id}`, opts.ignoreFailure));
-  }
-  for (const inst of selected) {
-    for (const rel of [...(inst.relationships ?? [])].reverse()) {
-      const target = graphs.get(rel.target_id);
-      if (target) ctx.b.depend(target.whole, graphs.get(inst.id)!.whole);
-    }
-  }
-  for (const inst of intact) {
-    const toSelected = (rel: PlanNodeInstanceRelationship) =>
-      graphs.has(rel.target_id) && !graphs.has(inst.id);
-    if (!(inst.relationships ?? []).some(toSelected)) continue;
-    const stub = relationshipOps(ctx, inst, R('unlink'), `${prefix}uninstall_stub_${inst.id}`, {
-      reverse: true,
-      filter: toSelected,
-      ignoreFailure: opts.ignoreFailure,
-    });
-    for (const rel of (inst.relationships ?? []).filter(toSelected)) {
-      ctx.b.depend(graphs.get(rel.target_id)!.whole, stub);
-    }
-  }
-  return graphs;
+  const { b, after, ev, state, both, op, declaredOp, rels, or } = instanceSteps(
+    ctx,
+    inst,
+    subgraph,
+    ignoreFailure,
+  );
+  const running = !NO_STOP.has(st);
+  const stopping = running ? both(state('stopping'), ev('Stopping node instance'))() : EMPTY;
+  const validate = running
+    ? declaredOp(
+        V_DELETE,
+        ev('Validating node instance before deletion'),
+        ev('Node instance validated before deletion'),
+      )
+    : EMPTY;
+  const monitoring = running ? op(M_STOP) : EMPTY;
+  const prestop = running
+    ? declaredOp(L('prestop'), ev('Prestopping node instance'), ev('Node instance prestopped'))
+    : EMPTY;
+  const stop = running
+    ? op(L('stop'), undefined, ev('Stopped node instance'))
+    : ev(`Stop: instance already ${st}`)();
+  const stopped = NO_STOPPED_STATE.has(st) ? EMPTY : state('stopped')();
+  const present = !NO_DELETE.has(st);
+  const unlink = present
+    ? rels(R('unlink'), 'Unlinking relationships', 'Relationships unlinked', true)
+    : EMPTY;
+  const del = present
+    ? op(L('delete'), both(state('deleting'), ev('Deleting node instance')))
+    : ev(`Delete: instance already ${st}`)();
+  const postdelete = present
+    ? declaredOp(L('postdelete'), ev('Postdeleting node instance'), ev('Node instance postdeleted'))
+    : EMPTY;
+  const finish = st === 'deleted' ? EMPTY : both(state('deleted'), ev('Deleted node instance'))();
+  const whole = b.sequence([
+    stopping,
+    or(validate, 'Validating node instance after deletion: nothing to do'),
+    monitoring,
+    prestop,
+    or(stop, 'Stopped node instance: nothing to do'),
+    stopped,
+    unlink,
+    or(del, 'Deleting node instance: nothing to do'),
+    postdelete,
+    finish,
+  ]);
+  return { whole, after };
 }

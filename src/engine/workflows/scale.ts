@@ -8,7 +8,7 @@
 //      modification back (rollback_if_failed).
 import { WorkflowParameterError } from '../failures.js';
 import type { WorkflowContext } from './context.js';
-import { installInstances, uninstallInstances } from './lifecycle.js';
+import { installInstances, uninstallInstances } from './lifecycle-order.js';
 
 export interface ScalePlan {
   /** scaling group or node name actually scaled (the host's node with scale_compute) */

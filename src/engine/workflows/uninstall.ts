@@ -1,6 +1,6 @@
 // uninstall (workflows.uninstall): reverse order, optional ignore_failure.
 import type { WorkflowContext } from './context.js';
-import { uninstallInstances } from './lifecycle.js';
+import { uninstallInstances } from './lifecycle-order.js';
 
 export function buildUninstall(ctx: WorkflowContext): void {
   const selected = ctx.filterInstances(ctx.params);

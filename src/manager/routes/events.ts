@@ -10,19 +10,19 @@ import {
   storeEventBatch,
 } from '../../store/repositories/events.js';
 import { type Api, type ManagerContext, tenantOf } from '../context.js';
-import { Any, errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
+import { Any, errorResponses, Int, listOf, NStr, resource, Str } from '../schemas/common.js';
 
+// Cloudify 5.1's item keys (resources_v3 Events): both kinds carry error_causes (null on logs);
+// events have event_type, logs logger and level.
 const EventItem = resource({
+  _storage_id: Int,
   timestamp: Str,
   reported_timestamp: Str,
   blueprint_id: NStr,
   deployment_id: NStr,
-  deployment_display_name: NStr,
   execution_id: NStr,
-  execution_group_id: NStr,
   workflow_id: NStr,
   message: NStr,
-  message_code: NStr,
   error_causes: Any,
   event_type: NStr,
   operation: NStr,
@@ -30,8 +30,6 @@ const EventItem = resource({
   node_name: NStr,
   source_id: NStr,
   target_id: NStr,
-  manager_name: NStr,
-  agent_name: NStr,
   logger: NStr,
   level: NStr,
   type: Str,

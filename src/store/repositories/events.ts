@@ -7,33 +7,45 @@ import type { ListResult, PageLimits } from './list.js';
 /** Default `_size` of GET /events (Cloudify's events default). */
 export const EVENTS_DEFAULT_SIZE = 10000;
 
-// Columns of the flattened union; `text` ones are usable as filters.
-const COLUMNS: Record<string, { ev: string; log: string; filter?: 'eq' | 'ilike' | false }> = {
+// Columns of the flattened union; `filter` says how a query key matches (false: not a filter),
+// `out: false` keeps a filter-only column out of the items.
+const COLUMNS: Record<string, { ev: string; log: string; filter?: 'eq' | 'ilike' | false; out?: false }> = {
+  _storage_id: { ev: 'e._storage_id', log: 'e._storage_id', filter: false },
   timestamp: { ev: 'e.timestamp', log: 'e.timestamp', filter: false },
   reported_timestamp: { ev: 'e.reported_timestamp', log: 'e.reported_timestamp', filter: false },
   blueprint_id: { ev: 'x.blueprint_id', log: 'x.blueprint_id' },
   deployment_id: { ev: 'd.id', log: 'd.id' },
-  deployment_display_name: { ev: 'coalesce(d.display_name, d.id)', log: 'coalesce(d.display_name, d.id)' },
+  deployment_display_name: {
+    ev: 'coalesce(d.display_name, d.id)',
+    log: 'coalesce(d.display_name, d.id)',
+    out: false,
+  },
   execution_id: { ev: 'x.id', log: 'x.id' },
-  execution_group_id: { ev: 'NULL::text', log: 'NULL::text' },
+  execution_group_id: { ev: 'NULL::text', log: 'NULL::text', out: false },
   workflow_id: { ev: 'x.workflow_id', log: 'x.workflow_id' },
   message: { ev: 'e.message', log: 'e.message', filter: 'ilike' },
-  message_code: { ev: 'e.message_code', log: 'e.message_code' },
   error_causes: { ev: 'e.error_causes', log: 'NULL::jsonb', filter: false },
   event_type: { ev: 'e.event_type', log: 'NULL::text' },
   operation: { ev: 'e.operation', log: 'e.operation' },
   node_instance_id: { ev: 'e.node_id', log: 'e.node_id' },
-  node_id: { ev: 'e.node_id', log: 'e.node_id' },
+  node_id: { ev: 'e.node_id', log: 'e.node_id', out: false },
   node_name: { ev: 'nn.name', log: 'nn.name' },
   source_id: { ev: 'e.source_id', log: 'e.source_id' },
   target_id: { ev: 'e.target_id', log: 'e.target_id' },
-  manager_name: { ev: 'e.manager_name', log: 'e.manager_name' },
-  agent_name: { ev: 'e.agent_name', log: 'e.agent_name' },
+  manager_name: { ev: 'e.manager_name', log: 'e.manager_name', out: false },
+  agent_name: { ev: 'e.agent_name', log: 'e.agent_name', out: false },
   logger: { ev: 'NULL::text', log: 'e.logger' },
   level: { ev: 'NULL::text', log: 'e.level' },
   type: { ev: "'cloudify_event'::text", log: "'cloudify_log'::text" },
 };
-const OUTPUT = Object.keys(COLUMNS).filter((k) => k !== 'node_id');
+/**
+ * The keys of an item, as Cloudify 5.1's GET /events gives them (resources_v3 Events: the union's
+ * columns without id, node_id and message_code); events then drop logger and level, logs
+ * event_type. Logs keep `error_causes: null`: the 5.1 CLI reads it from every item.
+ */
+const OUTPUT = Object.keys(COLUMNS).filter((k) => COLUMNS[k].out !== false);
+/** Query keys older clients send for a column (Elasticsearch-era names). */
+const ALIASES: Record<string, string> = { 'message.text': 'message' };
 const KNOWN_UNDERSCORE = new Set([
   '_offset',
   '_size',
@@ -184,6 +196,16 @@ function pageOf(query: Record<string, unknown>, limits: PageLimits): { offset: n
   return { offset, size };
 }
 
+/** The query with the older names of columns (`message.text`) under their column's name. */
+function withoutAliases(query: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(query)) {
+    const key = ALIASES[k] ?? k;
+    out[key] = key in out ? [...asList(out[key]), ...asList(v)] : v;
+  }
+  return out;
+}
+
 /** The filter keys of the query, after checking every key is known. */
 function filterKeysOf(query: Record<string, unknown>): string[] {
   const badUnderscore = Object.keys(query).filter((k) => k.startsWith('_') && !KNOWN_UNDERSCORE.has(k));
@@ -288,6 +310,7 @@ export async function listEvents(
   query: Record<string, unknown>,
   tenantId: number,
 ): Promise<ListResult<Record<string, unknown>>> {
+  query = withoutAliases(query);
   const { offset, size } = pageOf(query, limits);
   const filterKeys = filterKeysOf(query);
   const types = asList(query.type);
@@ -318,10 +341,11 @@ export async function listEvents(
   return { items: rows.map(publicEvent), metadata: { pagination: { total, size, offset }, filtered: null } };
 }
 
-/** A union row as the API shows it: events without logger/level, logs without event_type/error_causes. */
+/** A union row as the API shows it: events without logger/level, logs without event_type. */
 function publicEvent(r: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of OUTPUT) out[k] = r[k];
+  out._storage_id = Number(r._storage_id);
   out.timestamp = fmt(r.timestamp);
   out.reported_timestamp = fmt(r.reported_timestamp);
   if (out.type === 'cloudify_event') {
@@ -329,7 +353,7 @@ function publicEvent(r: Record<string, unknown>): Record<string, unknown> {
     delete out.level;
   } else {
     delete out.event_type;
-    delete out.error_causes;
+    out.error_causes = null;
   }
   return out;
 }
