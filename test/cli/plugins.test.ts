@@ -113,6 +113,13 @@ node_templates:
 
     const dep = await cfy(['deployments', 'create', 'utils-dep', '-b', 'utils']);
     assert.equal(dep.code, 0, dep.stderr);
+    // Running an operation of the Python plugin fails with one error naming it.
+    const inst = await cfy(['executions', 'start', 'install', '-d', 'utils-dep']);
+    assert.notEqual(inst.code, 0);
+    assert.match(
+      `${inst.stdout}${inst.stderr}`,
+      /Operation utils_plugin\.server\.create of plugin utils cannot run: utils is a Python plugin/,
+    );
     const refused = await cfy(['plugins', 'delete', id]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /is currently in use in blueprints: utils\. You can "force" plugin removal/);
