@@ -2,6 +2,8 @@
 // cloudify/types/types.yaml, on both storage drivers.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { zipEntries } from '../../src/cli/zip.js';
@@ -185,6 +187,40 @@ forEachDriver('plugins', (fx) => {
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.json().yaml_url_path, '');
     assert.equal(r.json().visibility, 'private');
+  });
+
+  test('plugin_archive_url: fetched by the manager; with a body too it is refused; global needs the right', async () => {
+    const w: WagonSpec = { name: 'cloudify-url-plugin', version: '0.3.1' };
+    const zip = await pluginZip(w, pluginYaml(w, 'urlp'));
+    const srv = createServer((req, res) => {
+      if (req.url === '/p.zip') res.end(zip);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      let r = await upload(undefined, `plugin_archive_url=${encodeURIComponent(`${base}/p.zip`)}`);
+      assert.equal(r.statusCode, 201, r.body);
+      assert.equal(r.json().package_name, 'cloudify-url-plugin');
+      r = await upload(zip, `plugin_archive_url=${encodeURIComponent(`${base}/p.zip`)}`);
+      assert.equal(r.statusCode, 400);
+      assert.match(r.json().message, /^Can't pass both a plugin URL via query parameters/);
+      r = await upload(undefined, `plugin_archive_url=${encodeURIComponent(`${base}/missing.zip`)}`);
+      assert.equal(r.statusCode, 400);
+      assert.equal(r.json().message, `Cannot fetch ${base}/missing.zip: HTTP 404`);
+    } finally {
+      srv.close();
+    }
+    const g = await m.call({
+      method: 'POST',
+      url: `${API}/plugins?visibility=global`,
+      payload: await pluginZip({ name: 'g-plugin', version: '1' }, 'plugins: {}'),
+      headers: { 'content-type': 'application/octet-stream' },
+      as: tom,
+      tenant: 't2',
+    });
+    assert.equal(g.statusCode, 403);
+    assert.equal(g.json().error_code, 'forbidden_error');
   });
 
   test('blueprint imports: plugin:<name>?version=, highest match, cloudify/types/types.yaml', async () => {
