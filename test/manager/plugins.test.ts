@@ -135,6 +135,25 @@ forEachDriver('plugins', (fx) => {
     const again = await m.call({ method: 'GET', url: `${API}/plugins/${pluginId}/archive` });
     assert.equal(again.statusCode, 200);
     assert.ok(again.rawPayload.equals(before));
+    // The file server writes a missing copy (wagon, YAML, icon) from the database too.
+    const w: WagonSpec = { name: 'icon-plugin', version: '1.0' };
+    const withIcon = zipEntries([
+      { name: archiveNameOf(w), data: await buildWagon(w) },
+      { name: 'plugin.yaml', data: Buffer.from(pluginYaml(w, 'ic')) },
+      { name: 'icon.png', data: Buffer.from('PNG-ish bytes') },
+    ]);
+    const up = await upload(withIcon);
+    assert.equal(up.statusCode, 201, up.body);
+    const iconId = up.json().id;
+    (await import('node:fs')).rmSync(join(m.dataDir, 'resources', 'plugins', iconId), { recursive: true });
+    const icon = await m.call({ method: 'GET', url: `/resources/plugins/${iconId}/icon.png` });
+    assert.equal(icon.statusCode, 200);
+    assert.equal(icon.body, 'PNG-ish bytes');
+    const y = await m.call({ method: 'GET', url: `/resources/plugins/${iconId}/plugin.yaml` });
+    assert.match(y.body, /package_name: icon-plugin/);
+    const wg = await m.call({ method: 'GET', url: `/resources/plugins/${iconId}/${archiveNameOf(w)}` });
+    assert.equal(wg.statusCode, 200);
+    assert.equal(wg.rawPayload.subarray(0, 2).toString('hex'), '1f8b');
     const other = await m.call({ method: 'GET', url: `${API}/plugins/${pluginId}`, as: tom, tenant: 't2' });
     assert.equal(other.statusCode, 404);
     const list = await m.call({ method: 'GET', url: `${API}/plugins`, as: tom, tenant: 't2' });

@@ -128,6 +128,7 @@ export async function uploadPlugin(
         visibility,
         title: q.title || meta.package_name,
         yaml: up.yaml,
+        icon: up.icon,
         wagon: { size: (await stat(up.wagon)).size, sha256: await sha256Of(up.wagon) },
       },
       createReadStream(up.wagon, { highWaterMark: MB }),
@@ -137,6 +138,7 @@ export async function uploadPlugin(
     await mkdir(staged, { recursive: true });
     await copyFile(up.wagon, join(staged, meta.archive_name));
     if (up.yaml) await writeFile(join(staged, up.yaml.name), up.yaml.text);
+    if (up.icon) await writeFile(join(staged, 'icon.png'), up.icon);
     await mkdir(join(ctx.resourcesDir, 'plugins'), { recursive: true });
     await rm(pluginDir(ctx, id), { recursive: true, force: true });
     await rename(staged, pluginDir(ctx, id));

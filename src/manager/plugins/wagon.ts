@@ -29,6 +29,8 @@ export interface PluginUpload {
   meta: WagonMeta;
   /** The plugin YAML, when the upload was a zip with one. */
   yaml: { name: string; text: string } | null;
+  /** icon.png from the zip, if any. */
+  icon: Buffer | null;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : v == null ? null : String(v));
@@ -97,7 +99,8 @@ export async function readPluginUpload(
   const outer = await extract(file, join(work, 'outer'), limits, work);
   if (!outer) throw invalidPlugin('input can be only a wagon or a zip file.');
   // A wagon on its own (Cloudify accepts one without a YAML).
-  if (await hasPackageJson(outer.root)) return { wagon: file, meta: await wagonMeta(outer.root), yaml: null };
+  if (await hasPackageJson(outer.root))
+    return { wagon: file, meta: await wagonMeta(outer.root), yaml: null, icon: null };
   if (outer.kind !== 'zip') throw invalidPlugin('input can be only a wagon or a zip file.');
   const names = (await readdir(outer.root)).sort();
   const wagons = names.filter((n) => n.endsWith('.wgn'));
@@ -113,7 +116,8 @@ export async function readPluginUpload(
   const inner = await extract(wagon, join(work, 'wagon'), limits, work);
   if (!inner)
     throw invalidPlugin(`The provided wagon archive can not be read: ${wagons[0]} is not a tar.gz or zip`);
-  return { wagon, meta: await wagonMeta(inner.root), yaml };
+  const icon = names.includes('icon.png') ? await readFile(join(outer.root, 'icon.png')) : null;
+  return { wagon, meta: await wagonMeta(inner.root), yaml, icon };
 }
 
 /** The plugin YAML must be a YAML mapping (blueprints import it as one). */

@@ -5,6 +5,8 @@
 ALTER TABLE plugins ADD COLUMN yaml_file_name text;
 ALTER TABLE plugins ADD COLUMN yaml_text text;
 ALTER TABLE plugins ADD COLUMN wagon_size bigint NOT NULL DEFAULT 0;
+-- The icon.png uploaded with the plugin (the console shows it), if any.
+ALTER TABLE plugins ADD COLUMN icon bytea;
 ALTER TABLE plugins ADD COLUMN wagon_sha256 text;
 ALTER TABLE plugins ADD CONSTRAINT plugins_visibility_check
   CHECK (visibility IN ('private', 'tenant', 'global'));

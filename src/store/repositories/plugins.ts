@@ -63,6 +63,7 @@ export interface NewPlugin {
   excluded_wheels: unknown;
   supported_py_versions: unknown;
   yaml: { name: string; text: string } | null;
+  icon: Buffer | null;
   wagon: { size: number; sha256: string };
 }
 
@@ -112,9 +113,9 @@ export async function insertPlugin(db: Db, p: NewPlugin, chunks: AsyncIterable<B
       `INSERT INTO plugins (id, visibility, _tenant_id, _creator_id, package_name, package_version,
          archive_name, package_source, supported_platform, distribution, distribution_version,
          distribution_release, wheels, excluded_wheels, supported_py_versions, title, yaml_file_name,
-         yaml_text, wagon_size, wagon_sha256)
+         yaml_text, wagon_size, wagon_sha256, icon)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::jsonb, $14::text::jsonb,
-         $15::text::jsonb, $16, $17, $18, $19, $20)
+         $15::text::jsonb, $16, $17, $18, $19, $20, decode($21, 'base64'))
        RETURNING _storage_id AS sid`,
       [
         p.id,
@@ -137,6 +138,7 @@ export async function insertPlugin(db: Db, p: NewPlugin, chunks: AsyncIterable<B
         p.yaml?.text ?? null,
         p.wagon.size,
         p.wagon.sha256,
+        p.icon?.toString('base64') ?? null,
       ],
     );
     let pos = 0;
@@ -213,6 +215,23 @@ export async function blueprintsUsing(
     params,
   );
   return rows.map((r) => r.id);
+}
+
+/** What a manager needs to write its copy of a plugin's files (any tenant: the file server's paths). */
+export interface PluginFiles extends PluginMeta {
+  yamlName: string | null;
+  yamlText: string | null;
+  /** base64 */
+  icon: string | null;
+}
+
+export async function pluginFiles(db: Db, id: string): Promise<PluginFiles | undefined> {
+  const [row] = await db.query<PluginFiles>(
+    `SELECT ${META}, t.yaml_file_name AS "yamlName", t.yaml_text AS "yamlText",
+       encode(t.icon, 'base64') AS icon FROM plugins t WHERE t.id = $1`,
+    [id],
+  );
+  return row;
 }
 
 /** Deletes the row; its chunks go with it. */
