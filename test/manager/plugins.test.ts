@@ -300,6 +300,36 @@ forEachDriver('plugins', (fx) => {
     assert.doesNotMatch(text, /upload-tmp|\/tmp\//);
   });
 
+  test('set-visibility: never narrower; global makes it visible to other tenants, changed only from its own', async () => {
+    const list = await m.call({ method: 'GET', url: `${API}/plugins?package_name=cloudify-url-plugin` });
+    const id = list.json().items[0].id;
+    const setVis = (visibility: string, as?: string, tenant?: string) =>
+      m.call({
+        method: 'PATCH',
+        url: `${API}/plugins/${id}/set-visibility`,
+        payload: { visibility },
+        ...(as ? { as, tenant } : {}),
+      });
+    let r = await setVis('private');
+    assert.equal(r.statusCode, 400);
+    assert.equal(r.json().error_code, 'illegal_action_error');
+    assert.equal(
+      r.json().message,
+      `Can't set the visibility of \`${id}\` to private because it already has wider visibility`,
+    );
+    r = await setVis('global');
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().visibility, 'global');
+    r = await m.call({ method: 'GET', url: `${API}/plugins/${id}`, as: tom, tenant: 't2' });
+    assert.equal(r.statusCode, 200);
+    r = await m.call({ method: 'DELETE', url: `${API}/plugins/${id}`, as: tom, tenant: 't2' });
+    assert.equal(r.statusCode, 400);
+    assert.equal(
+      r.json().message,
+      `Can't modify the global resource \`${id}\` from outside its tenant \`default_tenant\``,
+    );
+  });
+
   test('delete: refused while a blueprint with deployments installs it, then forced; files go', async () => {
     const dep = await m.call({
       method: 'PUT',

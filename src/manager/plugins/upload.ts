@@ -68,6 +68,8 @@ async function fetchArchive(url: string, file: string, max: number): Promise<voi
 }
 
 function visibilityOf(req: FastifyRequest, q: PluginUploadQuery): PluginVisibility {
+  if (q.private_resource !== undefined && q.visibility)
+    throw badParameters('The `private_resource` and `visibility` parameters cannot be used together');
   const given = q.visibility ?? 'tenant';
   if (!VISIBILITIES.includes(given)) {
     throw badParameters(

@@ -3,9 +3,18 @@
 // with deployments installs the package, unless forced). The upload pipeline is ../plugins/.
 import { createReadStream } from 'node:fs';
 import { Type } from 'typebox';
-import { pluginInUse } from '../../common/errors.js';
-import { listResources, parseInclude, getVisible } from '../../store/repositories/list.js';
-import { blueprintsUsing, deletePlugin, getPluginMeta, PLUGINS } from '../../store/repositories/plugins.js';
+import { forbidden, illegalAction, pluginInUse } from '../../common/errors.js';
+import { getVisible, listResources, parseInclude, type Scope } from '../../store/repositories/list.js';
+import {
+  archiveCount,
+  blueprintsUsing,
+  deletePlugin,
+  getPluginMeta,
+  PLUGINS,
+  type PluginMeta,
+  setPluginVisibility,
+} from '../../store/repositories/plugins.js';
+import { hasPermission } from '../auth/permissions.js';
 import { type Api, type ManagerContext, scopeOf } from '../context.js';
 import { removeLocalCopy, wagonFile } from '../plugins/files.js';
 import { uploadPlugin } from '../plugins/upload.js';
@@ -18,6 +27,7 @@ import {
   PluginUploadQuery,
 } from '../schemas/plugins.js';
 import { Flag } from '../schemas/common.js';
+import { VisibilityBody } from '../schemas/blueprints.js';
 
 type Row = Record<string, unknown>;
 
@@ -29,6 +39,7 @@ export async function registerPluginRoutes(app: Api, ctx: ManagerContext): Promi
   registerReads(app, ctx);
   registerUpload(app, ctx);
   registerDelete(app, ctx);
+  registerSetVisibility(app, ctx);
 }
 
 function registerReads(app: Api, ctx: ManagerContext): void {
@@ -129,6 +140,7 @@ function registerDelete(app: Api, ctx: ManagerContext): void {
     async (req, reply) => {
       const scope = scopeOf(req);
       const meta = await getPluginMeta(ctx.db, scope, req.params.id);
+      checkOwnTenant(meta, scope);
       const force = req.body?.force ?? req.query.force ?? false;
       if (!force) {
         const used = await blueprintsUsing(ctx.db, scope, meta.packageName, meta.packageVersion);
@@ -141,6 +153,51 @@ function registerDelete(app: Api, ctx: ManagerContext): void {
       await deletePlugin(ctx.db, meta.storageId);
       await removeLocalCopy(ctx, meta.id);
       return reply.code(204).send(null);
+    },
+  );
+}
+
+const RANK: Record<string, number> = { private: 0, tenant: 1, global: 2 };
+
+/** Cloudify's validate_global_modification: a global plugin is changed only from its own tenant. */
+function checkOwnTenant(meta: PluginMeta, scope: Scope): void {
+  if (meta.visibility === 'global' && meta.tenantId !== scope.tenantId) {
+    throw illegalAction(
+      `Can't modify the global resource \`${meta.id}\` from outside its tenant \`${meta.tenantName}\``,
+    );
+  }
+}
+
+function registerSetVisibility(app: Api, ctx: ManagerContext): void {
+  app.patch(
+    '/plugins/:id/set-visibility',
+    {
+      config: { permission: 'resource_set_visibility', tenant: true },
+      schema: { params: IdParam, body: VisibilityBody, response: { 200: PluginBody, ...errorResponses } },
+    },
+    async (req) => {
+      const scope = scopeOf(req);
+      const meta = await getPluginMeta(ctx.db, scope, req.params.id);
+      const { visibility } = req.body;
+      if (RANK[visibility] < RANK[meta.visibility]) {
+        throw illegalAction(
+          `Can't set the visibility of \`${meta.id}\` to ${visibility} because it already has wider visibility`,
+        );
+      }
+      if (visibility === 'global') {
+        if (!hasPermission(req.auth.roles, 'create_global_resource'))
+          throw forbidden(
+            `User \`${req.auth.user.username}\` is not permitted to set or create a global resource`,
+          );
+        if ((await archiveCount(ctx.db, meta.packageName, meta.archiveName)) > 1) {
+          throw illegalAction(
+            `Can't set or create the resource \`${meta.id}\`, it's visibility can't be global because it also exists in other tenants`,
+          );
+        }
+      }
+      await setPluginVisibility(ctx.db, meta.storageId, visibility);
+      const { __storage_id: _s, ...row } = await getVisible<Row>(ctx.db, PLUGINS, scope, meta.id);
+      return shown(row, false);
     },
   );
 }

@@ -72,6 +72,7 @@ export interface PluginMeta {
   storageId: number;
   id: string;
   tenantId: number;
+  tenantName: string;
   visibility: PluginVisibility;
   creatorId: number;
   packageName: string;
@@ -81,7 +82,7 @@ export interface PluginMeta {
   wagonSha256: string | null;
 }
 
-const META = `t._storage_id AS "storageId", t.id, t._tenant_id AS "tenantId", t.visibility,
+const META = `t._storage_id AS "storageId", t.id, t._tenant_id AS "tenantId", tn.name AS "tenantName", t.visibility,
   t._creator_id AS "creatorId", t.package_name AS "packageName", t.package_version AS "packageVersion",
   t.archive_name AS "archiveName", t.wagon_size::float8 AS "wagonSize", t.wagon_sha256 AS "wagonSha256"`;
 
@@ -228,10 +229,23 @@ export interface PluginFiles extends PluginMeta {
 export async function pluginFiles(db: Db, id: string): Promise<PluginFiles | undefined> {
   const [row] = await db.query<PluginFiles>(
     `SELECT ${META}, t.yaml_file_name AS "yamlName", t.yaml_text AS "yamlText",
-       encode(t.icon, 'base64') AS icon FROM plugins t WHERE t.id = $1`,
+       encode(t.icon, 'base64') AS icon FROM plugins t JOIN tenants tn ON tn.id = t._tenant_id WHERE t.id = $1`,
     [id],
   );
   return row;
+}
+
+/** How many plugins, in all tenants, have this package's archive (a global one must be the only one). */
+export async function archiveCount(db: Db, packageName: string, archiveName: string): Promise<number> {
+  const [r] = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM plugins WHERE package_name = $1 AND archive_name = $2',
+    [packageName, archiveName],
+  );
+  return r.n;
+}
+
+export async function setPluginVisibility(db: Db, storageId: number, v: PluginVisibility): Promise<void> {
+  await db.query('UPDATE plugins SET visibility = $2 WHERE _storage_id = $1', [storageId, v]);
 }
 
 /** Deletes the row; its chunks go with it. */
