@@ -126,6 +126,7 @@ forEachDriver('plugins', (fx) => {
     assert.equal(r.statusCode, 200);
     const zipped = await buildWagon(OS);
     assert.equal(r.headers['content-length'], String(r.rawPayload.length));
+    assert.equal(r.headers['content-disposition'], `attachment; filename=${pluginId}.tar.gz`);
     assert.equal(r.rawPayload.subarray(0, 2).toString('hex'), '1f8b');
     assert.ok(Math.abs(r.rawPayload.length - zipped.length) < 64);
     // Another manager's copy comes from the database: remove this one's and download again.

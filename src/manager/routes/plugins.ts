@@ -96,11 +96,14 @@ function registerReads(app: Api, ctx: ManagerContext): void {
     async (req, reply) => {
       const meta = await getPluginMeta(ctx.db, scopeOf(req), req.params.id);
       const path = await wagonFile(ctx, meta);
-      return reply
-        .header('content-type', 'application/octet-stream')
-        .header('content-length', String(meta.wagonSize))
-        .header('content-disposition', `attachment; filename=${meta.archiveName}`)
-        .send(createReadStream(path));
+      return (
+        reply
+          .header('content-type', 'application/octet-stream')
+          .header('content-length', String(meta.wagonSize))
+          // 5.1 names the download <id>.tar.gz whatever the wagon's format.
+          .header('content-disposition', `attachment; filename=${meta.id}.tar.gz`)
+          .send(createReadStream(path))
+      );
     },
   );
 }

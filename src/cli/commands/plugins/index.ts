@@ -34,7 +34,7 @@ export function registerPluginCommands(program: Command): void {
       .command('download')
       .description("Download a plugin's wagon")
       .argument('<plugin-id>')
-      .option('-o, --output-path <path>', 'where to write it (default: the wagon file name)'),
+      .option('-o, --output-path <path>', 'where to write it (default: <plugin-id>.tar.gz)'),
   ).action(action('download'));
   tenantOption(
     g

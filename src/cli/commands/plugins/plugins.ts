@@ -112,7 +112,8 @@ export async function download(
 ): Promise<void> {
   const client = c.client({ tenant: o.tenantName });
   c.out.info(`Downloading plugin ${id}...`);
-  const name = o.outputPath ?? (await client.plugins.get(id)).archive_name ?? `${id}.wgn`;
+  // 5.1 writes the file the manager names: <id>.tar.gz.
+  const name = o.outputPath ?? `${id}.tar.gz`;
   const bytes = await client.plugins.download(id);
   const out = resolve(name);
   writeFileSync(out, bytes);
