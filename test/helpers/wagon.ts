@@ -13,9 +13,12 @@ export interface WagonSpec {
   /** Leave package.json out (a broken wagon). */
   noPackageJson?: boolean;
   format?: 'tar.gz' | 'zip';
+  /** Another archive_name than the usual one. */
+  archiveName?: string;
 }
 
 export const archiveNameOf = (w: WagonSpec) =>
+  w.archiveName ??
   `${w.name.replace(/-/g, '_')}-${w.version}-py3-none-linux_x86_64-${w.distribution ?? 'centos'}-Core.wgn`;
 
 export function packageJson(w: WagonSpec): Record<string, unknown> {

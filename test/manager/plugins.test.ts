@@ -168,6 +168,13 @@ forEachDriver('plugins', (fx) => {
       r.json().message,
       `a plugin archive by the name of ${archiveNameOf(OS)} already exists for package with name ${OS.name} and version ${OS.version}`,
     );
+    const renamed = { ...OS, archiveName: 'renamed.wgn' };
+    r = await upload(await pluginZip(renamed, pluginYaml(OS, 'openstack')));
+    assert.equal(r.statusCode, 409);
+    assert.equal(
+      r.json().message,
+      'Plugin cloudify-openstack-plugin 3.2.16 (distribution centos Core) is already uploaded in this tenant: delete it first to upload it again',
+    );
     const bad = async (body: Buffer | undefined, re: RegExp) => {
       const res = await upload(body);
       assert.equal(res.statusCode, 400, res.body);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { badParameters, conflict, forbidden, invalidPlugin } from '../../common/errors.js';
+import { sqlState } from '../../store/port.js';
 import { archiveTaken, insertPlugin, type PluginVisibility } from '../../store/repositories/plugins.js';
 import { hasPermission } from '../auth/permissions.js';
 import { type ManagerContext, scopeOf, tenantOf } from '../context.js';
@@ -134,7 +135,13 @@ export async function uploadPlugin(
         wagon: { size: (await stat(up.wagon)).size, sha256: await sha256Of(up.wagon) },
       },
       createReadStream(up.wagon, { highWaterMark: MB }),
-    );
+    ).catch((e) => {
+      // plugins_name_version_tenant_idx: another archive of the same build is in the tenant.
+      if (sqlState(e) !== '23505') throw e;
+      throw conflict(
+        `Plugin ${meta.package_name} ${meta.package_version} (distribution ${meta.distribution ?? 'none'} ${meta.distribution_release ?? ''}) is already uploaded in this tenant: delete it first to upload it again`,
+      );
+    });
     // This manager's copy, as Cloudify lays it out; other managers write theirs on first use (files.ts).
     const staged = join(work, 'files');
     await mkdir(staged, { recursive: true });
