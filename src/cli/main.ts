@@ -11,6 +11,7 @@ import { registerInitCommand } from './commands/init/index.js';
 import { registerInstallCommands } from './commands/install/index.js';
 import { registerLicenseCommands } from './commands/license/index.js';
 import { registerNodeCommands } from './commands/nodes/index.js';
+import { registerPluginCommands } from './commands/plugins/index.js';
 import { registerProfileCommands } from './commands/profiles/index.js';
 import { registerSecretCommands } from './commands/secrets/index.js';
 import { registerStatusCommand } from './commands/status/index.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     registerExecutionCommands,
     registerEventCommands,
     registerNodeCommands,
+    registerPluginCommands,
     registerSecretCommands,
     registerUserCommands,
     registerTenantCommands,

@@ -29,7 +29,11 @@ export const NOT_IMPLEMENTED: { command: string; why: string; form?: boolean }[]
   { command: 'cfy tenants add-group | update-group | remove-group', why: 'user groups are premium' },
   { command: 'cfy license check | remove | environments', why: 'HEAD additions' },
   { command: 'cfy cluster db-nodes update', why: 'DB node management' },
-  { command: 'cfy plugins …', why: 'plugin upload and management are not served yet' },
+  {
+    command:
+      'cfy plugins validate | bundle-upload | install | update | history | get-update | set-global | set-visibility',
+    why: 'Python plugins are stored and imported by blueprints, not installed or run',
+  },
   { command: 'cfy snapshots …', why: 'snapshots are not served yet' },
   { command: 'cfy agents …', why: 'host agents are not served yet' },
   { command: 'cfy workflows list | get', why: 'not yet' },

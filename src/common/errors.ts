@@ -18,6 +18,7 @@ const make =
 
 export const badParameters = make(400, 'bad_parameters_error');
 export const invalidBlueprint = make(400, 'invalid_blueprint_error');
+export const invalidPlugin = make(400, 'invalid_plugin_error');
 export const noSuchIncludeField = make(400, 'no_such_include_field_error');
 export const existingRunningExecution = make(400, 'existing_running_execution_error');
 export const illegalExecutionParameters = make(400, 'illegal_execution_parameters_error');
@@ -35,6 +36,7 @@ export const unauthorized = make(401, 'unauthorized_error');
 export const forbidden = make(403, 'forbidden_error');
 export const notFound = make(404, 'not_found_error');
 export const methodNotAllowed = make(405, 'method_not_allowed_error');
+export const pluginInUse = make(405, 'plugin_in_use');
 export const conflict = make(409, 'conflict_error');
 export const payloadTooLarge = make(413, 'payload_too_large_error');
 export const unsupportedContentType = make(415, 'unsupported_content_type_error');

@@ -7,6 +7,7 @@ import { DslError } from '../dsl/errors.js';
 import { type ParseOptions, type Plan, parseBlueprint } from '../dsl/parser.js';
 import { BUILTIN_SPEC_RULES, type ImportResolver, isUrl } from '../dsl/resolver.js';
 import { YAML_LIMITS } from '../dsl/yaml-load.js';
+import { pluginImportResolver, type UploadedPlugin, withManagerResources } from './plugins.js';
 
 export interface FsResolverOptions {
   /** Largest file read, in bytes (default: the YAML loader's character limit). */
@@ -86,21 +87,34 @@ export function fsImportResolver(rootDir: string, opts: FsResolverOptions = {}):
 }
 
 /** Options of `parseBlueprintDir`: everything `parseBlueprint` takes except the main file and resolver. */
-export type ParseDirOptions = Omit<ParseOptions, 'mainFile' | 'mainText' | 'resolver'> & FsResolverOptions;
+export type ParseDirOptions = Omit<ParseOptions, 'mainFile' | 'mainText' | 'resolver'> &
+  FsResolverOptions & {
+    /** The uploaded plugins `plugin:` imports may name (the manager's, for the uploading tenant). */
+    plugins?: readonly UploadedPlugin[];
+  };
 
 /**
  * Parses `mainFile` (relative to `dir`, e.g. `blueprint.yaml`) of an extracted blueprint archive.
  * Relative imports and script paths are read from `dir` only; Cloudify spec URLs are answered by the
  * bundled built-in types (`BUILTIN_SPEC_RULES` unless `opts.urlRules` says otherwise); nothing is fetched
- * from the network. Throws DslError (error 13 when the main file cannot be read).
+ * from the network. `cloudify/types/types.yaml` (the manager's resources path) is the built-in types too,
+ * unless the blueprint has that file; `plugin:` imports resolve against `opts.plugins` (none: not found).
+ * Throws DslError (error 13 when the main file cannot be read; PluginImportError for `plugin:` imports).
  */
 export function parseBlueprintDir(dir: string, mainFile: string, opts: ParseDirOptions = {}): Plan {
-  const { maxFileBytes, ...parseOpts } = opts;
-  const resolver = fsImportResolver(dir, { maxFileBytes });
+  const { maxFileBytes, plugins, ...parseOpts } = opts;
+  const resolver = withManagerResources(fsImportResolver(dir, { maxFileBytes }));
   const main = mainFile.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
   const mainText = resolver.read(main);
   if (mainText === undefined) {
     throw new DslError(13, `Blueprint main file '${mainFile}' could not be read inside '${dir}'`);
   }
-  return parseBlueprint({ urlRules: BUILTIN_SPEC_RULES, ...parseOpts, mainFile: main, mainText, resolver });
+  return parseBlueprint({
+    urlRules: BUILTIN_SPEC_RULES,
+    resolverOfPlugins: pluginImportResolver(plugins ?? []),
+    ...parseOpts,
+    mainFile: main,
+    mainText,
+    resolver,
+  });
 }

@@ -23,6 +23,7 @@ import type { ManagerConfig } from '../manager/config.js';
 import type { ManagerContext } from '../manager/context.js';
 import { openStore } from '../store/open.js';
 import { registeredBrokers } from '../store/repositories/brokers.js';
+import { pluginCandidates } from '../store/repositories/plugins.js';
 import type { Db } from '../store/port.js';
 import { createCipher, loadOrCreateKeyFile, parseKey, type SecretsCipher } from '../store/secrets-crypto.js';
 import { workerMetrics } from '../worker/metrics.js';
@@ -110,7 +111,11 @@ export async function createManager(
     secrets,
     serviceProbes: [],
     executions,
-    parseBlueprint: async (dir, mainFile) => parseBlueprintDir(dir, mainFile, { resourcesBasePath: '.' }),
+    parseBlueprint: async (dir, mainFile, scope) =>
+      parseBlueprintDir(dir, mainFile, {
+        resourcesBasePath: '.',
+        plugins: scope ? await pluginCandidates(db, scope) : [],
+      }),
     evaluateOutputs: (storageId, which) => evaluateDeploymentSection(db, storageId, which, secrets),
   };
   const app = await buildApp(ctx, opts.logger ?? false, {

@@ -21,6 +21,7 @@ import { registerExecutionRoutes } from './routes/executions.js';
 import { registerAgentFileRoutes, registerFileRoutes } from './routes/files.js';
 import { registerLicenseRoutes } from './routes/license.js';
 import { registerNodeRoutes } from './routes/nodes.js';
+import { registerPluginRoutes } from './routes/plugins.js';
 import { registerPublicRoutes } from './routes/public.js';
 import { registerSecretRoutes } from './routes/secrets.js';
 import { registerStatusRoutes, registerVersionRoute } from './routes/status.js';
@@ -95,6 +96,7 @@ export async function buildApp(
       registerNodeRoutes,
       registerEventRoutes,
       registerSecretRoutes,
+      registerPluginRoutes,
       registerLicenseRoutes,
       registerClusterRoutes,
     ]) {

@@ -27,8 +27,15 @@ export type Api = FastifyInstance<
 /** The prefix of every REST API v3.1 route. */
 export const API = '/api/v3.1';
 
-/** Parses an extracted blueprint into a plan; until the DSL is wired it is absent and upload only stores. */
-export type BlueprintParser = (blueprintDir: string, mainFile: string) => Promise<Record<string, unknown>>;
+/**
+ * Parses an extracted blueprint into a plan; until the DSL is wired it is absent and upload only stores.
+ * `scope` is the uploader's: `plugin:` imports resolve against the plugins it sees.
+ */
+export type BlueprintParser = (
+  blueprintDir: string,
+  mainFile: string,
+  scope?: Scope,
+) => Promise<Record<string, unknown>>;
 
 /**
  * Evaluates a deployment's outputs or capabilities (get_attribute, get_secret, get_capability, …)

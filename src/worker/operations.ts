@@ -78,8 +78,9 @@ export function findOperation(plugins: Map<string, Plugin>, plugin: string | nul
     if (plugin && fn) return { plugin, fn };
   }
   if (plugin && !plugins.has(plugin)) {
+    // An uploaded (Python) plugin: its wagon is stored and its YAML imported, but Stratus does not run it.
     throw new NonRecoverableError(
-      `Plugin ${plugin} is not available in this worker (operation ${impl}); built-in plugins: ${[...plugins.keys()].join(', ')}`,
+      `Operation ${impl} of plugin ${plugin} cannot run: ${plugin} is a Python plugin, and Stratus runs only its built-in plugins (${[...plugins.keys()].join(', ')})`,
     );
   }
   throw new NonRecoverableError(`Operation ${impl} does not exist in plugin ${plugin ?? '(none)'}`);

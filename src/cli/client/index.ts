@@ -17,6 +17,7 @@ import type {
   ManagerNode,
   ManagerStatus,
   NodeInstance,
+  Plugin,
   Secret,
   Tenant,
   User,
@@ -342,6 +343,31 @@ export class CloudifyClient {
         path: '/tenants/users',
         json: { username, tenant_name: tenantName },
       }),
+  };
+
+  // --- plugins -------------------------------------------------------------------------------------
+  readonly plugins = {
+    list: (p?: ListParams, getData = false) =>
+      this.list<Plugin>('/plugins', p, getData ? { _get_data: true } : {}),
+    get: (id: string, getData = false) =>
+      this.call<Plugin>({
+        method: 'GET',
+        path: `/plugins/${enc(id)}`,
+        query: getData ? { _get_data: true } : {},
+      }),
+    /** The zip of wagon + YAML (+ icon), streamed as the Python client does. */
+    upload: (archive: Buffer, o: { title?: string; visibility?: Visibility }) =>
+      this.call<Plugin>({
+        method: 'POST',
+        path: '/plugins',
+        query: { visibility: o.visibility ?? 'tenant', ...(o.title ? { title: o.title } : {}) },
+        body: archive,
+        chunked: true,
+      }),
+    download: async (id: string): Promise<Buffer> =>
+      (await this.transport.request({ method: 'GET', path: `/plugins/${enc(id)}/archive`, raw: true })).raw,
+    delete: (id: string, force = false) =>
+      this.call<void>({ method: 'DELETE', path: `/plugins/${enc(id)}`, json: { force } }),
   };
 
   // --- license -------------------------------------------------------------------------------------

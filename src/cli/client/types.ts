@@ -118,6 +118,23 @@ export interface NodeInstance extends Resource {
   runtime_properties?: Record<string, unknown>;
 }
 
+export interface Plugin {
+  id: string;
+  package_name: string;
+  package_version: string;
+  archive_name?: string;
+  distribution?: string | null;
+  distribution_release?: string | null;
+  uploaded_at?: string;
+  visibility?: Visibility;
+  tenant_name?: string;
+  created_by?: string;
+  yaml_url_path?: string;
+  file_server_path?: string;
+  installation_state?: { state: string; manager?: string | null; agent?: string | null }[];
+  [k: string]: unknown;
+}
+
 export interface Secret {
   key: string;
   value?: string;

@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import { badParameters, forbidden, payloadTooLarge, uploadMissingFile } from '../../common/errors.js';
 import type { Visibility } from '../../store/repositories/blueprints.js';
 import { hasPermission } from '../auth/permissions.js';
-import { type ManagerContext, tenantOf } from '../context.js';
+import { type ManagerContext, scopeOf, tenantOf } from '../context.js';
 import { parseLabels } from '../labels.js';
 import { checkEntryPath } from './archive.js';
 import { saveStream, type UploadJob } from './upload.js';
@@ -153,6 +153,7 @@ export function buildJob(req: FastifyRequest, id: string, r: Received, work: str
     id,
     tenant: tenantOf(req),
     userId: req.auth.user.id,
+    scope: scopeOf(req),
     mainFile: mainFileOf(a.application_file_name),
     visibility: visibilityOf(req, a),
     labels: parseLabels(a.labels),

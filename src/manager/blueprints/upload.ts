@@ -12,6 +12,7 @@ import { create as tarCreate } from 'tar';
 import { parse as parseYaml } from 'yaml';
 import type { BlueprintState, Visibility } from '../../store/repositories/blueprints.js';
 import type { ManagerContext } from '../context.js';
+import type { Scope } from '../../store/repositories/list.js';
 import { CloudifyError, invalidBlueprint, payloadTooLarge } from '../../common/errors.js';
 import { type ArchiveKind, ArchiveError, detectKind, extensionOf, extractArchive } from './archive.js';
 
@@ -19,6 +20,8 @@ export interface UploadJob {
   id: string;
   tenant: { id: number; name: string };
   userId: number;
+  /** Who uploads: the plugins a `plugin:` import may name are those this scope sees. */
+  scope: Scope;
   visibility: Visibility;
   /** application_file_name; undefined means blueprint.yaml. */
   mainFile?: string;
@@ -222,15 +225,16 @@ export async function prepare(
   if (ctx.parseBlueprint) {
     await onState('parsing');
     try {
-      plan = await ctx.parseBlueprint(root, mainFile);
+      plan = await ctx.parseBlueprint(root, mainFile, job.scope);
     } catch (e) {
-      const err = e as Error & { code?: unknown };
-      const code = err.code !== undefined ? ` (code ${String(err.code)})` : '';
+      const err = e as Error & { code?: unknown; errorCode?: unknown };
+      const code = err.code !== undefined && err.code !== null ? ` (code ${String(err.code)})` : '';
       throw new UploadFailure(
         job.validateOnly ? 'invalid' : 'failed_parsing',
         `${err.message}${code}`,
         400,
-        'invalid_blueprint_error',
+        // A `plugin:` import no uploaded plugin answers is Cloudify's invalid_plugin_error.
+        err.errorCode === 'invalid_plugin_error' ? 'invalid_plugin_error' : 'invalid_blueprint_error',
         err.stack ?? null,
       );
     }

@@ -1,6 +1,7 @@
 // The file server: GET /resources/<path>, as Cloudify's nginx serves it behind /file-server-auth.
 // Blueprint files (blueprints/<tenant>/<id>/…, uploaded-blueprints/<tenant>/<id>/…) come from the
-// database through this manager's local copy, so every manager serves the same ones; other paths come
+// database through this manager's local copy, so every manager serves the same ones; so do plugin files
+// (plugins/<id>/…, ../plugins/files.ts); other paths come
 // from the resources directory. Tenant paths (those two, deployments/<tenant>/…, tenant-resources/…)
 // are served only to callers of that tenant; the scratch and cache areas (dot names) never.
 import { createReadStream } from 'node:fs';
@@ -11,6 +12,7 @@ import { Type } from 'typebox';
 import { type Api, isAdmin, type ManagerContext } from '../context.js';
 import { forbidden, notFound } from '../../common/errors.js';
 import { BLUEPRINT_AREAS, blueprintTarget, startBlueprintFiles } from '../blueprints/files.js';
+import { ensurePluginCopy } from '../plugins/files.js';
 import { errorResponses } from '../schemas/common.js';
 
 const TENANT_DIRS = new Set(['blueprints', 'uploaded-blueprints', 'deployments', 'tenant-resources']);
@@ -72,6 +74,8 @@ function resourceParts(rel: string): [string, ...string[]] {
 async function sendResource(ctx: ManagerContext, rel: string, reply: FastifyReply) {
   const parts = resourceParts(rel);
   const missing = missingFile(rel);
+  // A plugin uploaded through another manager: write this manager's copy first.
+  if (parts[0] === 'plugins' && parts[1]) await ensurePluginCopy(ctx, parts[1]);
   const target = BLUEPRINT_AREAS.has(parts[0])
     ? await blueprintTarget(ctx, parts)
     : { root: ctx.resourcesDir, rest: parts };
