@@ -38,6 +38,9 @@ export const methodNotAllowed = make(405, 'method_not_allowed_error');
 export const conflict = make(409, 'conflict_error');
 export const payloadTooLarge = make(413, 'payload_too_large_error');
 export const unsupportedContentType = make(415, 'unsupported_content_type_error');
+export const ambiguousName = make(409, 'ambiguous_name');
+export const maintenanceModeActive = make(503, 'maintenance_mode_active');
+export const enteringMaintenanceMode = make(503, 'entering_maintenance_mode');
 
 /** "Requested `Deployment` with ID `d1` was not found" — Cloudify's exact wording. */
 export function notFoundResource(kind: string, id: string): CloudifyError {

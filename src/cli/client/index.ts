@@ -36,6 +36,9 @@ export function listQuery(p: ListParams = {}): Record<string, string | number | 
   return q;
 }
 
+/** `_get_data=true`: users and tenants with their members as dicts rather than counts. */
+const dataQuery = (on: boolean) => (on ? { _get_data: true } : {});
+
 export class CloudifyClient {
   constructor(readonly transport: Requester) {}
 
@@ -301,8 +304,9 @@ export class CloudifyClient {
   // --- users and tenants ---------------------------------------------------------------------------
   readonly users = {
     list: (p?: ListParams) => this.list<User>('/users', p),
-    get: (username: string) => this.call<User>({ method: 'GET', path: `/users/${enc(username)}` }),
-    self: () => this.call<User>({ method: 'GET', path: '/user' }),
+    get: (username: string, getData = false) =>
+      this.call<User>({ method: 'GET', path: `/users/${enc(username)}`, query: dataQuery(getData) }),
+    self: (getData = false) => this.call<User>({ method: 'GET', path: '/user', query: dataQuery(getData) }),
     create: (username: string, password: string, role: string) =>
       this.call<User>({ method: 'PUT', path: '/users', json: { username, password, role } }),
     setPassword: (username: string, password: string) =>
@@ -321,7 +325,8 @@ export class CloudifyClient {
 
   readonly tenants = {
     list: (p?: ListParams) => this.list<Tenant>('/tenants', p),
-    get: (name: string) => this.call<Tenant>({ method: 'GET', path: `/tenants/${enc(name)}` }),
+    get: (name: string, getData = false) =>
+      this.call<Tenant>({ method: 'GET', path: `/tenants/${enc(name)}`, query: dataQuery(getData) }),
     create: (name: string) => this.call<Tenant>({ method: 'POST', path: `/tenants/${enc(name)}` }),
     delete: (name: string) => this.call<void>({ method: 'DELETE', path: `/tenants/${enc(name)}` }),
     addUser: (username: string, tenantName: string, role: string) =>

@@ -138,14 +138,14 @@ export interface User {
   groups?: string[];
   group_system_roles?: Record<string, unknown>;
   last_login_at?: string | null;
-  tenants?: Record<string, unknown>;
+  tenants?: Record<string, unknown> | number;
   [k: string]: unknown;
 }
 
 export interface Tenant {
   name: string;
   users?: Record<string, unknown> | number;
-  user_groups?: Record<string, unknown> | number;
+  groups?: Record<string, unknown> | number;
   [k: string]: unknown;
 }
 

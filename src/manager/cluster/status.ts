@@ -126,13 +126,15 @@ async function localReport(
   const brokerNodes = await Promise.all(
     brokerRows.map(async (b): Promise<[string, ClusterNode]> => {
       const port = b.port ?? 5671;
-      const err = await tcpProbe(b.host, port, probeMs);
+      // The embedded default's own broker row (registerOwnServices) is this process's in-process bus.
+      const inProcess = !config.amqpUrl && brokerRows.length === 1 && b.name === config.hostname;
+      const err = inProcess ? null : await tcpProbe(b.host, port, probeMs);
       const failure = err ? `Service RabbitMQ not active on ${b.host}:${port}: ${err}.` : null;
       const node = { ip: b.host, publicIp: null, version, failure };
-      return [
-        b.name,
-        selfChecked(node, 'RabbitMQ Broker', config.hostname, `TCP connect to ${b.host}:${port}`),
-      ];
+      const how = inProcess
+        ? 'the in-process message bus of this manager'
+        : `TCP connect to ${b.host}:${port}`;
+      return [b.name, selfChecked(node, 'RabbitMQ Broker', config.hostname, how)];
     }),
   );
   return clusterReport({
