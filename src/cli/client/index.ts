@@ -1,6 +1,6 @@
 // A typed REST client for the manager's API v3.1, usable without a terminal. Each method is one call
 // of the official Python client (dsl-and-workflows.md §5.2); the CLI commands only format results.
-import type { RequestSpec } from './http.js';
+import type { QueryValue, RequestSpec } from './http.js';
 import { multipart } from './multipart.js';
 import type { Requester } from './transport.js';
 import type {
@@ -14,10 +14,13 @@ import type {
   Execution,
   ListParams,
   ListResponse,
+  MaintenanceState,
   ManagerNode,
   ManagerStatus,
   NodeInstance,
   Secret,
+  Site,
+  SiteChange,
   Tenant,
   User,
   Visibility,
@@ -348,6 +351,35 @@ export class CloudifyClient {
         json: { username, tenant_name: tenantName },
       }),
   };
+
+  // --- maintenance mode, sites, agents, tokens ------------------------------------------------------
+  readonly maintenance = {
+    status: () => this.call<MaintenanceState>({ method: 'GET', path: '/maintenance' }),
+    set: (action: 'activate' | 'deactivate') =>
+      this.call<MaintenanceState>({ method: 'POST', path: `/maintenance/${action}` }),
+  };
+
+  readonly sites = {
+    list: (p?: ListParams) => this.list<Site>('/sites', p),
+    get: (name: string) => this.call<Site>({ method: 'GET', path: `/sites/${enc(name)}` }),
+    create: (name: string, json: SiteChange) =>
+      this.call<Site>({ method: 'PUT', path: `/sites/${enc(name)}`, json }),
+    update: (name: string, json: SiteChange) =>
+      this.call<Site>({ method: 'POST', path: `/sites/${enc(name)}`, json }),
+    delete: (name: string) => this.call<void>({ method: 'DELETE', path: `/sites/${enc(name)}` }),
+  };
+
+  /** Agents in `started` state unless the filters say otherwise, as the Python client asks. */
+  agents = (filters: Record<string, QueryValue>) =>
+    this.call<ListResponse<Record<string, unknown>>>({
+      method: 'GET',
+      path: '/agents',
+      query: { state: 'started', ...filters },
+    });
+
+  /** 5.1's GET /tokens: a fresh token of the caller as {username, value, role}. */
+  token = () =>
+    this.call<{ username: string; value: string; role: string }>({ method: 'GET', path: '/tokens' });
 
   // --- license -------------------------------------------------------------------------------------
   readonly license = {

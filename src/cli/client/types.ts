@@ -204,3 +204,28 @@ export interface ListParams {
   filters?: Record<string, string | undefined>;
   include?: string[];
 }
+
+export interface MaintenanceState {
+  status: 'deactivated' | 'activating' | 'activated';
+  activated_at?: string | null;
+  activation_requested_at?: string | null;
+  requested_by?: string | null;
+  remaining_executions?:
+    | { id: string; deployment_id: string | null; workflow_id: string; status: string }[]
+    | null;
+}
+
+export interface Site {
+  name: string;
+  location: string | null;
+  visibility: string;
+  tenant_name?: string;
+  created_at?: string;
+  created_by?: string;
+}
+
+export interface SiteChange {
+  location?: string;
+  visibility?: Visibility;
+  new_name?: string;
+}
