@@ -5,6 +5,7 @@ import { Ctx, globalsOf } from './context.js';
 import { registerAgentCommands } from './commands/agents/index.js';
 import { registerBlueprintCommands } from './commands/blueprints/index.js';
 import { registerClusterCommands } from './commands/cluster/index.js';
+import { registerConfigCommands } from './commands/config/index.js';
 import { registerDeploymentCommands } from './commands/deployments/index.js';
 import { registerEventCommands } from './commands/events/index.js';
 import { registerExecutionCommands } from './commands/executions/index.js';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
     registerMaintenanceCommands,
     registerSiteCommands,
     registerAgentCommands,
+    registerConfigCommands,
     registerInstallCommands,
   ]) {
     register(program);

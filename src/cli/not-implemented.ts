@@ -35,7 +35,6 @@ export const NOT_IMPLEMENTED: { command: string; why: string; form?: boolean }[]
   { command: 'cfy workflows list | get', why: 'not yet' },
   { command: 'cfy groups list', why: 'not yet' },
   { command: 'cfy ldap set | status', why: 'premium' },
-  { command: 'cfy config list | update', why: 'manager configuration is not served yet' },
   { command: 'cfy logs download | backup | purge, cfy ssh', why: 'SSH-based helpers' },
   { command: 'cfy ssl status | enable | disable, cfy certificates …', why: 'certificate rotation' },
 ];

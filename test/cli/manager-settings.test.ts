@@ -79,6 +79,39 @@ describe('5.1 manager commands against a real manager', () => {
     assert.match(gone.stderr, /Site.*telaviv.*not found/);
   });
 
+  test('config list and update: schema checks and ambiguous names fail in one line', async () => {
+    const entries = json<{ name: string; scope: string; value: unknown; updated_at: string }[]>(
+      await cfy(['config', 'list', '--json']),
+    );
+    assert.deepEqual(
+      entries.find((e) => e.name === 'default_page_size'),
+      {
+        name: 'default_page_size',
+        value: 1000,
+        scope: 'rest',
+        updated_at: entries[0]!.updated_at,
+        is_editable: true,
+      },
+    );
+    const u = await cfy(['config', 'update', 'agent.heartbeat=45']);
+    assert.equal(u.code, 0, u.stderr);
+    assert.match(u.stdout + u.stderr, /Updated agent\.heartbeat to 45/);
+    assert.match(u.stdout + u.stderr, /only take effect for agents installed from now on/);
+    const after = json<{ name: string; scope: string; value: unknown }[]>(
+      await cfy(['config', 'list', '--json']),
+    );
+    assert.equal(after.find((e) => e.scope === 'agent' && e.name === 'heartbeat')!.value, 45);
+    for (const [arg, pattern] of [
+      ['agent.heartbeat=abc', /is not of type 'number'/],
+      ['max_workers=3', /prefix the scope/],
+    ] as const) {
+      const r = await cfy(['config', 'update', arg]);
+      assert.notEqual(r.code, 0, arg);
+      assert.match(r.stderr, pattern, arg);
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+    }
+  });
+
   test('agents list is empty with its columns; tokens get answers a working token', async () => {
     const a = await cfy(['agents', 'list', '--deployment-id', 'd1', '--node-id', 'vm,db']);
     assert.equal(a.code, 0, a.stderr);

@@ -9,6 +9,7 @@ import type {
   CloudifyEvent,
   CloudifyNode,
   ClusterStatus,
+  ConfigEntry,
   DbNode,
   Deployment,
   Execution,
@@ -376,6 +377,12 @@ export class CloudifyClient {
       path: '/agents',
       query: { state: 'started', ...filters },
     });
+
+  readonly config = {
+    list: () => this.call<{ items: ConfigEntry[] }>({ method: 'GET', path: '/config' }),
+    put: (name: string, value: unknown) =>
+      this.call<ConfigEntry>({ method: 'PUT', path: `/config/${enc(name)}`, json: { value, force: false } }),
+  };
 
   /** 5.1's GET /tokens: a fresh token of the caller as {username, value, role}. */
   token = () =>

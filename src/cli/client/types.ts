@@ -229,3 +229,11 @@ export interface SiteChange {
   visibility?: Visibility;
   new_name?: string;
 }
+
+export interface ConfigEntry {
+  name: string;
+  scope: string;
+  value: unknown;
+  updated_at: string | null;
+  is_editable: boolean;
+}
