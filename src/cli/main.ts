@@ -2,18 +2,22 @@
 // action file only when it runs. This file is also the one place where errors become exit codes.
 import { Command, Option } from 'commander';
 import { Ctx, globalsOf } from './context.js';
+import { registerAgentCommands } from './commands/agents/index.js';
 import { registerBlueprintCommands } from './commands/blueprints/index.js';
 import { registerClusterCommands } from './commands/cluster/index.js';
+import { registerConfigCommands } from './commands/config/index.js';
 import { registerDeploymentCommands } from './commands/deployments/index.js';
 import { registerEventCommands } from './commands/events/index.js';
 import { registerExecutionCommands } from './commands/executions/index.js';
 import { registerInitCommand } from './commands/init/index.js';
 import { registerInstallCommands } from './commands/install/index.js';
 import { registerLicenseCommands } from './commands/license/index.js';
+import { registerMaintenanceCommands } from './commands/maintenance/index.js';
 import { registerNodeCommands } from './commands/nodes/index.js';
 import { registerPluginCommands } from './commands/plugins/index.js';
 import { registerProfileCommands } from './commands/profiles/index.js';
 import { registerSecretCommands } from './commands/secrets/index.js';
+import { registerSiteCommands } from './commands/sites/index.js';
 import { registerStatusCommand } from './commands/status/index.js';
 import { registerTenantCommands } from './commands/tenants/index.js';
 import { registerUserCommands } from './commands/users/index.js';
@@ -58,6 +62,10 @@ export function buildProgram(): Command {
     registerUserCommands,
     registerTenantCommands,
     registerLicenseCommands,
+    registerMaintenanceCommands,
+    registerSiteCommands,
+    registerAgentCommands,
+    registerConfigCommands,
     registerInstallCommands,
   ]) {
     register(program);

@@ -35,17 +35,10 @@ export const NOT_IMPLEMENTED: { command: string; why: string; form?: boolean }[]
     why: 'Python plugins are stored and imported by blueprints, not installed or run',
   },
   { command: 'cfy snapshots …', why: 'snapshots are not served yet' },
-  { command: 'cfy agents …', why: 'host agents are not served yet' },
+  { command: 'cfy agents install | validate', why: 'host agents are not served yet' },
   { command: 'cfy workflows list | get', why: 'not yet' },
   { command: 'cfy groups list', why: 'not yet' },
-  { command: 'cfy sites …', why: 'not yet' },
-  { command: 'cfy tokens get', why: 'not yet (use CLOUDIFY_TOKEN with a token from the REST API)' },
   { command: 'cfy ldap set | status', why: 'premium' },
-  {
-    command: 'cfy maintenance-mode activate | deactivate | status',
-    why: 'maintenance mode is not served yet',
-  },
-  { command: 'cfy config list | update', why: 'manager configuration is not served yet' },
   { command: 'cfy logs download | backup | purge, cfy ssh', why: 'SSH-based helpers' },
   { command: 'cfy ssl status | enable | disable, cfy certificates …', why: 'certificate rotation' },
 ];

@@ -40,6 +40,9 @@ export const pluginInUse = make(405, 'plugin_in_use');
 export const conflict = make(409, 'conflict_error');
 export const payloadTooLarge = make(413, 'payload_too_large_error');
 export const unsupportedContentType = make(415, 'unsupported_content_type_error');
+export const ambiguousName = make(409, 'ambiguous_name');
+export const maintenanceModeActive = make(503, 'maintenance_mode_active');
+export const enteringMaintenanceMode = make(503, 'entering_maintenance_mode');
 
 /** "Requested `Deployment` with ID `d1` was not found" — Cloudify's exact wording. */
 export function notFoundResource(kind: string, id: string): CloudifyError {

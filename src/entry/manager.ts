@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { createInProcessBus } from '../bus/in-process.js';
 import type { Bus } from '../bus/port.js';
 import { createRabbitBus } from '../bus/rabbitmq.js';
+import { parseAmqpUrl } from '../bus/rabbitmq-url.js';
 import { parseBlueprintDir } from '../dsl-fs/resolver.js';
 import { busDispatcher } from '../executions/dispatch.js';
 import { type ExecutionDispatcher, Lifecycle } from '../executions/lifecycle.js';
@@ -24,6 +25,8 @@ import type { ManagerContext } from '../manager/context.js';
 import { openStore } from '../store/open.js';
 import { registeredBrokers } from '../store/repositories/brokers.js';
 import { pluginCandidates } from '../store/repositories/plugins.js';
+import { registerOwnServices } from '../store/repositories/cluster-setup.js';
+import { parseDbUrl } from '../store/server.js';
 import type { Db } from '../store/port.js';
 import { createCipher, loadOrCreateKeyFile, parseKey, type SecretsCipher } from '../store/secrets-crypto.js';
 import { workerMetrics } from '../worker/metrics.js';
@@ -91,6 +94,7 @@ export async function createManager(
       dataDir: config.dbUrl ? undefined : join(config.dataDir, 'db'),
     }));
   const boot = await bootstrap(db, config);
+  await registerOwnServices(db, ownServices(config));
   const log = opts.logger || undefined;
   const secrets = secretsCipher(config);
   const bus = await openBus(config.amqpUrl, config.amqpCa, log, config.amqpFollowRegistry ? db : undefined);
@@ -162,4 +166,19 @@ export async function createManager(
       if (!opts.db) await db.close();
     },
   };
+}
+
+/** The broker and database this manager uses, for a registry that has none (the all-in-one). */
+function ownServices(config: ManagerConfig) {
+  let dbHost = config.privateIp;
+  let brokerHost = config.privateIp;
+  let brokerPort = 5671;
+  try {
+    if (config.dbUrl) dbHost = parseDbUrl(config.dbUrl).hosts[0]?.host ?? dbHost;
+    const first = config.amqpUrl && parseAmqpUrl(config.amqpUrl, 0).members[0];
+    if (first) ({ host: brokerHost, port: brokerPort } = first);
+  } catch {
+    // The store and the bus opened with these URLs; an odd form keeps this manager's address.
+  }
+  return { name: config.hostname, brokerHost, brokerPort, dbHost };
 }

@@ -20,6 +20,10 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerAgentFileRoutes, registerFileRoutes } from './routes/files.js';
 import { registerLicenseRoutes } from './routes/license.js';
+import { registerMaintenanceRoutes } from './routes/maintenance.js';
+import { registerManagerConfigRoutes } from './routes/manager-config.js';
+import { registerSiteRoutes } from './routes/sites.js';
+import { maintenanceGate } from './maintenance.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerPluginRoutes } from './routes/plugins.js';
 import { registerPublicRoutes } from './routes/public.js';
@@ -84,6 +88,7 @@ export async function buildApp(
           `User \`${req.auth.user.username}\` is not permitted to perform the action ${permission} in the tenant \`${req.auth.tenant?.name ?? ''}\``,
         );
       }
+      await maintenanceGate(ctx.db, req);
     });
     for (const register of [
       registerStatusRoutes,
@@ -99,6 +104,9 @@ export async function buildApp(
       registerPluginRoutes,
       registerLicenseRoutes,
       registerClusterRoutes,
+      registerMaintenanceRoutes,
+      registerManagerConfigRoutes,
+      registerSiteRoutes,
     ]) {
       await secured.register(async (scope) => register(scope.withTypeProvider(), ctx), { prefix: API });
     }

@@ -78,7 +78,7 @@ export function defaultConfig(overrides: Partial<ManagerConfig> = {}): ManagerCo
 }
 
 export const VERSION = {
-  version: '5.1',
+  version: '5.1.2',
   edition: 'community',
   distribution: 'stratus',
   distro_release: 'debian-12',

@@ -272,7 +272,9 @@ describe('cfy against a real manager', () => {
       'is_locked',
     ]);
     assert.deepEqual(users.map((x) => x.username).sort(), ['admin', 'bob']);
-    const t2 = json(await cfy(['tenants', 'get', 't2', '--json']));
+    // 5.1: counts, and the members with --get-data.
+    assert.equal(json(await cfy(['tenants', 'get', 't2', '--json'])).users, 1);
+    const t2 = json(await cfy(['tenants', 'get', 't2', '--get-data', '--json']));
     assert.deepEqual(t2.users, ['bob']);
     assert.equal((await cfy(['tenants', 'remove-user', 'bob', '-t', 't2'])).code, 0);
     assert.equal((await cfy(['users', 'deactivate', 'bob'])).code, 0);
@@ -475,7 +477,7 @@ describe('cfy against a real manager', () => {
     assert.equal(v.code, 0);
     assert.match(
       v.stdout,
-      /Cloudify CLI 5\.1 \(Stratus\)\nCloudify Manager community 5\.1 \[ip=127\.0\.0\.1\]/,
+      /Cloudify CLI 5\.1 \(Stratus\)\nCloudify Manager community 5\.1\.2 \[ip=127\.0\.0\.1\]/,
     );
   });
 });

@@ -221,6 +221,8 @@ forEachDriver('blueprints', (fx) => {
     assert.equal(dl.statusCode, 200);
     assert.deepEqual(dl.rawPayload, archive);
     assert.match(String(dl.headers['content-disposition']), /bp1\.tar\.gz/);
+    // The 5.1 CLI's download needs the size up front.
+    assert.equal(Number(dl.headers['content-length']), archive.length);
 
     const dup = await put('bp1', multipart(clientParams, archive));
     assert.equal(dup.statusCode, 409);

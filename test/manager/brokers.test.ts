@@ -18,6 +18,8 @@ forEachDriver('broker registration', (fx) => {
     const ca = await m.db.query<{ id: number }>(
       "INSERT INTO certificates (name, value) VALUES ('rabbitmq-ca', 'PEM-CA') RETURNING id",
     );
+    // A cluster's installer registered its brokers: not the all-in-one's own row.
+    await m.db.query('DELETE FROM rabbitmq_brokers');
     await m.db.query(
       `INSERT INTO rabbitmq_brokers (name, host, port, username, password, params, networks, _ca_cert_id)
        VALUES ('rabbit-1', '10.0.2.1', 5671, 'cfy', 's3cret', '{"heartbeat":30}', '{"default":"10.0.2.1"}', $1)`,

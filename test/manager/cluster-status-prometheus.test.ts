@@ -174,7 +174,7 @@ describe('cluster-status from a real Prometheus', { skip, timeout: 180_000 }, ()
     assert.deepEqual(mgr.failures, []);
     assert.equal(mgr.private_ip, MGR);
     assert.equal(mgr.public_ip, '192.0.2.1');
-    assert.equal(mgr.version, '5.1');
+    assert.equal(mgr.version, '5.1.2');
     assert.deepEqual(Object.keys(mgr.services).sort(), [
       'Management Worker',
       'Manager REST',

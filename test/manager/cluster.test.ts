@@ -50,7 +50,7 @@ forEachDriver('cluster registry', (fx) => {
     assert.equal(mgr.hostname, 'mgr-1');
     assert.equal(mgr.private_ip, '10.0.0.1');
     assert.equal(mgr.public_ip, '1.2.3.4');
-    assert.equal(mgr.version, '5.1');
+    assert.equal(mgr.version, '5.1.2');
     assert.deepEqual(mgr.networks, { default: '10.0.0.1' });
     assert.match(mgr.last_seen, /Z$/);
     assert.equal(mgr.ca_cert_content, null);
@@ -64,6 +64,24 @@ forEachDriver('cluster registry', (fx) => {
     assert.equal(bad.json().error_code, 'bad_parameters_error');
     const unauth = await m.call({ method: 'GET', url: `${A}/managers`, as: null });
     assert.equal(unauth.statusCode, 401);
+  });
+
+  test('an all-in-one manager lists its own broker and DB node, both OK in cluster-status', async () => {
+    const brokers = await m.call({ method: 'GET', url: `${A}/brokers?_include=name,host,port,is_external` });
+    assert.deepEqual(brokers.json().items, [
+      { name: 'mgr-1', host: '10.0.0.1', port: 5671, is_external: false },
+    ]);
+    const dbs = await m.call({ method: 'GET', url: `${A}/db-nodes` });
+    assert.deepEqual(dbs.json().items, [
+      { name: 'mgr-1', node_id: 'mgr-1', host: '10.0.0.1', is_external: false },
+    ]);
+    const st = (await m.call({ method: 'GET', url: `${A}/cluster-status` })).json();
+    assert.equal(st.status, 'OK', JSON.stringify(st));
+    const bus = st.services.broker.nodes['mgr-1'].services['RabbitMQ Broker'];
+    assert.equal(bus.extra_info.self_check.check, 'the in-process message bus of this manager');
+    // The rest of this suite plays a cluster whose installer registered other nodes.
+    await m.db.query('DELETE FROM rabbitmq_brokers');
+    await m.db.query('DELETE FROM db_nodes');
   });
 
   test('GET /brokers blanks credentials unless sys_admin; GET /db-nodes lists', async () => {

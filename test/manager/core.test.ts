@@ -38,6 +38,7 @@ forEachDriver('REST core', (fx) => {
       const r = await m.call({ method: 'GET', url });
       assert.equal(r.statusCode, 200);
       assert.equal(r.json().edition, 'community');
+      assert.equal(r.json().version, '5.1.2');
       assert.equal(r.json().build, null);
     }
   });
@@ -55,8 +56,20 @@ forEachDriver('REST core', (fx) => {
       headers: { 'authentication-token': tok.value },
     });
     assert.equal(use.statusCode, 200);
-    const list = await m.call({ method: 'GET', url: '/api/v3.1/tokens' });
-    assert.ok(list.json().items.every((t: { value: string }) => t.value === '********'));
+    const one = await m.call({ method: 'GET', url: `/api/v3.1/tokens/${tok.id}` });
+    assert.equal(one.json().value, '********');
+    // 5.1's GET /tokens (`cfy tokens get`): a fresh token as {username, value, role} that authenticates.
+    const got = await m.call({ method: 'GET', url: '/api/v3.1/tokens' });
+    assert.deepEqual(Object.keys(got.json()).sort(), ['role', 'username', 'value']);
+    assert.equal(got.json().username, 'admin');
+    assert.equal(got.json().role, 'sys_admin');
+    const byGot = await m.call({
+      method: 'GET',
+      url: '/api/v3.1/status',
+      as: null,
+      headers: { 'authentication-token': got.json().value },
+    });
+    assert.equal(byGot.statusCode, 200);
     const bad = await m.call({
       method: 'GET',
       url: '/api/v3.1/status',

@@ -45,6 +45,7 @@ forEachDriver('nodes and node instances', (fx) => {
     );
     const vm = items[1];
     assert.equal(vm.number_of_instances, 2);
+    assert.equal(vm.actual_planned_number_of_instances, 2);
     assert.equal(vm.min_number_of_instances, 1);
     assert.equal(vm.max_number_of_instances, 5);
     assert.equal(vm.deployment_id, 'd1');
@@ -52,6 +53,19 @@ forEachDriver('nodes and node instances', (fx) => {
     assert.deepEqual(vm.properties, { ip: '10.0.0.1' });
     r = await m.call({ method: 'GET', url: `${API}/nodes?id=app` });
     assert.equal(r.json().items.length, 1);
+    // 5.1: a scaling group holding the node multiplies its planned instances.
+    await m.db.query(
+      `UPDATE deployments SET scaling_groups = '{"g": {"members": ["vm"], "properties": {"planned_instances": 3}}}'::jsonb WHERE id = 'd1'`,
+    );
+    r = await m.call({ method: 'GET', url: `${API}/nodes?deployment_id=d1&_sort=id` });
+    assert.deepEqual(
+      r.json().items.map((n: any) => [n.id, n.actual_planned_number_of_instances]),
+      [
+        ['app', 1],
+        ['vm', 6],
+      ],
+    );
+    await m.db.query(`UPDATE deployments SET scaling_groups = '{}'::jsonb WHERE id = 'd1'`);
     r = await m.call({
       method: 'POST',
       url: `${API}/nodes`,

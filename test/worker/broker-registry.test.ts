@@ -75,7 +75,11 @@ it("a broker registered through POST /brokers takes over when the URL's broker d
       60_000,
       `a reconnect to ${onB}`,
     );
-    assert.match(p.output(), /RabbitMQ brokers now 127\.0\.0\.1:\d+ \(from the registry\)/);
+    // The registry: the URL's broker (the REST service registered it as its own) and broker B.
+    assert.match(
+      p.output(),
+      new RegExp(`RabbitMQ brokers now [^(]*127\\.0\\.0\\.1:${b.port}[^(]* \\(from the registry\\)`),
+    );
   }
 
   await uploadBlueprint(rest, 'journey', JOURNEY_FILES);

@@ -1,7 +1,8 @@
 // A typed REST client for the manager's API v3.1, usable without a terminal. Each method is one call
 // of the official Python client (dsl-and-workflows.md §5.2); the CLI commands only format results.
-import type { RequestSpec } from './http.js';
+import type { QueryValue, RequestSpec } from './http.js';
 import { multipart } from './multipart.js';
+import { pluginsApi } from './plugins.js';
 import type { Requester } from './transport.js';
 import type {
   Blueprint,
@@ -9,16 +10,19 @@ import type {
   CloudifyEvent,
   CloudifyNode,
   ClusterStatus,
+  ConfigEntry,
   DbNode,
   Deployment,
   Execution,
   ListParams,
   ListResponse,
+  MaintenanceState,
   ManagerNode,
   ManagerStatus,
   NodeInstance,
-  Plugin,
   Secret,
+  Site,
+  SiteChange,
   Tenant,
   User,
   Visibility,
@@ -37,6 +41,9 @@ export function listQuery(p: ListParams = {}): Record<string, string | number | 
   return q;
 }
 
+/** `_get_data=true`: users and tenants with their members as dicts rather than counts. */
+const dataQuery = (on: boolean) => (on ? { _get_data: true } : {});
+
 export class CloudifyClient {
   constructor(readonly transport: Requester) {}
 
@@ -44,11 +51,7 @@ export class CloudifyClient {
     return (await this.transport.request(spec)).body as T;
   }
 
-  private list<T>(
-    path: string,
-    p?: ListParams,
-    extra: Record<string, unknown> = {},
-  ): Promise<ListResponse<T>> {
+  list<T>(path: string, p?: ListParams, extra: Record<string, unknown> = {}): Promise<ListResponse<T>> {
     return this.call({
       method: 'GET',
       path,
@@ -302,8 +305,9 @@ export class CloudifyClient {
   // --- users and tenants ---------------------------------------------------------------------------
   readonly users = {
     list: (p?: ListParams) => this.list<User>('/users', p),
-    get: (username: string) => this.call<User>({ method: 'GET', path: `/users/${enc(username)}` }),
-    self: () => this.call<User>({ method: 'GET', path: '/user' }),
+    get: (username: string, getData = false) =>
+      this.call<User>({ method: 'GET', path: `/users/${enc(username)}`, query: dataQuery(getData) }),
+    self: (getData = false) => this.call<User>({ method: 'GET', path: '/user', query: dataQuery(getData) }),
     create: (username: string, password: string, role: string) =>
       this.call<User>({ method: 'PUT', path: '/users', json: { username, password, role } }),
     setPassword: (username: string, password: string) =>
@@ -322,7 +326,8 @@ export class CloudifyClient {
 
   readonly tenants = {
     list: (p?: ListParams) => this.list<Tenant>('/tenants', p),
-    get: (name: string) => this.call<Tenant>({ method: 'GET', path: `/tenants/${enc(name)}` }),
+    get: (name: string, getData = false) =>
+      this.call<Tenant>({ method: 'GET', path: `/tenants/${enc(name)}`, query: dataQuery(getData) }),
     create: (name: string) => this.call<Tenant>({ method: 'POST', path: `/tenants/${enc(name)}` }),
     delete: (name: string) => this.call<void>({ method: 'DELETE', path: `/tenants/${enc(name)}` }),
     addUser: (username: string, tenantName: string, role: string) =>
@@ -345,30 +350,42 @@ export class CloudifyClient {
       }),
   };
 
-  // --- plugins -------------------------------------------------------------------------------------
-  readonly plugins = {
-    list: (p?: ListParams, getData = false) =>
-      this.list<Plugin>('/plugins', p, getData ? { _get_data: true } : {}),
-    get: (id: string, getData = false) =>
-      this.call<Plugin>({
-        method: 'GET',
-        path: `/plugins/${enc(id)}`,
-        query: getData ? { _get_data: true } : {},
-      }),
-    /** The zip of wagon + YAML (+ icon), streamed as the Python client does. */
-    upload: (archive: Buffer, o: { title?: string; visibility?: Visibility }) =>
-      this.call<Plugin>({
-        method: 'POST',
-        path: '/plugins',
-        query: { visibility: o.visibility ?? 'tenant', ...(o.title ? { title: o.title } : {}) },
-        body: archive,
-        chunked: true,
-      }),
-    download: async (id: string): Promise<Buffer> =>
-      (await this.transport.request({ method: 'GET', path: `/plugins/${enc(id)}/archive`, raw: true })).raw,
-    delete: (id: string, force = false) =>
-      this.call<void>({ method: 'DELETE', path: `/plugins/${enc(id)}`, json: { force } }),
+  readonly plugins = pluginsApi(this);
+
+  // --- maintenance mode, sites, agents, tokens ------------------------------------------------------
+  readonly maintenance = {
+    status: () => this.call<MaintenanceState>({ method: 'GET', path: '/maintenance' }),
+    set: (action: 'activate' | 'deactivate') =>
+      this.call<MaintenanceState>({ method: 'POST', path: `/maintenance/${action}` }),
   };
+
+  readonly sites = {
+    list: (p?: ListParams) => this.list<Site>('/sites', p),
+    get: (name: string) => this.call<Site>({ method: 'GET', path: `/sites/${enc(name)}` }),
+    create: (name: string, json: SiteChange) =>
+      this.call<Site>({ method: 'PUT', path: `/sites/${enc(name)}`, json }),
+    update: (name: string, json: SiteChange) =>
+      this.call<Site>({ method: 'POST', path: `/sites/${enc(name)}`, json }),
+    delete: (name: string) => this.call<void>({ method: 'DELETE', path: `/sites/${enc(name)}` }),
+  };
+
+  /** Agents in `started` state unless the filters say otherwise, as the Python client asks. */
+  agents = (filters: Record<string, QueryValue>) =>
+    this.call<ListResponse<Record<string, unknown>>>({
+      method: 'GET',
+      path: '/agents',
+      query: { state: 'started', ...filters },
+    });
+
+  readonly config = {
+    list: () => this.call<{ items: ConfigEntry[] }>({ method: 'GET', path: '/config' }),
+    put: (name: string, value: unknown) =>
+      this.call<ConfigEntry>({ method: 'PUT', path: `/config/${enc(name)}`, json: { value, force: false } }),
+  };
+
+  /** 5.1's GET /tokens: a fresh token of the caller as {username, value, role}. */
+  token = () =>
+    this.call<{ username: string; value: string; role: string }>({ method: 'GET', path: '/tokens' });
 
   // --- license -------------------------------------------------------------------------------------
   readonly license = {

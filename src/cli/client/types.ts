@@ -155,14 +155,14 @@ export interface User {
   groups?: string[];
   group_system_roles?: Record<string, unknown>;
   last_login_at?: string | null;
-  tenants?: Record<string, unknown>;
+  tenants?: Record<string, unknown> | number;
   [k: string]: unknown;
 }
 
 export interface Tenant {
   name: string;
   users?: Record<string, unknown> | number;
-  user_groups?: Record<string, unknown> | number;
+  groups?: Record<string, unknown> | number;
   [k: string]: unknown;
 }
 
@@ -220,4 +220,37 @@ export interface ListParams {
   allTenants?: boolean;
   filters?: Record<string, string | undefined>;
   include?: string[];
+}
+
+export interface MaintenanceState {
+  status: 'deactivated' | 'activating' | 'activated';
+  activated_at?: string | null;
+  activation_requested_at?: string | null;
+  requested_by?: string | null;
+  remaining_executions?:
+    | { id: string; deployment_id: string | null; workflow_id: string; status: string }[]
+    | null;
+}
+
+export interface Site {
+  name: string;
+  location: string | null;
+  visibility: string;
+  tenant_name?: string;
+  created_at?: string;
+  created_by?: string;
+}
+
+export interface SiteChange {
+  location?: string;
+  visibility?: Visibility;
+  new_name?: string;
+}
+
+export interface ConfigEntry {
+  name: string;
+  scope: string;
+  value: unknown;
+  updated_at: string | null;
+  is_editable: boolean;
 }

@@ -24,6 +24,9 @@ export const PERMISSIONS: ReadonlyMap<string, readonly RoleName[]> = new Map([
     'db_nodes_get',
     'license_list',
     'manager_config_get',
+    'maintenance_mode_get',
+    'provider_context_get',
+    'provider_context_create',
   ]),
   ...grant(TOKEN_HOLDERS, ['create_token', 'list_token', 'delete_token', 'token_get']),
   ...grant(TENANT_READ, [
@@ -48,6 +51,10 @@ export const PERMISSIONS: ReadonlyMap<string, readonly RoleName[]> = new Map([
     'deployment_modification_outputs',
     'operations',
     'execution_should_start',
+    'site_get',
+    'site_list',
+    'agent_list',
+    'agent_get',
   ]),
   ...grant(OPERATORS, [
     'deployment_create',
@@ -70,7 +77,11 @@ export const PERMISSIONS: ReadonlyMap<string, readonly RoleName[]> = new Map([
     'secret_update',
     'secret_delete',
     'resource_set_visibility',
+    'site_create',
+    'site_update',
+    'site_delete',
   ]),
+  ...grant(['sys_admin', 'manager'], ['manager_config_put']),
   ...grant(ADMINS, [
     'user_list',
     'user_get',
@@ -87,6 +98,7 @@ export const PERMISSIONS: ReadonlyMap<string, readonly RoleName[]> = new Map([
     'all_tenants',
     'create_global_resource',
     'manage_others_tokens',
+    'maintenance_mode_set',
   ]),
 ]);
 

@@ -127,13 +127,15 @@ async function localReport(
   const brokerNodes = await Promise.all(
     brokerRows.map(async (b): Promise<[string, ClusterNode]> => {
       const port = b.port ?? 5671;
-      const err = await tcpProbe(b.host, port, probeMs);
+      // The embedded default's own broker row (registerOwnServices) is this process's in-process bus.
+      const inProcess = !config.amqpUrl && b.name === config.hostname;
+      const err = inProcess ? null : await tcpProbe(b.host, port, probeMs);
       const failure = err ? `Service RabbitMQ not active on ${b.host}:${port}: ${err}.` : null;
       const node = { ip: b.host, publicIp: null, version, failure };
-      return [
-        b.name,
-        selfChecked(node, 'RabbitMQ Broker', config.hostname, `TCP connect to ${b.host}:${port}`),
-      ];
+      const how = inProcess
+        ? 'the in-process message bus of this manager'
+        : `TCP connect to ${b.host}:${port}`;
+      return [b.name, selfChecked(node, 'RabbitMQ Broker', config.hostname, how)];
     }),
   );
   return clusterReport({
@@ -170,7 +172,18 @@ async function fromPrometheus(
     opts.onPrometheusError?.(
       `Prometheus at ${shownUrl(p)} has no series for the cluster query: check that its recording rules (manager_healthy, postgres_service, …) are loaded`,
     );
-  return prometheusReport({ managers, dbs, brokers }, answer, shownUrl(p));
+  // The embedded database and the in-process bus of this manager (its own rows) are inside this
+  // process: no exporter watches them, so they are left out rather than reported Fail.
+  const own = (name: string, url: string | undefined) => !url && name === config.hostname;
+  return prometheusReport(
+    {
+      managers,
+      dbs: dbs.filter((d) => !own(d.name, config.dbUrl)),
+      brokers: brokers.filter((b) => !own(b.name, config.amqpUrl)),
+    },
+    answer,
+    shownUrl(p),
+  );
 }
 
 export function clusterStatus(

@@ -2,7 +2,7 @@
 // Python client sends it, a raw body with query arguments, or `blueprint_archive_url`), validate,
 // download, internal PATCH, set-visibility and delete. The pipeline lives in ../blueprints/.
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { Type } from 'typebox';
 import { badParameters, conflict, forbidden, illegalAction, notFound } from '../../common/errors.js';
 import {
@@ -119,9 +119,12 @@ function registerDownload(app: Api, ctx: ManagerContext): void {
       }).catch(() => {
         throw gone;
       });
+      // The 5.1 CLI sizes its progress bar from Content-Length and fails without it.
+      const { size } = await stat(path);
       return reply
         .header('content-type', 'application/octet-stream')
         .header('content-disposition', `attachment; filename=${name}`)
+        .header('content-length', size)
         .send(stream);
     },
   );

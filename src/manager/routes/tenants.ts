@@ -13,22 +13,24 @@ import {
 import { findUserId } from '../../store/repositories/users.js';
 import { type Api, isAdmin, type ManagerContext } from '../context.js';
 import { badParameters, conflict, notFoundResource } from '../../common/errors.js';
-import { errorResponses, listOf } from '../schemas/common.js';
+import { errorResponses, GetData, listOf } from '../schemas/common.js';
 import { MembershipBody, TenantBody, TenantNameParam } from '../schemas/users.js';
 import { roleId } from './users.js';
 
 const VALID_NAME = /^[A-Za-z0-9][\w.-]{0,255}$/;
 
-/** Tenant `name` with its members, or 404 Tenant. */
-async function tenantView(db: Db, name: string) {
+/** Tenant `name` with its members (counts unless `getData`, as 5.1), or 404 Tenant. */
+async function tenantView(db: Db, name: string, getData = true) {
   const t = await findTenant(db, name);
   if (!t) throw notFoundResource('Tenant', name);
   const users = await tenantMembers(db, t.id);
+  if (!getData) return { id: t.id, name: t.name, users: users.length, groups: 0 };
   return {
     id: t.id,
     name: t.name,
     users: Object.fromEntries(users.map((u) => [u.username, { 'tenant-role': u.role, roles: [u.role] }])),
-    user_groups: {},
+    groups: {},
+    user_roles: { direct: Object.fromEntries(users.map((u) => [u.username, u.role])), groups: {} },
   };
 }
 
@@ -51,11 +53,11 @@ function registerTenants(app: Api, ctx: ManagerContext): void {
     '/tenants',
     {
       config: { permission: 'tenant_list' },
-      schema: { summary: 'List tenants', response: { 200: listOf(TenantBody) } },
+      schema: { summary: 'List tenants', querystring: GetData, response: { 200: listOf(TenantBody) } },
     },
     async (req) => {
       const names = await tenantNames(db, isAdmin(req) ? undefined : req.auth.user.id);
-      const items = await Promise.all(names.map((n) => tenantView(db, n)));
+      const items = await Promise.all(names.map((n) => tenantView(db, n, req.query._get_data ?? false)));
       return {
         items,
         metadata: { pagination: { total: items.length, size: items.length, offset: 0 }, filtered: null },
@@ -67,12 +69,16 @@ function registerTenants(app: Api, ctx: ManagerContext): void {
     '/tenants/:name',
     {
       config: { permission: 'tenant_get' },
-      schema: { params: TenantNameParam, response: { 200: TenantBody, ...errorResponses } },
+      schema: {
+        params: TenantNameParam,
+        querystring: GetData,
+        response: { 200: TenantBody, ...errorResponses },
+      },
     },
     async (req) => {
       const { name } = req.params;
       if (!isAdmin(req) && req.auth.tenant?.name !== name) throw notFoundResource('Tenant', name);
-      return tenantView(db, name);
+      return tenantView(db, name, req.query._get_data ?? false);
     },
   );
 

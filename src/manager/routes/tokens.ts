@@ -2,17 +2,11 @@
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import { newToken, sha256 } from '../../common/tokens.js';
-import {
-  createToken,
-  deleteToken,
-  findToken,
-  listTokens,
-  type TokenView,
-} from '../../store/repositories/tokens.js';
+import { createToken, deleteToken, findToken, type TokenView } from '../../store/repositories/tokens.js';
 import { hasPermission } from '../auth/permissions.js';
 import type { Api, ManagerContext } from '../context.js';
 import { badParameters, notFoundResource } from '../../common/errors.js';
-import { errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
+import { errorResponses, NStr, resource, Str } from '../schemas/common.js';
 
 const TokenBody = resource({
   id: Str,
@@ -24,6 +18,8 @@ const TokenBody = resource({
   description: NStr,
 });
 const TokenId = Type.Object({ id: Str });
+/** How long a token from GET /tokens lasts (5.1's get_auth_token). */
+const TOKEN_GET_HOURS = 10;
 
 const masked = (row: TokenView) => ({ ...row, value: '********' });
 
@@ -68,18 +64,27 @@ export async function registerTokenRoutes(app: Api, ctx: ManagerContext): Promis
     },
   );
 
+  // 5.1's GET /tokens (`cfy tokens get`): a fresh token of the caller, valid 10 hours, as
+  // {username, value, role}; the caller's tokens are listed by id with GET /tokens/{id}.
   app.get(
     '/tokens',
     {
       config: { permission: 'token_get' },
-      schema: { summary: 'List tokens', response: { 200: listOf(TokenBody) } },
+      schema: {
+        summary: 'A new 10-hour authentication token for the caller (5.1)',
+        response: { 200: Type.Object({ username: Str, value: Str, role: Str }), ...errorResponses },
+      },
     },
     async (req) => {
-      const rows = await listTokens(ctx.db, ownerFilter(req));
-      return {
-        items: rows.map(masked),
-        metadata: { pagination: { total: rows.length, size: rows.length, offset: 0 }, filtered: null },
-      };
+      const t = newToken();
+      const row = await createToken(ctx.db, {
+        id: t.id,
+        secretHash: sha256(t.secret),
+        description: null,
+        expires: new Date(Date.now() + TOKEN_GET_HOURS * 3600_000),
+        userId: req.auth.user.id,
+      });
+      return { username: row.username, value: t.value, role: row.role };
     },
   );
 

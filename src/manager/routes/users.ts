@@ -18,7 +18,7 @@ import { isLocked } from '../auth/authenticate.js';
 import { hashPassword } from '../auth/passwords.js';
 import { type Api, isAdmin, type ManagerContext } from '../context.js';
 import { badParameters, conflict, notFoundResource } from '../../common/errors.js';
-import { errorResponses, listOf } from '../schemas/common.js';
+import { errorResponses, GetData, listOf } from '../schemas/common.js';
 import { ActivationBody, ChangeUserBody, CreateUserBody, UserBody, UsernameParam } from '../schemas/users.js';
 
 const VALID_NAME = /^[A-Za-z][\w.-]{0,255}$/;
@@ -30,17 +30,23 @@ async function getUser(db: Db, username: string): Promise<UserRecord> {
   return u;
 }
 
-export async function userView(db: Db, config: ManagerContext['config'], username: string) {
+/** A user as 5.1 shows it: without `getData` (`?_get_data=true`) its tenants and groups are counts. */
+export async function userView(db: Db, config: ManagerContext['config'], username: string, getData = true) {
   const u = await getUser(db, username);
   const tenants = await userTenantRoles(db, u.id);
+  const data = getData
+    ? {
+        tenants: Object.fromEntries(tenants.map((t) => [t.name, { 'tenant-role': t.role, roles: [t.role] }])),
+        tenant_roles: { direct: Object.fromEntries(tenants.map((t) => [t.name, t.role])), groups: {} },
+        groups: [],
+      }
+    : { tenants: tenants.length, groups: 0 };
   return {
     username: u.username,
     role: u.role,
     active: u.active,
     is_locked: isLocked(u, config),
-    tenants: Object.fromEntries(tenants.map((t) => [t.name, { 'tenant-role': t.role, roles: [t.role] }])),
-    tenant_roles: { direct: Object.fromEntries(tenants.map((t) => [t.name, t.role])), groups: {} },
-    groups: [],
+    ...data,
     group_system_roles: {},
     created_at: u.created_at,
     first_login_at: u.first_login_at,
@@ -77,19 +83,20 @@ function registerReads(app: Api, ctx: ManagerContext): void {
     '/user',
     {
       config: { permission: 'user_get_self' },
-      schema: { summary: 'The calling user', response: { 200: UserBody } },
+      schema: { summary: 'The calling user', querystring: GetData, response: { 200: UserBody } },
     },
-    async (req) => userView(db, config, req.auth.user.username),
+    async (req) => userView(db, config, req.auth.user.username, req.query._get_data ?? false),
   );
 
   app.get(
     '/users',
     {
       config: { permission: 'user_list' },
-      schema: { summary: 'List users', response: { 200: listOf(UserBody) } },
+      schema: { summary: 'List users', querystring: GetData, response: { 200: listOf(UserBody) } },
     },
-    async () => {
-      const items = await Promise.all((await usernames(db)).map((n) => userView(db, config, n)));
+    async (req) => {
+      const getData = req.query._get_data ?? false;
+      const items = await Promise.all((await usernames(db)).map((n) => userView(db, config, n, getData)));
       return {
         items,
         metadata: { pagination: { total: items.length, size: items.length, offset: 0 }, filtered: null },
@@ -101,11 +108,15 @@ function registerReads(app: Api, ctx: ManagerContext): void {
     '/users/:username',
     {
       config: { permission: 'user_get_self' },
-      schema: { params: UsernameParam, response: { 200: UserBody, ...errorResponses } },
+      schema: {
+        params: UsernameParam,
+        querystring: GetData,
+        response: { 200: UserBody, ...errorResponses },
+      },
     },
     async (req) => {
       checkSelfOrAdmin(req, req.params.username);
-      return userView(db, config, req.params.username);
+      return userView(db, config, req.params.username, req.query._get_data ?? false);
     },
   );
 }

@@ -53,6 +53,9 @@ export const listQuery = <P extends Record<string, TSchema>>(extra: P) =>
 
 export const ListQuery = listQuery({});
 
+/** `?_get_data=true`: users and tenants with their members as dicts, not counts (5.1). */
+export const GetData = Type.Object({ _get_data: Flag }, { additionalProperties: true });
+
 export const Include = Type.Object(
   { _include: Type.Optional(Type.String()) },
   { additionalProperties: true },

@@ -21,6 +21,7 @@ export const NodeBody = resource({
   min_number_of_instances: Int,
   max_number_of_instances: Int,
   actual_number_of_instances: Int,
+  actual_planned_number_of_instances: Int,
 });
 
 export const NodeInstanceBody = resource({

@@ -42,7 +42,7 @@ export const ActivationBody = Type.Object({
   action: Type.Union([Type.Literal('activate'), Type.Literal('deactivate')]),
 });
 
-export const TenantBody = resource({ id: Int, name: Str, users: Any, user_groups: Any });
+export const TenantBody = resource({ id: Int, name: Str, users: Any, groups: Any, user_roles: Any });
 
 export const TenantNameParam = Type.Object({ name: Str });
 

@@ -228,3 +228,26 @@ export async function deleteDbNodeRow(db: Db, host: string): Promise<boolean> {
   ]);
   return rows.length > 0;
 }
+
+/**
+ * A manager that finds no broker or no DB node registered (the all-in-one: embedded default or a single
+ * server setup) registers the ones it uses, named after itself; rows already there are left alone.
+ */
+export async function registerOwnServices(
+  db: Db,
+  own: { name: string; brokerHost: string; brokerPort: number; dbHost: string },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO rabbitmq_brokers (name, host, management_host, port, networks, is_external)
+       SELECT $1, $2, $2, $3, $4::text::jsonb, false WHERE NOT EXISTS (SELECT 1 FROM rabbitmq_brokers)
+       ON CONFLICT (name) DO NOTHING`,
+      [own.name, own.brokerHost, own.brokerPort, JSON.stringify({ default: own.brokerHost })],
+    );
+    await tx.query(
+      `INSERT INTO db_nodes (name, host, is_external) SELECT $1, $2, false
+       WHERE NOT EXISTS (SELECT 1 FROM db_nodes) ON CONFLICT (name) DO NOTHING`,
+      [own.name, own.dbHost],
+    );
+  });
+}

@@ -5,6 +5,12 @@ import type { Db } from '../port.js';
 import { commonFields, fromWithOwner, json, jsonParam } from './common.js';
 import type { ResourceDef } from './list.js';
 
+const GROUP_PLANNED = "(g.value->'properties'->>'planned_instances')::numeric";
+const PLANNED_WITH_GROUPS = `(t.planned_number_of_instances * coalesce((
+  SELECT CASE WHEN bool_or(${GROUP_PLANNED} = 0) THEN 0 ELSE round(exp(sum(ln(${GROUP_PLANNED})))) END
+  FROM jsonb_each(coalesce(d.scaling_groups, '{}'::jsonb)) g
+  WHERE g.value->'members' ?| ARRAY[t.id, coalesce(t.host_id, t.id)]), 1))::int`;
+
 export const NODES: ResourceDef = {
   kind: 'Node',
   from: `${fromWithOwner('nodes')} JOIN deployments d ON d._storage_id = t._deployment_fk
@@ -31,6 +37,9 @@ export const NODES: ResourceDef = {
       sql: '(SELECT count(*)::int FROM node_instances ni WHERE ni._node_fk = t._storage_id)',
       filter: false,
     },
+    // 5.1: the planned instances times the planned instances of every scaling group holding the node
+    // or its host.
+    actual_planned_number_of_instances: { sql: PLANNED_WITH_GROUPS, filter: false },
   },
 };
 

@@ -35,13 +35,6 @@ export async function createToken(
   return row;
 }
 
-/** Every token, or only those of `ownerId`, oldest first. */
-export function listTokens(db: Db, ownerId?: number): Promise<TokenView[]> {
-  return ownerId === undefined
-    ? db.query<TokenView>(`${SELECT} ORDER BY t._storage_id`)
-    : db.query<TokenView>(`${SELECT} WHERE u.id = $1 ORDER BY t._storage_id`, [ownerId]);
-}
-
 /** Token `id`, when it belongs to `ownerId` (any owner when undefined). */
 export async function findToken(db: Db, id: string, ownerId?: number): Promise<TokenView | undefined> {
   const [row] = await db.query<TokenView>(`${SELECT} WHERE t.id = $1 AND ($2 OR u.id = $3)`, [

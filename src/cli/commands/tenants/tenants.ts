@@ -7,7 +7,7 @@ import { listParams } from '../shared.js';
 const names = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v) : v);
 const COLUMNS: Column[] = [
   { key: 'name' },
-  { key: 'groups', get: (t: Tenant) => names(t.user_groups ?? t.groups) },
+  { key: 'groups', get: (t: Tenant) => names(t.groups) },
   { key: 'users', get: (t: Tenant) => names(t.users) },
 ];
 
@@ -16,14 +16,14 @@ export const actions: Record<string, Action> = {
     await c.client().tenants.create(name);
     c.out.info(`Tenant \`${name}\` created`);
   },
-  async list(c: Ctx, o: ListOpts) {
+  async list(c: Ctx, o: ListOpts & { getData?: boolean }) {
     c.out.info('Listing all tenants...');
-    const r = await c.client().tenants.list(listParams(o));
+    const r = await c.client().tenants.list(listParams(o, { _get_data: o.getData ? 'true' : undefined }));
     c.out.table('Tenants:', COLUMNS, r.items, { total: r.metadata.pagination.total, what: 'tenants' });
   },
-  async get(c: Ctx, _o: unknown, name: string) {
+  async get(c: Ctx, o: { getData?: boolean }, name: string) {
     c.out.info(`Getting info for tenant \`${name}\`...`);
-    c.out.single('Requested tenant info:', COLUMNS, await c.client().tenants.get(name));
+    c.out.single('Requested tenant info:', COLUMNS, await c.client().tenants.get(name, o.getData));
   },
   async delete(c: Ctx, _o: unknown, name: string) {
     await c.client().tenants.delete(name);

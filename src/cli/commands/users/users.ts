@@ -14,8 +14,9 @@ const COLUMNS: (string | Column)[] = [
   'last_login_at',
   'is_locked',
 ];
+const names = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v) : v);
 const withTenants = (on?: boolean): (string | Column)[] =>
-  on ? [...COLUMNS, { key: 'tenants', get: (u: User) => Object.keys(u.tenants ?? {}) }] : COLUMNS;
+  on ? [...COLUMNS, { key: 'tenants', get: (u: User) => names(u.tenants) }] : COLUMNS;
 
 export const actions: Record<string, Action> = {
   async create(
@@ -37,7 +38,7 @@ export const actions: Record<string, Action> = {
   },
   async list(c: Ctx, o: ListOpts & { getData?: boolean }) {
     c.out.info('Listing all users...');
-    const r = await c.client().users.list(listParams(o));
+    const r = await c.client().users.list(listParams(o, { _get_data: o.getData ? 'true' : undefined }));
     c.out.table('Users:', withTenants(o.getData), r.items, {
       total: r.metadata.pagination.total,
       what: 'users',
@@ -46,7 +47,7 @@ export const actions: Record<string, Action> = {
   async get(c: Ctx, o: { getData?: boolean }, name?: string) {
     const client = c.client();
     c.out.info(`Getting info for user \`${name ?? 'the current user'}\`...`);
-    const u = name ? await client.users.get(name) : await client.users.self();
+    const u = name ? await client.users.get(name, o.getData) : await client.users.self(o.getData);
     c.out.single('Requested user info:', withTenants(o.getData), u);
   },
   async 'set-password'(c: Ctx, o: { password: string }, name: string) {
