@@ -16,14 +16,14 @@ import { BUILTIN } from '../../src/lab/topology.js';
 import { within } from '../../src/lab/within.js';
 import { type Cfy, FIXTURES, json } from '../cli/helpers.js';
 import { leaderOf } from '../installer/lab-helpers.js';
+import { federatedAndOwnMetrics, prometheusGuarded } from './monitoring-checks.js';
+import { eachOpOnce, startTwentyInstall as startTwenty } from './twenty.js';
 import {
   cfyWithPassword,
   clusterStatusAt,
   seenFailing as seenFailingVia,
-  eventsOf,
   finalStatus,
   Measurements,
-  operationCounts,
   probe,
   servingManager,
   statusLoop,
@@ -35,7 +35,6 @@ const MANAGERS = ['manager1', 'manager2', 'manager3'];
 const DBS = ['db1', 'db2', 'db3'];
 const NODES = [...DBS, ...['queue1', 'queue2', 'queue3'], ...MANAGERS, 'lb'];
 const ADMIN = `admin:${LAB_ADMIN_PASSWORD}`;
-const TWENTY = join(import.meta.dirname, 'fixtures/twenty');
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60_000 }, () => {
@@ -221,22 +220,14 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
 
   test('monitoring: Prometheus on 8009 on every node wants the credentials; cluster-status turns OK', async () => {
     const good = `monitoringusername:${GUIDE_SECRETS.monitoringPassword}`;
-    for (const name of NODES.filter((n) => n !== 'lb')) {
-      const url = `https://${ip(name)}:8009/monitoring/-/healthy`;
-      assert.equal((await probe(url, { ca })).status, 401, `${name}:8009 without credentials`);
-      assert.equal((await probe(url, { ca, auth: 'monitoringusername:wrong' })).status, 401, name);
-      assert.equal((await probe(url, { ca, auth: good })).status, 200, `${name}:8009 with the credentials`);
-      assert.ok((await probe(url)).error, `${name}:8009 must not verify without the CA`);
-    }
+    const monitored = NODES.filter((n) => n !== 'lb').map((name) => ({ name, ip: ip(name) }));
+    await prometheusGuarded(monitored, ca, good);
     const t0 = Date.now();
     const report = await within(
       180_000,
-      async () => {
-        const a = await probe(`https://${ip('lb')}/api/v3.1/cluster-status`, { ca, auth: ADMIN });
-        return a.status === 200 ? JSON.parse(a.body!) : { status: `HTTP ${a.status ?? a.error}` };
-      },
+      clusterStatus,
       (r) => r.status === 'OK',
-      'cluster-status OK through the LB',
+      'cluster-status OK via the LB',
     );
     m.note(`cluster-status OK through the LB ${secs(Date.now() - t0)} after the checks began`);
     for (const type of ['manager', 'db', 'broker']) {
@@ -248,22 +239,7 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /Current cluster status is OK/);
     // manager1's Prometheus holds the DB nodes' series (federated) and our own REST and worker metrics.
-    const prom = `https://${ip('manager1')}:8009/monitoring`;
-    const fed = await probe(`${prom}/federate?match[]=${encodeURIComponent('{job="node"}')}`, {
-      ca,
-      auth: good,
-    });
-    assert.equal(fed.status, 200);
-    assert.ok(fed.body!.includes(`host="${ip('db1')}"`), 'node metrics of db1 federated into manager1');
-    for (const metric of ['stratus_http_request_duration_seconds_count', 'stratus_operations_total']) {
-      const q = await within(
-        60_000,
-        () => probe(`${prom}/api/v1/query?query=${metric}`, { ca, auth: good }),
-        (a) => a.status === 200 && JSON.parse(a.body!).data.result.length > 0,
-        `${metric} in manager1's Prometheus`,
-      );
-      assert.ok(q.body);
-    }
+    await federatedAndOwnMetrics(`https://${ip('manager1')}:8009/monitoring`, ca, good, ip('db1'));
   });
 
   test('a manager killed while a client loops on GET /api/v3.1/status through the LB', async () => {
@@ -292,7 +268,6 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     m.note(`${name} restarted and answering: ${secs(Date.now() - t0)}`);
   });
 
-  /** Starts `install` of a fresh 20-instance deployment through the LB; resolves once operations run on a manager. */
   const clusterStatus = (query = '') => clusterStatusAt(ip('lb'), ca, ADMIN, query);
   const seenFailing = (type: string, deadIp: string, since: number, ms: number) =>
     seenFailingVia(clusterStatus, type, deadIp, since, ms);
@@ -301,37 +276,7 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     return Date.now() - since;
   };
 
-  const startTwentyInstall = async (dep: string) => {
-    const up = await viaLb(['blueprints', 'upload', TWENTY, '-b', dep]);
-    assert.equal(up.code, 0, up.stdout + up.stderr);
-    assert.equal((await viaLb(['deployments', 'create', dep, '-b', dep])).code, 0);
-    const t0 = Date.now();
-    const following = viaLb(['executions', 'start', 'install', '-d', dep, '--timeout', '600']);
-    const running = await within(
-      120_000,
-      async () => {
-        for (const name of MANAGERS) {
-          if ((await lab.exec(name, ['pgrep', '-x', 'sleep']).catch(() => undefined))?.code === 0)
-            return name;
-        }
-        return undefined;
-      },
-      (x) => x !== undefined,
-      `the operations of ${dep} running on a manager`,
-    );
-    const execs = json<{ id: string; workflow_id: string }[]>(
-      await viaLb(['executions', 'list', '-d', dep, '--json']),
-    );
-    return { id: execs.find((e) => e.workflow_id === 'install')!.id, worker: running!, following, t0 };
-  };
-  const eachOpOnce = async (via: Cfy, id: string) => {
-    const { ran, succeeded } = operationCounts(await eventsOf(via, id));
-    const twice = [...ran].filter(([, n]) => n > 1).map(([k, n]) => `${k} ran ${n} times`);
-    assert.deepEqual(twice, [], 'no operation ran twice');
-    assert.equal(ran.size, 60, 'every create, configure and start of the 20 instances ran');
-    const twiceOk = [...succeeded].filter(([, n]) => n > 1).map(([k, n]) => `${k}: ${n} task_succeeded`);
-    assert.deepEqual(twiceOk, [], 'one task_succeeded per operation');
-  };
+  const startTwentyInstall = (dep: string) => startTwenty(lab, viaLb, MANAGERS, dep);
 
   test('the manager running a 20-instance install dies: another finishes it, no operation twice', async () => {
     const { id, worker, following, t0 } = await startTwentyInstall('d20');
