@@ -1,5 +1,6 @@
 // prepareDeploymentPlan (dsl_parser/tasks.py): final inputs, static functions evaluated, node instances.
 import { plainError } from './errors.js';
+import { interDeploymentFunctions } from './idd.js';
 import { evaluateStatic, type StaticContext, walkFunctions } from './functions.js';
 import { type IdGenerator, expandInstances, randomIds } from './instances.js';
 import { resolveInputs } from './inputs.js';
@@ -45,6 +46,17 @@ export function prepareDeploymentPlan(
   }
   if (!opts.runtimeOnlyEvaluation) evaluatePlan(dp);
   dp.node_instances = expandInstances(dp, opts.idGenerator ?? randomIds, new Set(opts.existingIds ?? []));
+  dp.inter_deployment_functions = interDeploymentFunctions(dp);
+  return dp as DeploymentPlan;
+}
+
+/**
+ * Node-instance expansion only (multi_instance.create_deployment_plan): no inputs, no function
+ * evaluation, no inter-deployment records.
+ */
+export function createDeploymentPlan(plan: Plan, opts: DeploymentOptions = {}): DeploymentPlan {
+  const dp: Record<string, any> = structuredClone(plan);
+  dp.node_instances = expandInstances(dp, opts.idGenerator ?? randomIds, new Set(opts.existingIds ?? []));
   return dp as DeploymentPlan;
 }
 
@@ -75,6 +87,13 @@ export function evaluatePlan(dp: Record<string, any>): void {
     n.capabilities = evaluateStatic(n.capabilities, ctx, { self: n.name });
     for (const r of n.relationships) {
       r.properties = evaluateStatic(r.properties, ctx, { self: n.name });
+      for (const k of ['source_interfaces', 'target_interfaces']) {
+        for (const iface of Object.values(r[k] ?? {}) as any[]) {
+          for (const op of Object.values(iface ?? {}) as any[])
+            if (op?.inputs)
+              op.inputs = evaluateStatic(op.inputs, ctx, { source: n.name, target: r.target_id });
+        }
+      }
       evalOps(r.source_operations, { source: n.name, target: r.target_id });
       evalOps(r.target_operations, { source: n.name, target: r.target_id });
     }

@@ -1,7 +1,6 @@
 // Interfaces and operations: the type → subtype → template merge rules and the mapping of an
 // implementation to a plugin operation or to the script plugin (elements/operation.py).
 import { logicError } from './errors.js';
-import { containsFunction } from './functions.js';
 import { isDict } from './schema.js';
 
 export interface OpDef {
@@ -166,7 +165,7 @@ export function planOperation(op: OpDef, ctx: PluginsCtx, where: string): PlanOp
     operation: r.operation,
     executor,
     inputs: r.inputs,
-    has_intrinsic_functions: containsFunction(r.inputs),
+    has_intrinsic_functions: false, // set by the deployment plan when a runtime function stays
     max_retries: op.max_retries,
     retry_interval: op.retry_interval,
     timeout: op.timeout,

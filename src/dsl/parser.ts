@@ -8,6 +8,7 @@ import { checkInputDefinitions } from './inputs.js';
 import { buildNodes, pluginRecord } from './nodes.js';
 import { resolveImplementation } from './operations.js';
 import { type Plan, requirements, validateFunctions } from './plan-functions.js';
+import { planDataTypes, planRelationships } from './plan-types.js';
 
 export type { Plan };
 import {
@@ -89,14 +90,9 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     description: doc.description ?? null,
     metadata: doc.metadata ?? null,
     inputs: planInputs(inputs),
-    data_types: dataTypes,
+    data_types: planDataTypes(dataTypes, merge),
     nodes,
-    relationships: Object.fromEntries(
-      Object.entries(relTypes).map(([n, r]) => [
-        n,
-        { ...r, name: n, type_hierarchy: typeHierarchy(relTypes, n, 'relationship') },
-      ]),
-    ),
+    relationships: planRelationships(relTypes, merge),
     outputs: sec('outputs'),
     capabilities: sec('capabilities'),
     workflows,
@@ -242,7 +238,7 @@ function buildWorkflows(
       operation: r.script ? 'script_runner.tasks.execute_workflow' : r.operation,
       parameters: params,
       is_cascading: typeof w === 'string' ? false : (w.is_cascading ?? false),
-      ...(typeof w !== 'string' && w.availability_rules ? { availability_rules: w.availability_rules } : {}),
+      availability_rules: (typeof w === 'string' ? null : w.availability_rules) ?? null,
     };
     workflowPlugins.add(r.plugin);
   }
