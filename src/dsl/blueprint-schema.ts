@@ -136,7 +136,13 @@ export const BLUEPRINT_SCHEMA: Record<string, Schema> = {
       dict: {
         members: req({ list: 'string', nonEmpty: true }),
         policies: opt({
-          mapOf: { dict: { type: req('string'), properties: opt('dict'), triggers: opt('dict') } },
+          mapOf: {
+            dict: {
+              type: req('string'),
+              properties: opt('dict'),
+              triggers: opt({ mapOf: { dict: { type: req('string'), parameters: opt('dict') } } }),
+            },
+          },
         }),
       },
     },

@@ -131,8 +131,6 @@ export function loadAndMerge(
       namespacesMapping[key] = v;
     }
   }
-  if (merged.description === undefined && main.description !== undefined)
-    merged.description = main.description;
   return { doc: merged, version, importedBlueprints, namespacesMapping, mainKeys: Object.keys(main) };
 }
 
@@ -251,7 +249,8 @@ function mergeFile(
   const basic = isBasicTypes(data);
   for (const [section, value] of Object.entries(data)) {
     if (IGNORED.has(section)) continue;
-    if (!isMain && (section === 'description' || section === 'metadata')) continue;
+    // description and metadata: an import's is used only when no file before it had one (DONT_OVERWRITE).
+    if (!isMain && (section === 'description' || section === 'metadata') && section in merged) continue;
     if (isMain || !isDict(value) || !isDict(merged[section] ?? {})) {
       if (!isMain && merged[section] !== undefined && !isDict(value)) continue;
       if (isMain) {
@@ -285,6 +284,9 @@ function mergeFile(
         origin.set(key, basic);
         continue;
       }
+      // A workflow defined again gets the later file's fields it lacks (imports._merge_workflows).
+      if (section === 'workflows' && isDict(target[name]) && isDict(def))
+        target[name] = { ...def, ...target[name] };
       if (FIRST_WINS.has(section)) continue;
       if (section === 'node_templates' && mergeNodeTemplate(target, name, def)) continue;
       if (section === 'inputs' && ns !== undefined) continue;

@@ -1,6 +1,6 @@
 // Node templates: properties, interfaces, relationships, instance counts, host_id and plugin lists.
 import { logicError } from './errors.js';
-import { isFunction, walkFunctions } from './functions.js';
+import { isFunction } from './functions.js';
 import {
   flattenOperations,
   mergeTemplateInterfaces,

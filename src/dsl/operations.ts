@@ -189,9 +189,10 @@ export function flattenOperations(ifaces: Interfaces, ctx: PluginsCtx, where: st
   return out;
 }
 
+// A no-op (interfaces/utils.no_op_operation): empty plugin and operation names.
 const emptyOp = (): PlanOperation => ({
-  plugin: null,
-  operation: null,
+  plugin: '',
+  operation: '',
   executor: null,
   inputs: {},
   has_intrinsic_functions: false,

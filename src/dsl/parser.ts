@@ -2,6 +2,7 @@
 import { BLUEPRINT_SCHEMA } from './blueprint-schema.js';
 import { withBuiltinTypes } from './builtin-types.js';
 import { DslError, logicError } from './errors.js';
+import { groupPolicies } from './group-policies.js';
 import { buildGroups } from './groups.js';
 import { loadAndMerge, type MergedBlueprint } from './imports.js';
 import { checkInputDefinitions } from './inputs.js';
@@ -96,7 +97,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     outputs: sec('outputs'),
     capabilities: sec('capabilities'),
     workflows,
-    groups,
+    groups: groupPolicies(groups, sec('policy_types'), sec('policy_triggers'), merge),
     policies,
     scaling_groups,
     policy_types: sec('policy_types'),

@@ -1,5 +1,6 @@
 // Intrinsic functions over the finished plan: the parse-time checks of their arguments and references,
 // and the requirements (secrets, parent capabilities) they imply.
+import { scanPlan } from './plan-scan.js';
 import { plainError } from './errors.js';
 import { checkArguments, walkFunctions } from './functions.js';
 import { isDict } from './schema.js';
@@ -56,19 +57,13 @@ export function validateFunctions(plan: Plan): void {
   check(plan.policies, 'none', 'policies');
 }
 
-/** The secrets and parent deployments' capabilities the plan reads. */
+/** The secrets and parent deployments' capabilities the plan reads (functions.find_requirements). */
 export function requirements(plan: Plan): Record<string, any> {
-  const secrets = new Set<string>();
-  const parents = new Set<string>();
-  walkFunctions([plan.nodes, plan.outputs, plan.capabilities, plan.inputs], (f, a) => {
-    if (f === 'get_secret') {
-      const n = Array.isArray(a) ? a[0] : a;
-      if (typeof n === 'string') secrets.add(n);
-    }
-    if (f === 'get_environment_capability') {
-      const n = Array.isArray(a) ? a[0] : a;
-      if (typeof n === 'string') parents.add(n);
-    }
+  const secrets: unknown[] = [];
+  const parents: unknown[][] = [];
+  scanPlan(plan, (f, a) => {
+    if (f === 'get_secret') secrets.push(a);
+    if (f === 'get_environment_capability') parents.push(Array.isArray(a) ? a : [a]);
   });
-  return { parent_capabilities: [...parents].map((p) => [p]), secrets: [...secrets] };
+  return { parent_capabilities: parents, secrets };
 }

@@ -264,12 +264,14 @@ export function mergeProperties(
   ctx: MergeContext,
   where: string,
   allowMissing = false,
+  msgs: Pick<ParseOpts, 'undefinedMsg' | 'missingMsg'> = {},
 ): Record<string, any> {
   return mergeFlattened(values ?? {}, schema, flatDefaults(schema), ctx, {
     raiseOnMissing: !allowMissing,
     owner: where,
     path: [],
     external: values?.use_external_resource === true,
+    ...msgs,
   });
 }
 
