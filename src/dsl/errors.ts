@@ -12,6 +12,7 @@ export type DslErrorClass =
   | 'MissingRequiredInputError'
   | 'FunctionValidationError'
   | 'FunctionEvaluationError'
+  | 'EvaluationRecursionLimitReached'
   | 'ConstraintException'
   | 'UnknownSecretError'
   | 'UnknownSysEntityError'

@@ -221,23 +221,32 @@ export function pyStr(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const MAX_ROUNDS = 64;
+/** The reference's evaluation handler depth limit (functions.limit_recursion(50)). */
+export const RECURSION_LIMIT = 50;
 
-/** Evaluates static functions; runtime ones are kept with their arguments evaluated. */
-export function evaluateStatic(v: any, ctx: StaticContext, scope: EvalScope, depth = 0): any {
-  if (depth > MAX_ROUNDS)
-    throw plainError('FunctionEvaluationError', 'Maximum recursion depth reached while evaluating functions');
+/**
+ * Evaluates static functions; runtime ones are kept with their arguments evaluated. `depth` counts
+ * nested values and evaluations like the reference's handler, so a function that needs its own value
+ * (`prop: {get_input: {get_property: [SELF, prop]}}`) ends in EvaluationRecursionLimitReached.
+ */
+export function evaluateStatic(v: any, ctx: StaticContext, scope: EvalScope, depth = 0, path = ''): any {
+  if (depth > RECURSION_LIMIT) {
+    throw plainError(
+      'EvaluationRecursionLimitReached',
+      `The recursion limit (${RECURSION_LIMIT}) has been reached while evaluating the deployment. Limit was reached with the following path - ${path.slice(0, 500)}`,
+    );
+  }
   const f = functionName(v);
   if (f !== undefined) {
-    const args = evaluateStatic(v[f], ctx, scope, depth + 1);
+    const args = evaluateStatic(v[f], ctx, scope, depth + 1, `${path}.${f}`);
     if (!STATIC_FUNCTIONS.has(f) || containsFunction(args)) return { [f]: args };
-    const r = applyStatic(f, args, ctx, scope);
-    return containsFunction(r) ? evaluateStatic(r, ctx, scope, depth + 1) : r;
+    const r = applyStatic(f, args, ctx, scope, depth + 1, path);
+    return containsFunction(r) ? evaluateStatic(r, ctx, scope, depth + 1, path) : r;
   }
-  if (Array.isArray(v)) return v.map((x) => evaluateStatic(x, ctx, scope, depth));
+  if (Array.isArray(v)) return v.map((x, i) => evaluateStatic(x, ctx, scope, depth + 1, `${path}[${i}]`));
   if (isDict(v)) {
     const out: Record<string, any> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = evaluateStatic(x, ctx, scope, depth);
+    for (const [k, x] of Object.entries(v)) out[k] = evaluateStatic(x, ctx, scope, depth + 1, `${path}.${k}`);
     return out;
   }
   return v;
@@ -276,7 +285,14 @@ export function navigate(
   return cur;
 }
 
-function applyStatic(f: string, a: any, ctx: StaticContext, scope: EvalScope): any {
+function applyStatic(
+  f: string,
+  a: any,
+  ctx: StaticContext,
+  scope: EvalScope,
+  depth: number,
+  path: string,
+): any {
   switch (f) {
     case 'get_input': {
       const [name, ...path] = Array.isArray(a) ? a : [a];
@@ -297,7 +313,8 @@ function applyStatic(f: string, a: any, ctx: StaticContext, scope: EvalScope): a
       const sub: EvalScope = { self: node };
       let cur: any = props;
       for (const key of flat) {
-        if (containsFunction(cur)) cur = evaluateStatic(cur, ctx, sub);
+        // only the value on the path is evaluated (evaluating the whole level would be exponential)
+        if (functionName(cur) !== undefined) cur = evaluateStatic(cur, ctx, sub, depth + 1, path);
         cur = navigate(
           cur,
           [key],
@@ -305,7 +322,7 @@ function applyStatic(f: string, a: any, ctx: StaticContext, scope: EvalScope): a
           'FunctionEvaluationError',
         );
       }
-      return evaluateStatic(structuredClone(cur), ctx, sub);
+      return evaluateStatic(structuredClone(cur), ctx, sub, depth + 1, path);
     }
     case 'concat':
       return a.map(pyStr).join('');
