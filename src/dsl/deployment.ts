@@ -63,7 +63,11 @@ export function createDeploymentPlan(plan: Plan, opts: DeploymentOptions = {}): 
 /** Replaces static functions everywhere the reference scans (scan.py), in place. */
 export function evaluatePlan(dp: Record<string, any>): void {
   const byName = new Map<string, any>(dp.nodes.map((n: any) => [n.name, n]));
-  const ctx: StaticContext = { inputs: dp.inputs, nodeProperties: (n) => byName.get(n)?.properties };
+  const ctx: StaticContext = {
+    inputs: dp.inputs,
+    nodeProperties: (n) => byName.get(n)?.properties,
+    strict: true,
+  };
   // Inputs may themselves hold functions (defaults); resolve them first.
   for (const k of Object.keys(dp.inputs))
     dp.inputs[k] = evaluateStatic(dp.inputs[k], { ...ctx, inputs: dp.inputs }, {});

@@ -1,41 +1,18 @@
 // Intrinsic functions: recognition, argument checks at parse, and the static (deployment-creation)
 // evaluation of get_input, get_property, concat, merge and string_*. Runtime ones stay raw here.
 import { DslError, plainError } from './errors.js';
+import { checkArgumentTypes } from './function-args.js';
 import { isDict } from './schema.js';
 
-export const STATIC_FUNCTIONS = new Set([
-  'get_input',
-  'get_property',
-  'concat',
-  'merge',
-  'string_find',
-  'string_replace',
-  'string_split',
-  'string_lower',
-  'string_upper',
-]);
-export const RUNTIME_FUNCTIONS = new Set([
-  'get_attribute',
-  'get_attributes_list',
-  'get_attributes_dict',
-  'get_secret',
-  'get_capability',
-  'get_group_capability',
-  'get_environment_capability',
-  'get_label',
-  'get_sys',
-  'get_consumers',
-]);
-export const FUNCTION_NAMES = new Set([...STATIC_FUNCTIONS, ...RUNTIME_FUNCTIONS]);
+import {
+  FUNCTION_NAMES,
+  functionName,
+  isFunction,
+  RUNTIME_FUNCTIONS,
+  STATIC_FUNCTIONS,
+} from './function-names.js';
 
-/** A function call is a mapping with one registered function key (plus an optional `type`). */
-export function functionName(v: unknown): string | undefined {
-  if (!isDict(v)) return undefined;
-  const keys = Object.keys(v);
-  if (keys.length === 1 && FUNCTION_NAMES.has(keys[0])) return keys[0];
-  return undefined;
-}
-export const isFunction = (v: unknown): boolean => functionName(v) !== undefined;
+export { FUNCTION_NAMES, functionName, isFunction, RUNTIME_FUNCTIONS, STATIC_FUNCTIONS };
 
 /** True when a value still holds a function anywhere inside. */
 export function containsFunction(v: unknown, only?: Set<string>): boolean {
@@ -44,147 +21,6 @@ export function containsFunction(v: unknown, only?: Set<string>): boolean {
   if (Array.isArray(v)) return v.some((x) => containsFunction(x, only));
   if (isDict(v)) return Object.values(v).some((x) => containsFunction(x, only));
   return false;
-}
-
-// The reference raises FunctionValidationError for the newer functions, ValueError for the classic ones.
-const VALIDATION_ERROR_FUNCS = new Set([
-  'get_environment_capability',
-  'get_label',
-  'get_sys',
-  'get_consumers',
-]);
-const badArgs = (f: string, args: unknown, why: string): DslError =>
-  plainError(
-    VALIDATION_ERROR_FUNCS.has(f) ? 'FunctionValidationError' : 'ValueError',
-    `Illegal arguments passed to ${f} function: ${JSON.stringify(args)} (${why})`,
-  );
-
-const SYS_PROPERTIES: Record<string, string[]> = {
-  tenant: ['name'],
-  deployment: ['id', 'name', 'blueprint', 'owner'],
-};
-
-const strOrFn = (x: unknown) => typeof x === 'string' || isFunction(x);
-
-/** Arity and shape checks, the same for every phase. */
-export function checkArguments(f: string, a: unknown): void {
-  const list = Array.isArray(a);
-  switch (f) {
-    case 'get_input':
-    case 'get_secret':
-      if (!(strOrFn(a) || (list && a.length >= 1 && strOrFn(a[0]))))
-        throw badArgs(f, a, 'expected a name or a list');
-      return;
-    case 'get_environment_capability':
-      checkEnvironmentCapability(f, a);
-      return;
-    case 'get_label':
-      checkGetLabel(a);
-      return;
-    case 'get_property':
-    case 'get_attribute':
-    case 'get_capability':
-    case 'get_group_capability':
-      if (!list || a.length < 2) throw badArgs(f, a, 'expected a list of at least 2 items');
-      return;
-    case 'get_attributes_list':
-    case 'get_attributes_dict':
-      if (!list || a.length < 2) throw badArgs(f, a, 'expected [node, attribute, ...]');
-      return;
-    case 'get_sys':
-      checkGetSys(a);
-      return;
-    case 'get_consumers':
-      if (!(typeof a === 'string' && ['ids', 'names', 'count'].includes(a)))
-        throw badArgs(f, a, 'expected ids, names or count');
-      return;
-    case 'concat':
-    case 'merge':
-      if (!list) throw badArgs(f, a, 'expected a list');
-      return;
-    case 'string_find':
-      if (!list || a.length !== 2) throw badArgs(f, a, 'expected [string, needle]');
-      return;
-    case 'string_replace':
-      if (!list || a.length < 3 || a.length > 4) throw badArgs(f, a, 'expected [string, old, new, count?]');
-      return;
-    case 'string_split':
-      if (!list || a.length < 2 || a.length > 3) throw badArgs(f, a, 'expected [string, separator, index?]');
-      return;
-    case 'string_lower':
-    case 'string_upper':
-      if (!(strOrFn(a) || (list && a.length === 1))) throw badArgs(f, a, 'expected a string');
-      return;
-  }
-}
-
-/** get_environment_capability: a name, or a list of at least 2 scalars or functions. */
-function checkEnvironmentCapability(f: string, a: unknown): void {
-  const list = Array.isArray(a);
-  if (!(typeof a === 'string' || (list && a.length >= 2)))
-    throw plainError(
-      'FunctionValidationError',
-      `Illegal arguments passed to ${f} function: ${JSON.stringify(a)} (expected a string or a list of at least 2 items)`,
-    );
-  if (list) {
-    a.forEach((x, i) => {
-      if (!(typeof x === 'string' || typeof x === 'number' || isFunction(x)))
-        throw plainError(
-          'ValueError',
-          `${f} function arguments can't be complex values; only strings/ints/functions are accepted (item ${i}: ${JSON.stringify(x)})`,
-        );
-    });
-  }
-}
-
-/** get_label: [<label-key>, <index>], a key, or a function. */
-function checkGetLabel(a: unknown): void {
-  if (Array.isArray(a) && a.length === 2) {
-    if (!strOrFn(a[0]))
-      throw plainError(
-        'FunctionValidationError',
-        `get_label: the <label-key> should be a string or a function`,
-      );
-    const i = a[1];
-    if (!(Number.isInteger(i) || (typeof i === 'string' && /^[0-9]+$/.test(i))))
-      throw plainError(
-        'FunctionValidationError',
-        `get_label: the <label-values list index> should be a number (in string or int form), not ${JSON.stringify(i)}`,
-      );
-    return;
-  }
-  if (!strOrFn(a))
-    throw plainError(
-      'FunctionValidationError',
-      `get_label function argument should be a list of 2 elements ([<label-key>, <label-values list index>]), a string or a function; got ${JSON.stringify(a)}`,
-    );
-}
-
-/** get_sys: [entity, property] of SYS_PROPERTIES, either part possibly a function. */
-function checkGetSys(a: unknown): void {
-  const list = Array.isArray(a);
-  if (
-    !list ||
-    a.length < 2 ||
-    !a.every((x) => typeof x === 'string' || typeof x === 'number' || isFunction(x))
-  )
-    throw plainError(
-      'ValueError',
-      `Illegal argument(s) passed to get_sys function. Expected a 2-element list identifying an entity and its requested property (e.g. [tenant, name] or [deployment, id]) but got ${JSON.stringify(a)}`,
-    );
-  const [entity, prop] = a;
-  if (isFunction(entity)) return;
-  if (typeof entity !== 'string' || !(entity in SYS_PROPERTIES))
-    throw plainError(
-      'UnknownSysEntityError',
-      `get_sys function unable to determine entity: ${JSON.stringify(entity)}`,
-    );
-  if (isFunction(prop)) return;
-  if (typeof prop !== 'string' || !SYS_PROPERTIES[entity].includes(prop))
-    throw plainError(
-      'UnknownSysPropertyError',
-      `get_sys function unable to determine property: ${entity} ${JSON.stringify(prop)}`,
-    );
 }
 
 /** Visits every function call in a value tree (depth-first, outer call first). */
@@ -209,7 +45,17 @@ export interface EvalScope {
 export interface StaticContext {
   inputs: Record<string, any>;
   nodeProperties(name: string): Record<string, any> | undefined;
+  /**
+   * Deployment creation (the reference's plan evaluation): a runtime function left in the arguments of
+   * get_input, get_property or string_* is a FunctionEvaluationError; concat and merge stay as they are.
+   * Without it (runtime evaluation) such a call is kept for the runtime pass.
+   */
+  strict?: boolean;
 }
+
+const KEEP_WITH_RUNTIME_ARGS = new Set(['concat', 'merge']);
+const topLevelFunction = (args: unknown): boolean =>
+  Array.isArray(args) ? args.some((x) => functionName(x) !== undefined) : functionName(args) !== undefined;
 
 /** Python's str() of a scalar, which is what concat produces in the reference. */
 export function pyStr(v: unknown): string {
@@ -239,7 +85,15 @@ export function evaluateStatic(v: any, ctx: StaticContext, scope: EvalScope, dep
   const f = functionName(v);
   if (f !== undefined) {
     const args = evaluateStatic(v[f], ctx, scope, depth + 1, `${path}.${f}`);
-    if (!STATIC_FUNCTIONS.has(f) || containsFunction(args)) return { [f]: args };
+    if (!STATIC_FUNCTIONS.has(f)) return { [f]: args };
+    if (ctx.strict && !KEEP_WITH_RUNTIME_ARGS.has(f) && topLevelFunction(args)) {
+      throw plainError(
+        'FunctionEvaluationError',
+        `${f}: found an unresolved argument: ${JSON.stringify(args)} (at ${path.slice(1) || 'the top level'})`,
+      );
+    }
+    if (containsFunction(args)) return { [f]: args };
+    checkArgumentTypes(f, args, 'evaluate');
     const r = applyStatic(f, args, ctx, scope, depth + 1, path);
     return containsFunction(r) ? evaluateStatic(r, ctx, scope, depth + 1, path) : r;
   }

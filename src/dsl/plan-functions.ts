@@ -2,7 +2,8 @@
 // and the requirements (secrets, parent capabilities) they imply.
 import { scanPlan } from './plan-scan.js';
 import { plainError } from './errors.js';
-import { checkArguments, walkFunctions } from './functions.js';
+import { checkArguments, checkArgumentTypes } from './function-args.js';
+import { walkFunctions } from './functions.js';
 import { isDict } from './schema.js';
 
 /** A parsed blueprint: the plan Cloudify's parser returns (dsl-and-workflows.md §2). */
@@ -14,6 +15,7 @@ export function validateFunctions(plan: Plan): void {
   const check = (value: unknown, scope: 'node' | 'relationship' | 'none', where: string) =>
     walkFunctions(value, (f, a) => {
       checkArguments(f, a);
+      checkArgumentTypes(f, a, 'validate', plan.version.definitions_version);
       if (f === 'get_input') {
         const name = Array.isArray(a) ? a[0] : a;
         if (typeof name === 'string' && !(name in plan.inputs)) {
@@ -55,6 +57,9 @@ export function validateFunctions(plan: Plan): void {
     check(isDict(l) ? l.values : undefined, 'none', `labels.${k}`);
   check(plan.resource_tags, 'none', 'resource_tags');
   check(plan.policies, 'none', 'policies');
+  for (const [k, g] of Object.entries((plan.scaling_groups ?? {}) as Record<string, any>))
+    check(g?.properties, 'none', `scaling_groups.${k}.properties`);
+  check(plan.deployment_settings, 'none', 'deployment_settings');
 }
 
 /** The secrets and parent deployments' capabilities the plan reads (functions.find_requirements). */

@@ -43,3 +43,46 @@ test('circular get_property ends in EvaluationRecursionLimitReached, not a stack
   const plan = parse(propNode('      prop: {get_property: [SELF, other]}\n      other: {concat: [a, b]}\n'));
   assert.equal(prepareDeploymentPlan(plan, {}).nodes[0].properties.prop, 'ab');
 });
+
+test('function arguments are checked like the reference (shape, types, version)', () => {
+  const node = (v: string, value: string) =>
+    `${V(v)}node_types:\n  t:\n    properties:\n      p: {}\nnode_templates:\n  n:\n    type: t\n    properties:\n      p: ${value}\n`;
+  const cases: [string, string, string][] = [
+    ['1_0', '{concat: [a, b]}', 'FunctionValidationError(null)'],
+    ['1_1', '{concat: [a, b]}', 'ok'],
+    ['1_2', '{merge: [{a: 1}, {b: 2}]}', 'FunctionValidationError(null)'],
+    ['1_3', '{merge: [{a: 1}, x]}', 'FunctionValidationError(null)'],
+    ['1_3', '{get_capability: [a, [b]]}', 'ValueError(null)'],
+    ['1_3', '{get_group_capability: [g, [a, b]]}', 'ok'],
+    ['1_3', '{get_group_capability: [g, x, {a: 1}]}', 'ValueError(null)'],
+    ['1_3', '{get_secret: [x]}', 'FunctionValidationError(null)'],
+    ['1_3', '{get_secret: [x, y]}', 'ok'],
+    ['1_3', '{get_consumers: foo}', 'ValueError(null)'],
+    ['1_3', '{string_find: [1, a]}', 'FunctionValidationError(null)'],
+    ['1_3', '{string_lower: [A]}', 'FunctionValidationError(null)'],
+    ['1_3', '{string_replace: [abc, b, x, y]}', 'FunctionValidationError(null)'],
+    ['1_3', '{string_replace: [abc, b, x, 1]}', 'ok'],
+  ];
+  for (const [v, value, want] of cases)
+    assert.equal(
+      outcome(() => parse(node(v, value))),
+      want,
+      value,
+    );
+  // the string_* functions are validated in deployment_settings and outputs too
+  assert.equal(
+    outcome(() => parse(`${V('1_4')}outputs:\n  o: {value: {string_upper: [a]}}\n`)),
+    'FunctionValidationError(null)',
+  );
+});
+
+test('a runtime function in the arguments of a static one, at deployment creation', () => {
+  const node = (value: string) =>
+    `${V('1_3')}inputs:\n  i: {default: {a: 1}}\nnode_types:\n  t:\n    properties:\n      p: {}\nnode_templates:\n  n:\n    type: t\n    properties:\n      p: ${value}\n`;
+  const deploy = (value: string) => () => prepareDeploymentPlan(parse(node(value)), {});
+  // get_input, get_property and string_* cannot use it; concat and merge stay for runtime
+  assert.equal(outcome(deploy('{get_input: [i, {get_attribute: [n, a]}]}')), 'FunctionEvaluationError(null)');
+  assert.equal(outcome(deploy('{string_lower: {get_attribute: [n, a]}}')), 'FunctionEvaluationError(null)');
+  const dp = prepareDeploymentPlan(parse(node('{concat: [a, {get_attribute: [n, a]}]}')), {});
+  assert.deepEqual(dp.nodes[0].properties.p, { concat: ['a', { get_attribute: ['n', 'a'] }] });
+});
