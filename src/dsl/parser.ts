@@ -28,7 +28,13 @@ import {
   mergedProperties,
   typeHierarchy,
 } from './types.js';
-import { checkFieldVersions, checkSectionVersions, gate } from './version-gates.js';
+import {
+  checkFieldVersions,
+  checkOperationExecutors,
+  checkSchemaFieldVersions,
+  checkSectionVersions,
+  gate,
+} from './version-gates.js';
 
 export interface ParseOptions {
   /** Path of the main file as the resolver knows it (e.g. `blueprint.yaml`), or null when unknown. */
@@ -160,6 +166,8 @@ function checkDocument(merged: MergedBlueprint, sec: SectionOf, validateVersion:
     }
   }
   if (validateVersion) checkFieldVersions(doc, version);
+  if (validateVersion) checkSchemaFieldVersions(doc, version);
+  checkOperationExecutors(doc);
   for (const [name, p] of Object.entries(sec('plugins'))) {
     if (!['central_deployment_agent', 'host_agent'].includes(p.executor)) {
       throw logicError(18, `Plugin '${name}' has an illegal executor '${p.executor}'`);

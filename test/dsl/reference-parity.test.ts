@@ -86,3 +86,74 @@ test('a runtime function in the arguments of a static one, at deployment creatio
   const dp = prepareDeploymentPlan(parse(node('{concat: [a, {get_attribute: [n, a]}]}')), {});
   assert.deepEqual(dp.nodes[0].properties.p, { concat: ['a', { get_attribute: ['n', 'a'] }] });
 });
+
+test('version gates: required before 1_2, max_retries/retry_interval before 1_1 (102)', () => {
+  const plugin = 'plugins:\n  pl: {executor: central_deployment_agent, source: x}\n';
+  const req = (v: string) =>
+    `${V(v)}node_types:\n  t:\n    properties:\n      p: {required: false}\nnode_templates:\n  n: {type: t}\n`;
+  assert.equal(
+    outcome(() => parse(req('1_0'))),
+    'DSLParsingLogicException(102)',
+  );
+  assert.equal(
+    outcome(() => parse(req('1_2'))),
+    'ok',
+  );
+  assert.equal(
+    outcome(() => parse(`${V('1_1')}inputs:\n  i: {required: false}\n`)),
+    'DSLParsingLogicException(102)',
+  );
+  const op = (v: string, field: string) =>
+    `${V(v)}${plugin}node_types:\n  t: {}\nnode_templates:\n  n:\n    type: t\n    interfaces:\n      i:\n        op: {implementation: pl.a.b, ${field}: 2}\n`;
+  for (const f of ['max_retries', 'retry_interval']) {
+    assert.equal(
+      outcome(() => parse(op('1_0', f))),
+      'DSLParsingLogicException(102)',
+      f,
+    );
+    assert.equal(
+      outcome(() => parse(op('1_1', f))),
+      'ok',
+      f,
+    );
+  }
+  // validate_version: false lets them through
+  const text = req('1_0');
+  assert.ok(
+    parseBlueprint({ mainFile: 'b.yaml', resolver: files({ 'b.yaml': text }), validateVersion: false }),
+  );
+});
+
+test('an operation executor other than the two agents is 28; constraint arguments are checked (212)', () => {
+  const op = (executor: string) =>
+    `${V('1_3')}plugins:\n  pl: {executor: central_deployment_agent, source: x}\nnode_types:\n  t:\n    interfaces:\n      i:\n        op: {implementation: pl.a.b, executor: ${executor}}\nnode_templates:\n  n: {type: t}\n`;
+  assert.equal(
+    outcome(() => parse(op('foo'))),
+    'DSLParsingLogicException(28)',
+  );
+  assert.equal(
+    outcome(() => parse(op('host_agent'))),
+    'DSLParsingLogicException(24)',
+  ); // no host
+  const input = (c: string) => `${V('1_3')}inputs:\n  i:\n    default: abc\n    constraints:\n      - ${c}\n`;
+  assert.equal(
+    outcome(() => parse(input('max_length: x'))),
+    'DSLParsingLogicException(212)',
+  );
+  assert.equal(
+    outcome(() => parse(input('max_length: 2'))),
+    'ConstraintException(null)',
+  );
+  assert.equal(
+    outcome(() => parse(input('max_length: 3'))),
+    'ok',
+  );
+  assert.equal(
+    outcome(() => parse(input('in_range: [1]'))),
+    'DSLParsingLogicException(212)',
+  );
+  assert.equal(
+    outcome(() => parse(input('pattern: "("'))),
+    'DSLParsingLogicException(212)',
+  );
+});
