@@ -21,6 +21,38 @@ export const YAML_LIMITS = {
 const illegalYaml = (detail: string): DslError =>
   new DslError(-1, `Failed to parse DSL: Illegal yaml; ${detail}`, 'DSLParsingFormatException');
 
+// Errors PyYAML's scanner raises itself (ScannerError, no DSL code) rather than its parser (which the
+// reference wraps as DSLParsingFormatException -1), by the YAML library's error code.
+const SCANNER_ERRORS = new Set(['MISSING_CHAR', 'TAB_AS_INDENT', 'BAD_SCALAR_START']);
+// PyYAML's "mapping values are not allowed here", marked at the ':'.
+const isNestedCompact = (code?: string, what = '') =>
+  code === 'BLOCK_AS_IMPLICIT_KEY' && what.startsWith('Nested mappings');
+
+/** A YAML syntax error at an offset, with the reference's class and code and its line and column (1-based). */
+function yamlSyntaxError(
+  text: string,
+  where: string,
+  offset: number | undefined,
+  what: string,
+  libCode?: string,
+): DslError {
+  if (offset === undefined) return illegalYaml(`${where}: ${what}`);
+  // the reference marks the token, not the indentation before it; for a nested compact mapping, its ':'
+  while (text[offset] === ' ') offset++;
+  if (isNestedCompact(libCode, what) && text.indexOf(':', offset) >= 0) offset = text.indexOf(':', offset);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - (before.lastIndexOf('\n') + 1) + 1;
+  const at = `in "${where}", line ${line}, column ${column}`;
+  const e =
+    (libCode !== undefined && SCANNER_ERRORS.has(libCode)) || isNestedCompact(libCode, what)
+      ? new DslError(null, `${what} ${at}`, 'ScannerError')
+      : illegalYaml(`${what} ${at}`);
+  e.line = line;
+  e.column = column;
+  return e;
+}
+
 /** Parse one YAML text into plain JSON-like data. `where` names the file in error messages. */
 export function loadYaml(text: string, where = '<blueprint>'): unknown {
   if (text.length > YAML_LIMITS.maxChars) {
@@ -90,13 +122,15 @@ export function loadYaml(text: string, where = '<blueprint>'): unknown {
         'DSLParsingFormatException',
       );
     }
-    throw illegalYaml(`${where}: ${err.message}`);
+    throw yamlSyntaxError(text, where, err.pos?.[0], err.message, err.code);
   }
   checkNode(doc.contents as Node | null, 0, where);
   try {
     return doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
   } catch (e) {
-    throw illegalYaml(`${where}: ${(e as Error).message}`);
+    const m = (e as Error).message;
+    if (/^Unresolved alias/.test(m)) throw new DslError(null, `${where}: ${m}`, 'ComposerError');
+    throw illegalYaml(`${where}: ${m}`);
   }
 }
 

@@ -157,3 +157,34 @@ test('an operation executor other than the two agents is 28; constraint argument
     'DSLParsingLogicException(212)',
   );
 });
+
+test('YAML errors: the reference class and code, with the line and column', () => {
+  const err = (text: string): DslError => {
+    try {
+      parse(text);
+    } catch (e) {
+      assert.ok(e instanceof DslError, String(e));
+      return e;
+    }
+    assert.fail('parsed');
+  };
+  const h = V('1_3');
+  const cases: [string, string, number, number][] = [
+    // parser errors: DSLParsingFormatException -1
+    [`${h}node_types:\n  t:\n   - a\n  b: c\n d: e\n`, 'DSLParsingFormatException(-1)', 6, 2],
+    [`${h}node_types: [a, b\n`, 'DSLParsingFormatException(-1)', 3, 1],
+    // scanner errors: ScannerError, no code
+    [`${h}node_types:\n  a: b: c\n`, 'ScannerError(null)', 3, 7],
+    [`${h}node_types:\n  a: 1\n   b: 2\n`, 'ScannerError(null)', 4, 5],
+    [`${h}node_types:\n\ta: 1\n`, 'ScannerError(null)', 3, 1],
+    [`${h}node_types: @x\n`, 'ScannerError(null)', 2, 13],
+    [`${h}description: "abc\nnode_types: {}\n`, 'ScannerError(null)', 4, 1],
+  ];
+  for (const [text, want, line, column] of cases) {
+    const e = err(text);
+    assert.equal(`${e.errorClass}(${e.code})`, want, text);
+    assert.deepEqual([e.line, e.column], [line, column], text);
+    assert.match(e.message, new RegExp(`line ${line}, column ${column}`));
+  }
+  assert.equal(err(`${h}node_types: *x\n`).errorClass, 'ComposerError');
+});
