@@ -67,10 +67,13 @@ export function mergeTemplateInterfaces(
   where: string,
 ): Interfaces {
   const out: Interfaces = {};
+  // A type operation the template mentions is resolved below with the template's values first.
+  const mentioned = (i: string, o: string) => isDict(templateIfaces?.[i]) && o in templateIfaces[i];
   for (const [iname, ops] of Object.entries(typeIfaces)) {
     out[iname] = {};
     for (const [oname, op] of Object.entries(ops))
-      out[iname][oname] = { ...op, inputs: schemaToValues(op.inputs, {}, where) };
+      if (!mentioned(iname, oname))
+        out[iname][oname] = { ...op, inputs: schemaToValues(op.inputs, {}, where) };
   }
   for (const [iname, ops] of Object.entries(templateIfaces ?? {})) {
     if (!out[iname]) out[iname] = {};

@@ -26,6 +26,7 @@ import {
   dataTypeContext,
   type MergeContext,
   mergedProperties,
+  parseValue,
   typeHierarchy,
 } from './types.js';
 import {
@@ -96,7 +97,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     version: { raw: version.raw, definitions_name: 'cloudify_dsl', definitions_version: version.number },
     description: doc.description ?? null,
     metadata: doc.metadata ?? null,
-    inputs: planInputs(inputs),
+    inputs: planInputs(inputs, merge),
     data_types: planDataTypes(dataTypes, merge),
     nodes,
     relationships: planRelationships(relTypes, merge),
@@ -294,15 +295,28 @@ function checkLabels(labels: Record<string, any>, blueprintLabels: Record<string
 }
 
 // The plan keeps one operator per constraint; 1_5 extras such as `error_message` are not part of it.
-function planInputs(inputs: Record<string, any>): Record<string, any> {
+function planInputs(inputs: Record<string, any>, merge: MergeContext): Record<string, any> {
   const ops = (c: unknown) =>
     isDict(c) && Object.keys(c).length > 1 && 'error_message' in c
       ? Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'error_message'))
       : c;
+  // A data-typed default is completed with the data type's defaults (SchemaPropertyDefault).
+  const withDefault = (k: string, d: Record<string, any>) =>
+    'default' in d && typeof d.type === 'string' && d.type in merge.dataTypes
+      ? {
+          ...d,
+          default: parseValue(d.default ?? {}, d.type, undefined, merge, {
+            raiseOnMissing: false,
+            owner: k,
+            path: [],
+          }),
+        }
+      : d;
   return Object.fromEntries(
-    Object.entries(inputs).map(([k, d]) => [
-      k,
-      isDict(d) && Array.isArray(d.constraints) ? { ...d, constraints: d.constraints.map(ops) } : d,
-    ]),
+    Object.entries(inputs).map(([k, d]) => {
+      if (!isDict(d)) return [k, d];
+      const c = Array.isArray(d.constraints) ? { ...d, constraints: d.constraints.map(ops) } : d;
+      return [k, withDefault(k, c)];
+    }),
   );
 }

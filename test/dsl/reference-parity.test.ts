@@ -188,3 +188,56 @@ test('YAML errors: the reference class and code, with the line and column', () =
   }
   assert.equal(err(`${h}node_types: *x\n`).errorClass, 'ComposerError');
 });
+
+test('get_property paths are checked at parse time', () => {
+  const bp = (value: string, extra = '') =>
+    `${V('1_3')}node_types:\n  t:\n    properties:\n      a: {default: {x: [1]}}\n      b: {required: false}\nnode_templates:\n  n:\n    type: t\n    properties:\n      b: ${value}\n${extra}`;
+  assert.equal(
+    outcome(() => parse(bp('{get_property: [SELF, a, y]}'))),
+    'FunctionEvaluationError(null)',
+  );
+  assert.equal(
+    outcome(() => parse(bp('{get_property: [SELF, c]}'))),
+    'FunctionEvaluationError(null)',
+  );
+  assert.equal(
+    outcome(() => parse(bp('{get_property: [SELF, a, x, 0]}'))),
+    'ok',
+  );
+  assert.equal(
+    outcome(() => parse(bp('x', 'outputs:\n  o: {value: {get_property: [n, a, x, 3]}}\n'))),
+    'FunctionEvaluationError(null)',
+  );
+  // a path through a function is left to the deployment
+  assert.equal(
+    outcome(() => parse(bp('{get_property: [SELF, a, {get_input: i}]}', 'inputs:\n  i: {}\n'))),
+    'ok',
+  );
+});
+
+test('operation inputs: template values count before the type requires an input', () => {
+  const bp = (template: string) =>
+    `${V('1_3')}plugins:\n  pl: {executor: central_deployment_agent, source: x}\nnode_types:\n  t:\n    interfaces:\n      i:\n        op:\n          implementation: pl.a.b\n          inputs:\n            req: {type: string}\nnode_templates:\n  n:\n    type: t\n${template}`;
+  const ops = (template: string) => parse(bp(template)).nodes[0].operations['i.op'];
+  assert.deepEqual(
+    ops('    interfaces:\n      i:\n        op:\n          inputs:\n            req: v\n').inputs,
+    {
+      req: 'v',
+    },
+  );
+  // another implementation replaces the type's operation, its input schema included
+  const other = ops('    interfaces:\n      i:\n        op: pl.c.d\n');
+  assert.deepEqual([other.operation, other.inputs], ['c.d', {}]);
+  assert.equal(
+    outcome(() => parse(bp(''))),
+    'DSLParsingLogicException(107)',
+  );
+});
+
+test("an input's data-typed default is completed with the data type's defaults", () => {
+  const plan = parse(
+    `${V('1_3')}data_types:\n  d:\n    properties:\n      x: {default: 1}\n      y: {default: 2}\ninputs:\n  i:\n    type: d\n    default: {x: 5}\n`,
+  );
+  assert.deepEqual(plan.inputs.i.default, { x: 5, y: 2 });
+  assert.deepEqual(prepareDeploymentPlan(plan, {}).inputs.i, { x: 5, y: 2 });
+});
