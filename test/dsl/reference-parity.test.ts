@@ -241,3 +241,34 @@ test("an input's data-typed default is completed with the data type's defaults",
   assert.deepEqual(plan.inputs.i.default, { x: 5, y: 2 });
   assert.deepEqual(prepareDeploymentPlan(plan, {}).inputs.i, { x: 5, y: 2 });
 });
+
+test('scaling groups: connections stay inside the group instance; only members list the group', () => {
+  const rels =
+    'relationships:\n  cloudify.relationships.depends_on:\n    properties:\n      connection_type: {default: all_to_all}\n  cloudify.relationships.connected_to: {derived_from: cloudify.relationships.depends_on}\n  cloudify.relationships.contained_in: {derived_from: cloudify.relationships.depends_on}\n';
+  const to = (t: string, k = 'connected_to') => `      - {type: cloudify.relationships.${k}, target: ${t}}\n`;
+  const plan = parse(
+    `${V('1_3')}node_types:\n  t: {}\n${rels}node_templates:\n  a:\n    type: t\n    relationships:\n${to('b')}  b:\n    type: t\n  c:\n    type: t\n    relationships:\n${to('b')}  vm:\n    type: t\n  app:\n    type: t\n    relationships:\n${to('vm', 'contained_in')}${to('a')}groups:\n  g: {members: [a, b]}\n  outer: {members: [g, c]}\n  h: {members: [vm]}\npolicies:\n  p:\n    type: cloudify.policies.scaling\n    targets: [g]\n    properties: {default_instances: 2}\n  p2:\n    type: cloudify.policies.scaling\n    targets: [outer]\n    properties: {default_instances: 2}\n  p3:\n    type: cloudify.policies.scaling\n    targets: [h]\n    properties: {default_instances: 2}\n`,
+  );
+  let n = 0;
+  const dp = prepareDeploymentPlan(plan, {}, { idGenerator: (p) => `${p}_${++n}` });
+  const byId = new Map(dp.node_instances.map((i) => [i.id, i]));
+  const groupId = (id: string, g: string) => byId.get(id)?.scaling_groups?.find((x) => x.name === g)?.id;
+  for (const i of dp.node_instances.filter((x) => x.node_id === 'a')) {
+    // each a connects to the one b of its own g instance, not to the other b of the outer instance
+    const targets = i.relationships.map((r) => r.target_id);
+    assert.equal(targets.length, 1);
+    assert.equal(groupId(targets[0], 'g'), groupId(i.id, 'g'));
+  }
+  for (const i of dp.node_instances.filter((x) => x.node_id === 'c')) {
+    const targets = i.relationships.map((r) => r.target_id);
+    assert.equal(targets.length, 2); // both b of its outer instance
+    for (const t of targets) assert.equal(groupId(t, 'outer'), groupId(i.id, 'outer'));
+  }
+  // app is contained in vm (member of h): it lists no scaling group itself
+  for (const i of dp.node_instances.filter((x) => x.node_id === 'app'))
+    assert.equal(i.scaling_groups, undefined);
+  assert.equal(
+    dp.node_instances.filter((x) => x.node_id === 'vm' && x.scaling_groups?.[0]?.name === 'h').length,
+    2,
+  );
+});
