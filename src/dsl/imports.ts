@@ -166,10 +166,13 @@ function loadImport(
   } else throw new DslError(1, `Expected 'string' type but found '${typeName(imp)}' type (path: imports)`);
   let ns: string | undefined;
   let target = spec;
-  const d = spec.indexOf(NS_DELIM);
+  // The namespace is what comes before the last delimiter, and may not contain one itself (212).
+  const d = spec.lastIndexOf(NS_DELIM);
   if (d > 0 && !/^[a-z]+:\/\//.test(spec.slice(0, d))) {
     ns = spec.slice(0, d);
     target = spec.slice(d + NS_DELIM.length);
+    if (ns.includes(NS_DELIM))
+      throw logicError(212, `Invalid ${ns}: import's namespace cannot contain namespace delimiter`);
   }
   const fullNs = ns === undefined ? parentNs : parentNs === undefined ? ns : `${parentNs}${NS_DELIM}${ns}`;
   let text: string | undefined;
@@ -234,9 +237,9 @@ function loadImport(
   return { data, location, ns: fullNs };
 }
 
+// imports.is_cloudify_basic_types: the file defines cloudify.nodes.Root itself (metadata alone is not enough).
 const isBasicTypes = (data: Record<string, any>): boolean =>
-  (isDict(data.metadata) && data.metadata.cloudify_types === true) ||
-  (isDict(data.node_types) && 'cloudify.nodes.Root' in data.node_types);
+  isDict(data.node_types) && 'cloudify.nodes.Root' in data.node_types;
 
 function mergeFile(
   merged: Record<string, any>,

@@ -272,3 +272,24 @@ test('scaling groups: connections stay inside the group instance; only members l
     2,
   );
 });
+
+test('namespaces: the last delimiter splits, nested function arguments and policy properties get the prefix', () => {
+  const other = `${V('1_3')}inputs:\n  port: {default: 2}\n  key: {default: p}\nnode_types:\n  t:\n    properties:\n      p: {required: false}\n      q: {required: false}\nnode_templates:\n  n:\n    type: t\n    properties:\n      p: {concat: [{get_input: port}, x]}\n      q: {get_property: [n, {get_input: key}]}\ngroups:\n  g: {members: [n]}\npolicies:\n  pol:\n    type: cloudify.policies.scaling\n    targets: [g]\n    properties: {default_instances: {get_input: port}}\n`;
+  const main = (imp: string) => `${V('1_3')}imports:\n  - ${imp}\n`;
+  assert.equal(
+    outcome(() => parse(main('a--b--other.yaml'), { 'other.yaml': other })),
+    'DSLParsingLogicException(212)',
+  );
+  const plan = parse(main('ns--other.yaml'), { 'other.yaml': other });
+  const n = plan.nodes[0];
+  assert.equal(n.name, 'ns--n');
+  assert.deepEqual(n.properties.p, { concat: [{ get_input: 'ns--port' }, 'x'] });
+  assert.deepEqual(n.properties.q, { get_property: ['ns--n', { get_input: 'ns--key' }] });
+  assert.deepEqual(plan.policies['ns--pol'].properties.default_instances, { get_input: 'ns--port' });
+  const dp = prepareDeploymentPlan(plan, {});
+  assert.equal(dp.node_instances.length, 2);
+  // a file is the basic types only when it defines cloudify.nodes.Root: metadata alone is namespaced
+  const meta = `metadata: {cloudify_types: true}\nnode_types:\n  mine: {}\n`;
+  const p2 = parse(`${main('ns--m.yaml')}node_templates:\n  x: {type: ns--mine}\n`, { 'm.yaml': meta });
+  assert.equal(p2.nodes[0].type, 'ns--mine');
+});
