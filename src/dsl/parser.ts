@@ -1,5 +1,6 @@
 // parseBlueprint: YAML → merged document → validated, resolved plan (dsl_parser/parser.py).
 import { BLUEPRINT_SCHEMA } from './blueprint-schema.js';
+import { parseDeploymentSettings } from './deployment-settings.js';
 import { withBuiltinTypes } from './builtin-types.js';
 import { DslError, logicError } from './errors.js';
 import { groupPolicies } from './group-policies.js';
@@ -112,7 +113,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     labels: sec('labels'),
     blueprint_labels: sec('blueprint_labels'),
     resource_tags: sec('resource_tags'),
-    deployment_settings: sec('deployment_settings'),
+    deployment_settings: parseDeploymentSettings(sec('deployment_settings')),
     imported_blueprints: merged.importedBlueprints,
     namespaces_mapping: merged.namespacesMapping,
     deployment_plugins_to_install: uniquePlugins(nodes.flatMap((n) => n.deployment_plugins_to_install)),

@@ -293,3 +293,44 @@ test('namespaces: the last delimiter splits, nested function arguments and polic
   const p2 = parse(`${main('ns--m.yaml')}node_templates:\n  x: {type: ns--mine}\n`, { 'm.yaml': meta });
   assert.equal(p2.nodes[0].type, 'ns--mine');
 });
+
+test('deployment_settings: schema and default schedules checked and normalised', () => {
+  const ds = (body: string) => `${V('1_4')}deployment_settings:\n${body}`;
+  const plan = parse(
+    ds(
+      '  default_schedules:\n    s1:\n      workflow: install\n      since: "2021-1-1 12:00"\n      until: "+1d"\n      timezone: Asia/Jerusalem\n      recurrence: 1 w\n      weekdays: [mo, tu]\n    s2:\n      workflow: x\n      since: "2021-06-01 23:30"\n      timezone: America/New_York\n',
+    ),
+  );
+  assert.deepEqual(plan.deployment_settings.default_schedules, {
+    s1: {
+      workflow: 'install',
+      since: '2021-01-01 10:00:00',
+      until: '+1d',
+      recurrence: '1 w',
+      weekdays: ['mo', 'tu'],
+    },
+    s2: { workflow: 'x', since: '2021-06-02 03:30:00' },
+  });
+  const s = (fields: string) => ds(`  default_schedules:\n    s1: {workflow: install, ${fields}}\n`);
+  const cases: [string, string][] = [
+    [ds('  foo: 1\n'), 'DSLParsingFormatException(1)'],
+    [ds('  default_groups: x\n'), 'DSLParsingFormatException(1)'],
+    [ds('  default_schedules:\n    s1: {workflow: install}\n'), 'DSLParsingFormatException(1)'],
+    [s('since: "2021-1-1 12:00", count: x'), 'DSLParsingFormatException(1)'],
+    [s('since: "2021-1-1 12:00", recurrence: 3 fortnights'), 'NonRecoverableError(null)'],
+    [s('since: "2021-1-1 12:00", timezone: Mars/Base'), 'NonRecoverableError(null)'],
+    [s('since: tomorrow'), 'NonRecoverableError(null)'],
+    [s('since: "2021-1-1 12:00", weekdays: [xx]'), 'DSLParsingException(1)'],
+    [
+      s('since: "2021-1-1 12:00", workflow_parameters: {a: {get_attribute: [n, x]}}'),
+      'DSLParsingException(1)',
+    ],
+    [s('since: "+2 d", until: "+1y"'), 'ok'],
+  ];
+  for (const [text, want] of cases)
+    assert.equal(
+      outcome(() => parse(text)),
+      want,
+      text,
+    );
+});
