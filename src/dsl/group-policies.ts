@@ -3,7 +3,13 @@
 // parameters are merged over the type's schema (unknown 106, missing mandatory 107, wrong type 105).
 import { logicError } from './errors.js';
 import { isDict } from './schema.js';
-import { type Defs, type MergeContext, mergeProperties } from './types.js';
+import {
+  checkSchemaTypes,
+  type Defs,
+  type MergeContext,
+  mergeProperties,
+  schemaWithDefaults,
+} from './types.js';
 
 const merged = (schema: unknown, values: unknown, merge: MergeContext, owner: string) =>
   mergeProperties(isDict(schema) ? schema : {}, isDict(values) ? values : {}, merge, owner, false, {
@@ -59,4 +65,18 @@ export function groupPolicies(
     out[g] = { ...group, policies };
   }
   return out;
+}
+
+/** policy_types properties and policy_triggers parameters: known types (103), defaults that fit (105). */
+export function checkPolicySchemas(policyTypes: Defs, policyTriggers: Defs, merge: MergeContext): void {
+  for (const [defs, key, sec] of [
+    [policyTypes, 'properties', 'policy_types'],
+    [policyTriggers, 'parameters', 'policy_triggers'],
+  ] as const) {
+    for (const [name, d] of Object.entries(defs)) {
+      if (!isDict(d?.[key])) continue;
+      checkSchemaTypes(d[key], merge.dataTypes, `${sec}.${name}.${key}`);
+      schemaWithDefaults(defs, [name], merge, key);
+    }
+  }
 }

@@ -3,7 +3,7 @@ import { BLUEPRINT_SCHEMA } from './blueprint-schema.js';
 import { parseDeploymentSettings } from './deployment-settings.js';
 import { withBuiltinTypes } from './builtin-types.js';
 import { DslError, logicError } from './errors.js';
-import { groupPolicies } from './group-policies.js';
+import { checkPolicySchemas, groupPolicies } from './group-policies.js';
 import { buildGroups } from './groups.js';
 import { loadAndMerge, type MergedBlueprint } from './imports.js';
 import { checkInputDefinitions } from './inputs.js';
@@ -204,6 +204,7 @@ function checkTypes(
     typeHierarchy(nodeTypes, name, 'node_type');
     checkSchemaTypes(t.properties ?? {}, dataTypes, `node_types.${name}.properties`);
   }
+  checkPolicySchemas(sec('policy_types'), sec('policy_triggers'), merge);
   const relTypes: Defs = sec('relationships');
   for (const [name, r] of Object.entries(relTypes)) {
     typeHierarchy(relTypes, name, 'relationship');

@@ -334,3 +334,52 @@ test('deployment_settings: schema and default schedules checked and normalised',
       text,
     );
 });
+
+test('legacy policy_types / policy_triggers and group policies are validated', () => {
+  const h = `${V('1_0')}node_types:\n  t: {}\nnode_templates:\n  n: {type: t}\n`;
+  const group = (policy: string) => `groups:\n  g:\n    members: [n]\n    policies:\n      p: ${policy}\n`;
+  const cases: [string, string][] = [
+    ['policy_types:\n  pt: {properties: {a: {}}}\n', 'DSLParsingFormatException(1)'],
+    [
+      'policy_types:\n  pt: {source: s, properties: {a: {type: integer, default: x}}}\n',
+      'DSLParsingLogicException(105)',
+    ],
+    ['policy_types:\n  pt: {source: s, properties: {a: {type: nosuch}}}\n', 'DSLParsingLogicException(103)'],
+    ['policy_triggers:\n  tr: {source: s, parameters: {x: {foo: 1}}}\n', 'DSLParsingFormatException(1)'],
+    [group('{type: nope}'), 'DSLParsingLogicException(41)'],
+    [
+      `policy_types:\n  pt: {source: s, properties: {a: {default: 1}}}\n${group('{type: pt, properties: {b: 1}}')}`,
+      'DSLParsingLogicException(106)',
+    ],
+    [
+      `policy_types:\n  pt: {source: s, properties: {a: {}}}\n${group('{type: pt}')}`,
+      'DSLParsingLogicException(107)',
+    ],
+    [
+      `policy_types:\n  pt: {source: s, properties: {a: {type: integer}}}\n${group('{type: pt, properties: {a: x}}')}`,
+      'DSLParsingLogicException(105)',
+    ],
+    [
+      `policy_types:\n  pt: {source: s}\npolicy_triggers:\n  tr: {source: s, parameters: {x: {}}}\n${group('{type: pt, triggers: {t1: {type: nope}}}')}`,
+      'DSLParsingLogicException(42)',
+    ],
+    [
+      `policy_types:\n  pt: {source: s}\npolicy_triggers:\n  tr: {source: s, parameters: {x: {}}}\n${group('{type: pt, triggers: {t1: {type: tr}}}')}`,
+      'DSLParsingLogicException(107)',
+    ],
+  ];
+  for (const [text, want] of cases)
+    assert.equal(
+      outcome(() => parse(h + text)),
+      want,
+      text,
+    );
+  const plan = parse(
+    `${h}policy_types:\n  pt: {source: s, properties: {a: {default: 1}, b: {}}}\npolicy_triggers:\n  tr: {source: s, parameters: {x: {default: 2}}}\n${group('{type: pt, properties: {b: 3}, triggers: {t1: {type: tr}}}')}`,
+  );
+  assert.deepEqual(plan.groups.g.policies.p, {
+    type: 'pt',
+    properties: { a: 1, b: 3 },
+    triggers: { t1: { type: 'tr', parameters: { x: 2 } } },
+  });
+});
