@@ -2,7 +2,8 @@
 import { DslError, logicError, plainError } from './errors.js';
 import { containsFunction, isFunction } from './functions.js';
 import { isDict } from './schema.js';
-import { checkValue, type MergeContext, OBJECT_TYPES, PRIMITIVES } from './types.js';
+import { checkValue, integerGotFloat, type MergeContext, OBJECT_TYPES, PRIMITIVES } from './types.js';
+import { isYamlFloat } from './yaml-load.js';
 import { type DslVersion, versionAtLeast } from './version.js';
 
 const CONSTRAINTS = new Set([
@@ -55,6 +56,8 @@ export function checkInputDefinitions(
     for (const c of d.constraints ?? []) parseConstraint(c, name, version);
     if (d.constraints?.length && isFunction(d.default)) throw functionWithConstraints(name, d.default);
     if (d.default !== undefined && !containsFunction(d.default)) {
+      if (t === 'integer' && isYamlFloat(d, 'default'))
+        throw integerGotFloat({ owner: name, path: [], raiseOnMissing: true }, [], d.default);
       checkValue(d.default, t, ctx, `inputs.${name}.default`);
       checkConstraints(d.default, d.constraints ?? [], name);
     }

@@ -28,6 +28,7 @@ import {
   type MergeContext,
   mergedProperties,
   parseValue,
+  schemaWithDefaults,
   typeHierarchy,
 } from './types.js';
 import {
@@ -204,6 +205,9 @@ function checkTypes(
     typeHierarchy(nodeTypes, name, 'node_type');
     checkSchemaTypes(t.properties ?? {}, dataTypes, `node_types.${name}.properties`);
   }
+  // every type's defaults are checked (105/106), used by a template or not
+  for (const name of Object.keys(nodeTypes))
+    schemaWithDefaults(nodeTypes, typeHierarchy(nodeTypes, name, 'node_type'), merge);
   checkPolicySchemas(sec('policy_types'), sec('policy_triggers'), merge);
   const relTypes: Defs = sec('relationships');
   for (const [name, r] of Object.entries(relTypes)) {

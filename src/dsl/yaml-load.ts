@@ -53,6 +53,24 @@ function yamlSyntaxError(
   return e;
 }
 
+const PY_FLOAT =
+  /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+
+function pyFloat(src: string): number {
+  const s = src.replace(/_/g, '');
+  if (/\.(?:inf|Inf|INF)$/.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+  if (/\.(?:nan|NaN|NAN)$/.test(s)) return Number.NaN;
+  if (!s.includes(':')) return Number(s);
+  const sign = s.startsWith('-') ? -1 : 1;
+  return (
+    sign *
+    s
+      .replace(/^[-+]/, '')
+      .split(':')
+      .reduce((acc, part) => acc * 60 + Number(part), 0)
+  );
+}
+
 /** Parse one YAML text into plain JSON-like data. `where` names the file in error messages. */
 export function loadYaml(text: string, where = '<blueprint>'): unknown {
   if (text.length > YAML_LIMITS.maxChars) {
@@ -94,8 +112,17 @@ export function loadYaml(text: string, where = '<blueprint>'): unknown {
         ...tags.filter(
           (t) =>
             typeof t === 'string' ||
-            (t.tag !== 'tag:yaml.org,2002:timestamp' && t.tag !== 'tag:yaml.org,2002:bool'),
+            (t.tag !== 'tag:yaml.org,2002:timestamp' &&
+              t.tag !== 'tag:yaml.org,2002:bool' &&
+              t.tag !== 'tag:yaml.org,2002:float'),
         ),
+        {
+          // PyYAML's float: a '.' is required and an exponent needs its sign (`1e3` is a string there)
+          tag: 'tag:yaml.org,2002:float',
+          default: true,
+          test: PY_FLOAT,
+          resolve: pyFloat,
+        },
         {
           tag: 'tag:yaml.org,2002:bool',
           default: true,
@@ -126,7 +153,9 @@ export function loadYaml(text: string, where = '<blueprint>'): unknown {
   }
   checkNode(doc.contents as Node | null, 0, where);
   try {
-    return doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+    const js = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+    markFloats(doc.contents as Node | null, js);
+    return js;
   } catch (e) {
     const m = (e as Error).message;
     if (/^Unresolved alias/.test(m)) throw new DslError(null, `${where}: ${m}`, 'ComposerError');
@@ -161,3 +190,40 @@ function checkNode(node: Node | null, depth: number, where: string): void {
 
 const isMergeKey = (key: { value: unknown; source?: string }): boolean =>
   typeof key.value === 'symbol' || key.source === '<<';
+
+// JavaScript has one number type, so `5.0` loads as 5. PyYAML keeps it a float, which an `integer`
+// property rejects; the loader remembers such values by their container and key (see isYamlFloat).
+const FLOATS = new WeakMap<object, Set<string | number>>();
+
+/** True when `container[key]` was written as a float with an integral value (`5.0`, `1e3`). */
+export const isYamlFloat = (container: unknown, key: string | number): boolean =>
+  typeof container === 'object' && container !== null && FLOATS.get(container)?.has(key) === true;
+
+const floatSource = (src: unknown) =>
+  typeof src === 'string' && (src.includes('.') || (/[eE]/.test(src) && !/^[-+]?0x/i.test(src)));
+
+function markFloats(node: Node | null, js: unknown): void {
+  if (node === null || js === null || typeof js !== 'object') return;
+  const mark = (key: string | number, child: unknown, value: unknown) => {
+    if (
+      isScalar(child) &&
+      typeof value === 'number' &&
+      Number.isInteger(value) &&
+      floatSource(child.source)
+    ) {
+      const set = FLOATS.get(js) ?? new Set();
+      set.add(key);
+      FLOATS.set(js, set);
+    } else if (!isAlias(child)) markFloats(child as Node | null, value);
+  };
+  if (isMap(node) && !Array.isArray(js)) {
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key) || typeof pair.key.value !== 'string') continue;
+      mark(pair.key.value, pair.value, (js as Record<string, unknown>)[pair.key.value]);
+    }
+  } else if (isSeq(node) && Array.isArray(js)) {
+    node.items.forEach((item, i) => {
+      mark(i, item, js[i]);
+    });
+  }
+}

@@ -383,3 +383,37 @@ test('legacy policy_types / policy_triggers and group policies are validated', (
     triggers: { t1: { type: 'tr', parameters: { x: 2 } } },
   });
 });
+
+test('YAML floats stay floats: 5.0 is not an integer; 1e3 is a string as in PyYAML', () => {
+  const h = V('1_3');
+  const node = (type: string, value: string) =>
+    `${h}node_types:\n  t:\n    properties:\n      p: {type: ${type}}\nnode_templates:\n  n:\n    type: t\n    properties:\n      p: ${value}\n`;
+  assert.equal(
+    outcome(() => parse(node('integer', '5.0'))),
+    'DSLParsingLogicException(105)',
+  );
+  assert.equal(
+    outcome(() => parse(node('integer', '5'))),
+    'ok',
+  );
+  assert.equal(
+    outcome(() => parse(node('integer', '0x1e'))),
+    'ok',
+  );
+  assert.equal(parse(node('float', '5.0')).nodes[0].properties.p, 5);
+  assert.equal(parse(node('string', '1e3')).nodes[0].properties.p, '1e3');
+  assert.equal(parse(node('float', '1.5e+3')).nodes[0].properties.p, 1500);
+  assert.equal(
+    outcome(() => parse(`${h}inputs:\n  i: {type: integer, default: 5.0}\n`)),
+    'DSLParsingLogicException(105)',
+  );
+  assert.equal(
+    outcome(() => parse(`${h}node_types:\n  t:\n    properties:\n      p: {type: integer, default: 2.0}\n`)),
+    'DSLParsingLogicException(105)',
+  );
+  const dt = `${h}data_types:\n  d:\n    properties:\n      x: {type: integer}\nnode_types:\n  t:\n    properties:\n      p: {type: d}\nnode_templates:\n  n:\n    type: t\n    properties:\n      p: {x: 2.0}\n`;
+  assert.equal(
+    outcome(() => parse(dt)),
+    'DSLParsingLogicException(105)',
+  );
+});
