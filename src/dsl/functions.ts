@@ -145,7 +145,7 @@ function applyStatic(
   ctx: StaticContext,
   scope: EvalScope,
   depth: number,
-  path: string,
+  where: string,
 ): any {
   switch (f) {
     case 'get_input': {
@@ -168,7 +168,7 @@ function applyStatic(
       let cur: any = props;
       for (const key of flat) {
         // only the value on the path is evaluated (evaluating the whole level would be exponential)
-        if (functionName(cur) !== undefined) cur = evaluateStatic(cur, ctx, sub, depth + 1, path);
+        if (functionName(cur) !== undefined) cur = evaluateStatic(cur, ctx, sub, depth + 1, where);
         cur = navigate(
           cur,
           [key],
@@ -176,7 +176,7 @@ function applyStatic(
           'FunctionEvaluationError',
         );
       }
-      return evaluateStatic(structuredClone(cur), ctx, sub, depth + 1, path);
+      return evaluateStatic(structuredClone(cur), ctx, sub, depth + 1, where);
     }
     case 'concat':
       return a.map(pyStr).join('');
