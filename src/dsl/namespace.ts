@@ -106,6 +106,9 @@ export function applyNamespace(data: Record<string, any>, ns: string): Record<st
     for (const [k, w] of Object.entries(out.workflows)) out.workflows[k] = fixMapping(w, p);
   }
   for (const s of ['outputs', 'capabilities', 'inputs']) if (isDict(out[s])) out[s] = fixFunctions(out[s], p);
+  // The reference namespaces an imported file's metadata keys too (`ns--key`).
+  if (isDict(out.metadata))
+    out.metadata = Object.fromEntries(Object.entries(out.metadata).map(([k, v]) => [p(k), v]));
   return out;
 }
 

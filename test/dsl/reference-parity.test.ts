@@ -292,6 +292,7 @@ test('namespaces: the last delimiter splits, nested function arguments and polic
   const meta = `metadata: {cloudify_types: true}\nnode_types:\n  mine: {}\n`;
   const p2 = parse(`${main('ns--m.yaml')}node_templates:\n  x: {type: ns--mine}\n`, { 'm.yaml': meta });
   assert.equal(p2.nodes[0].type, 'ns--mine');
+  assert.deepEqual(p2.metadata, { 'ns--cloudify_types': true }); // metadata keys get the prefix too
 });
 
 test('deployment_settings: schema and default schedules checked and normalised', () => {
