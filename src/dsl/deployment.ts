@@ -107,7 +107,6 @@ export function evaluatePlan(dp: Record<string, any>): void {
     'capabilities',
     'policies',
     'scaling_groups',
-    'resource_tags',
     'deployment_settings',
   ]) {
     if (dp[k]) dp[k] = evaluateStatic(dp[k], ctx, {});
