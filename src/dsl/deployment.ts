@@ -102,13 +102,7 @@ export function evaluatePlan(dp: Record<string, any>): void {
       evalOps(r.target_operations, { source: n.name, target: r.target_id });
     }
   }
-  for (const k of [
-    'outputs',
-    'capabilities',
-    'policies',
-    'scaling_groups',
-    'deployment_settings',
-  ]) {
+  for (const k of ['outputs', 'capabilities', 'policies', 'scaling_groups', 'deployment_settings']) {
     if (dp[k]) dp[k] = evaluateStatic(dp[k], ctx, {});
   }
   // Per label: a label key may itself be a function name (`get_attribute: {values: [...]}`).

@@ -10,7 +10,7 @@ import { checkInputDefinitions } from './inputs.js';
 import { buildNodes, pluginRecord } from './nodes.js';
 import { resolveImplementation } from './operations.js';
 import { type Plan, requirements, validateFunctions } from './plan-functions.js';
-import { planDataTypes, planRelationships } from './plan-types.js';
+import { checkRelationshipOperations, planDataTypes, planRelationships } from './plan-types.js';
 
 export type { Plan };
 import {
@@ -73,6 +73,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
   checkInputDefinitions(inputs, merge, version);
   const resourceExists = blueprintFileCheck(resolver);
   const remoteNamespaces = new Set(Object.keys(merged.namespacesMapping));
+  checkRelationshipOperations(relTypes, { plugins, resourceExists, remoteNamespaces });
   const nodes = buildNodes({
     templates: sec('node_templates'),
     nodeTypes,

@@ -418,3 +418,19 @@ test('YAML floats stay floats: 5.0 is not an integer; 1e3 is a string as in PyYA
     'DSLParsingLogicException(105)',
   );
 });
+
+test('unknown group members are 40; an unused relationship type with an unknown plugin is 19', () => {
+  const h = `${V('1_0')}node_types:\n  t: {}\nnode_templates:\n  n: {type: t}\n`;
+  assert.equal(
+    outcome(() => parse(`${h}groups:\n  g: {members: [vm]}\n`)),
+    'DSLParsingLogicException(40)',
+  );
+  assert.equal(
+    outcome(() =>
+      parse(
+        `${h}relationships:\n  r:\n    source_interfaces:\n      i:\n        op: {implementation: no_plugin.op, inputs: {}}\n`,
+      ),
+    ),
+    'DSLParsingLogicException(19)',
+  );
+});
