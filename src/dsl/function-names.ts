@@ -31,6 +31,15 @@ export function functionName(v: unknown): string | undefined {
   if (!isDict(v)) return undefined;
   const keys = Object.keys(v);
   if (keys.length === 1 && FUNCTION_NAMES.has(keys[0])) return keys[0];
+  // utils.get_function: `{fn: args, type: t}` is a call too (an operation input typed by its schema)
+  if (keys.length === 2 && keys.includes('type')) {
+    const f = keys.find((k) => k !== 'type') as string;
+    if (FUNCTION_NAMES.has(f)) return f;
+  }
   return undefined;
 }
+
+/** The `type` a call carries (see functionName), if any. */
+export const returnType = (v: Record<string, unknown>): unknown =>
+  Object.keys(v).length === 2 ? v.type : undefined;
 export const isFunction = (v: unknown): boolean => functionName(v) !== undefined;

@@ -9,6 +9,7 @@ import {
   functionName,
   isFunction,
   RUNTIME_FUNCTIONS,
+  returnType,
   STATIC_FUNCTIONS,
 } from './function-names.js';
 
@@ -85,16 +86,19 @@ export function evaluateStatic(v: any, ctx: StaticContext, scope: EvalScope, dep
   const f = functionName(v);
   if (f !== undefined) {
     const args = evaluateStatic(v[f], ctx, scope, depth + 1, `${path}.${f}`);
-    if (!STATIC_FUNCTIONS.has(f)) return { [f]: args };
+    const type = returnType(v);
+    const raw = type === undefined ? { [f]: args } : { [f]: args, type };
+    if (!STATIC_FUNCTIONS.has(f)) return raw;
     if (ctx.strict && !KEEP_WITH_RUNTIME_ARGS.has(f) && topLevelFunction(args)) {
       throw plainError(
         'FunctionEvaluationError',
         `${f}: found an unresolved argument: ${JSON.stringify(args)} (at ${path.slice(1) || 'the top level'})`,
       );
     }
-    if (containsFunction(args)) return { [f]: args };
+    if (containsFunction(args)) return raw;
     checkArgumentTypes(f, args, 'evaluate');
     const r = applyStatic(f, args, ctx, scope, depth + 1, path);
+    if (f === 'get_input' && type !== undefined) checkReturnType(r, type, args, path);
     return containsFunction(r) ? evaluateStatic(r, ctx, scope, depth + 1, path) : r;
   }
   if (Array.isArray(v)) return v.map((x, i) => evaluateStatic(x, ctx, scope, depth + 1, `${path}[${i}]`));
@@ -217,4 +221,40 @@ function applyStatic(
       return String(Array.isArray(a) ? a[0] : a).toUpperCase();
   }
   throw new DslError(null, `unknown function ${f}`, 'ValueError');
+}
+
+/** GetInput with a `type` (utils.parse_simple_type_value): the value must fit it (InputEvaluationError). */
+function checkReturnType(v: unknown, type: unknown, input: unknown, path: string): void {
+  const num = typeof v === 'number';
+  const ok =
+    type === 'integer'
+      ? num && Number.isInteger(v)
+      : type === 'float'
+        ? num
+        : type === 'boolean'
+          ? typeof v === 'boolean'
+          : type === 'list'
+            ? Array.isArray(v)
+            : type === 'dict'
+              ? isDict(v)
+              : type === 'regex'
+                ? typeof v === 'string'
+                : [
+                    'string',
+                    'textarea',
+                    'deployment_id',
+                    'blueprint_id',
+                    'node_id',
+                    'node_type',
+                    'node_instance',
+                    'capability_value',
+                    'scaling_group',
+                    'secret_key',
+                    'operation_name',
+                  ].includes(String(type));
+  if (!ok)
+    throw plainError(
+      'InputEvaluationError',
+      `Value '${pyStr(v)}' of input '${pyStr(input)}' does not match data type declared for '${path.slice(1)}': '${String(type)}'.`,
+    );
 }

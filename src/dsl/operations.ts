@@ -57,6 +57,10 @@ function schemaToValues(
     else if (isDict(d) && d.required === false) continue;
     else throw logicError(107, `${where}: operation input '${k}' is required but has no value`);
   }
+  // interfaces/utils.merge_schema_and_instance_inputs: a dict value gets the schema's `type` key (so a
+  // function there becomes `{get_input: x, type: float}` and is checked when evaluated).
+  for (const [k, d] of Object.entries(schema))
+    if (isDict(d) && 'type' in d && isDict(out[k])) out[k] = { ...out[k], type: d.type };
   return out;
 }
 
@@ -111,6 +115,7 @@ export interface PlanOperation {
   retry_interval: number | null;
   timeout: number | null;
   timeout_recoverable: boolean | null;
+  inputs_types?: Record<string, unknown>;
 }
 
 const looksLikeScript = (impl: string): boolean =>
@@ -173,8 +178,15 @@ export function planOperation(op: OpDef, ctx: PluginsCtx, where: string): PlanOp
     retry_interval: op.retry_interval,
     timeout: op.timeout,
     timeout_recoverable: op.timeout_recoverable,
+    ...inputsTypes(r.inputs),
   };
 }
+
+// interfaces/utils.operation: `inputs_types` lists the inputs whose (dict) value carries a `type`.
+const inputsTypes = (inputs: Record<string, any>): { inputs_types?: Record<string, unknown> } => {
+  const t = Object.entries(inputs).filter(([, v]) => isDict(v) && 'type' in v);
+  return t.length > 0 ? { inputs_types: Object.fromEntries(t.map(([k, v]) => [k, v.type])) } : {};
+};
 
 /** `interface.op` for every operation, plus bare `op` when that name is unique across interfaces. */
 export function flattenOperations(ifaces: Interfaces, ctx: PluginsCtx, where: string): Record<string, any> {

@@ -434,3 +434,17 @@ test('unknown group members are 40; an unused relationship type with an unknown 
     'DSLParsingLogicException(19)',
   );
 });
+
+test("a typed operation input: the dict value carries the schema's type; get_input there is checked", () => {
+  const bp = (value: string) =>
+    `${V('1_0')}plugins:\n  a: {executor: central_deployment_agent, install: false}\ninputs:\n  i_float: {type: float, default: 1.01}\n  i_string: {type: string, default: fox}\nnode_types:\n  t:\n    interfaces:\n      cloudify.interfaces.lifecycle:\n        create:\n          implementation: a.a\n          inputs:\n            v: {type: float}\nnode_templates:\n  n:\n    type: t\n    interfaces:\n      cloudify.interfaces.lifecycle:\n        create:\n          inputs:\n            v: ${value}\n`;
+  const op = parse(bp('{get_input: i_float}')).nodes[0].operations.create;
+  assert.deepEqual(op.inputs.v, { get_input: 'i_float', type: 'float' });
+  assert.deepEqual(op.inputs_types, { v: 'float' });
+  const dp = prepareDeploymentPlan(parse(bp('{get_input: i_float}')), {});
+  assert.equal(dp.nodes[0].operations.create.inputs.v, 1.01);
+  assert.equal(
+    outcome(() => prepareDeploymentPlan(parse(bp('{get_input: i_string}')), {})),
+    'InputEvaluationError(null)',
+  );
+});
