@@ -65,6 +65,7 @@ export function loadAndMerge(
   const importedBlueprints: string[] = [];
   const namespacesMapping: Record<string, string> = {};
   const seen = new Set<string>();
+  let versionError: DslError | undefined;
   const files: {
     data: Record<string, any>;
     location: string | null;
@@ -95,6 +96,7 @@ export function loadAndMerge(
       for (const imp of imports) {
         const loaded = loadImport(imp, file.location, file.ns, version, opts, namespacesMapping);
         if (loaded === undefined) continue;
+        versionError ??= loaded.versionError;
         const key = `${loaded.location}|${loaded.ns ?? ''}`;
         if (seen.has(key)) continue;
         seen.add(key);
@@ -109,6 +111,7 @@ export function loadAndMerge(
     }
     files.push(file);
   }
+  if (versionError) throw versionError;
   // Like the reference: fetch everything first, then merge in breadth-first order.
   for (const f of files) mergeFile(merged, f.data, f.isMain, version, origin, f.ns);
   // Blueprints imported here (in fetch order, repeats kept), then those the imported blueprints list.
@@ -153,7 +156,7 @@ function loadImport(
   version: DslVersion,
   opts: LoadOptions,
   nsMap: Record<string, string>,
-): { data: Record<string, any>; location: string; ns: string | undefined } | undefined {
+): Loaded | undefined {
   let spec: string;
   let props: Record<string, unknown> = {};
   if (typeof imp === 'string') spec = imp;
@@ -220,21 +223,34 @@ function loadImport(
     }
   }
   let data = text === BUILTIN_TYPES_YAML ? builtinDoc() : asDoc(loadYaml(text, location), location);
+  // A newer version is reported once every import is fetched, as the reference (28).
+  let versionError: DslError | undefined;
   const v = data.tosca_definitions_version;
   if (v !== undefined && v !== null && opts.validateVersion) {
     const iv = parseVersion(v, false);
     if (iv && !versionAtLeast(version, iv.number)) {
-      throw logicError(
+      versionError = logicError(
         28,
         `An import uses a newer DSL version (${iv.raw}) than the main blueprint (${version.raw})`,
       );
     }
   }
-  if (fullNs !== undefined) {
-    // The basic types file keeps its names even when imported under a namespace.
-    if (!isBasicTypes(data)) data = applyNamespace(data, fullNs);
+  if (fullNs !== undefined && isBasicTypes(data)) {
+    // The basic types may not get a namespace of their own (214); inside a namespaced file they are
+    // imported without one (imports.validate_import_namespace).
+    if (fullNs !== parentNs)
+      throw logicError(214, `Invalid import namespace ${fullNs}: cannot be used on Cloudify basic types.`);
+    return { data, location, ns: undefined, versionError };
   }
-  return { data, location, ns: fullNs };
+  if (fullNs !== undefined) data = applyNamespace(data, fullNs);
+  return { data, location, ns: fullNs, versionError };
+}
+
+interface Loaded {
+  data: Record<string, any>;
+  location: string;
+  ns: string | undefined;
+  versionError?: DslError;
 }
 
 // imports.is_cloudify_basic_types: the file defines cloudify.nodes.Root itself (metadata alone is not enough).

@@ -448,3 +448,22 @@ test("a typed operation input: the dict value carries the schema's type; get_inp
     'InputEvaluationError(null)',
   );
 });
+
+test('the basic types may not be imported under a namespace of their own (214)', () => {
+  const types =
+    'node_types:\n  cloudify.nodes.Root: {}\nworkflows:\n  install: {mapping: dw.a.b}\nplugins:\n  dw: {executor: central_deployment_agent, install: false}\n';
+  assert.equal(
+    outcome(() => parse(`${V('1_3')}imports: [test--types.yaml]\n`, { 'types.yaml': types })),
+    'DSLParsingLogicException(214)',
+  );
+  // inside a namespaced file they come without a namespace, names unchanged
+  const lib = `${V('1_3')}imports: [types.yaml]\nnode_types:\n  t: {derived_from: cloudify.nodes.Root}\n`;
+  const plan = parse(`${V('1_3')}imports: [ns--lib.yaml]\n`, { 'lib.yaml': lib, 'types.yaml': types });
+  assert.ok('install' in plan.workflows);
+  // a namespace of its own inside the namespaced file is refused; the version check comes after all fetching
+  const lib2 = `${V('1_3')}imports: [x--types.yaml]\n`;
+  assert.equal(
+    outcome(() => parse(`${V('1_0')}imports: [ns--lib2.yaml]\n`, { 'lib2.yaml': lib2, 'types.yaml': types })),
+    'DSLParsingLogicException(214)',
+  );
+});
