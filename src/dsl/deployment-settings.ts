@@ -129,9 +129,10 @@ function checkSchedule(name: string, s: Record<string, any>): Record<string, any
   return out;
 }
 
-/** The section as the plan holds it (schema already validated). */
+/** The section as the plan holds it (schema already validated); a written section has default_schedules. */
 export function parseDeploymentSettings(ds: Record<string, any>): Record<string, any> {
-  if (!ds.default_schedules || typeof ds.default_schedules !== 'object') return ds;
+  if (!ds.default_schedules || typeof ds.default_schedules !== 'object')
+    return { ...ds, default_schedules: {} };
   return {
     ...ds,
     default_schedules: Object.fromEntries(

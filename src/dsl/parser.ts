@@ -115,7 +115,9 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     labels: sec('labels'),
     blueprint_labels: sec('blueprint_labels'),
     resource_tags: sec('resource_tags'),
-    deployment_settings: parseDeploymentSettings(sec('deployment_settings')),
+    deployment_settings: isDict(doc.deployment_settings)
+      ? parseDeploymentSettings(doc.deployment_settings)
+      : {},
     imported_blueprints: merged.importedBlueprints,
     namespaces_mapping: merged.namespacesMapping,
     deployment_plugins_to_install: uniquePlugins(nodes.flatMap((n) => n.deployment_plugins_to_install)),
