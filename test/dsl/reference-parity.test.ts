@@ -334,6 +334,12 @@ test('deployment_settings: schema and default schedules checked and normalised',
       want,
       text,
     );
+  // a written section always has default_schedules; none written is {}
+  assert.deepEqual(parse(ds('  display_name: x\n')).deployment_settings, {
+    display_name: 'x',
+    default_schedules: {},
+  });
+  assert.deepEqual(parse(V('1_4')).deployment_settings, {});
 });
 
 test('legacy policy_types / policy_triggers and group policies are validated', () => {
