@@ -197,8 +197,9 @@ export function flattenOperations(ifaces: Interfaces, ctx: PluginsCtx, where: st
   for (const [iname, ops] of Object.entries(ifaces)) {
     for (const [oname, op] of Object.entries(ops)) {
       const rec = planOperation(op, ctx, `${where}.${iname}.${oname}`) ?? emptyOp();
-      out[`${iname}.${oname}`] = rec;
+      // the bare name first, as the reference builds the dict (its scan order follows it)
       if (count.get(oname) === 1) out[oname] = rec;
+      out[`${iname}.${oname}`] = rec;
     }
   }
   return out;

@@ -121,6 +121,13 @@ export function compareInstances(ours: Json[], want: Json[]): string | undefined
 /** Compares the reference's deployment plan (keys differing from the plan) with ours. */
 export function compareDeployment(ours: Json, want: Json, plan: Json): string | undefined {
   const o = JSON.parse(JSON.stringify(ours));
+  want = JSON.parse(JSON.stringify(want));
+  // inter_deployment_functions name instances: compare their nodes (ids are random)
+  for (const dp of [o, want]) {
+    const nodeOf = new Map<string, string>((dp.node_instances ?? []).map((i: Json) => [i.id, i.node_id]));
+    for (const f of dp.inter_deployment_functions ?? [])
+      for (const k of Object.keys(f.context ?? {})) f.context[k] = nodeOf.get(f.context[k]) ?? f.context[k];
+  }
   for (const [k, v] of Object.entries<Json>(want)) {
     if (k === 'node_instances') continue;
     const d = diff(

@@ -473,3 +473,17 @@ test('the basic types may not be imported under a namespace of their own (214)',
     'DSLParsingLogicException(214)',
   );
 });
+
+test('operation inputs written as one function keep it; IDD names follow the bare operation name first', () => {
+  const bp = `${V('1_3')}plugins:\n  p: {executor: central_deployment_agent, install: false}\nnode_types:\n  type:\n    properties:\n      property: {}\nnode_templates:\n  node:\n    type: type\n    properties:\n      property: {key2: value2}\n    interfaces:\n      interface:\n        op:\n          implementation: p.task\n          inputs: {merge: [{key1: value1}, {get_property: [SELF, property]}]}\n        op2:\n          implementation: p.task\n          inputs: {a: {get_capability: [dep, cap]}}\n`;
+  const dp = prepareDeploymentPlan(parse(bp), {});
+  const ops = dp.nodes[0].operations;
+  assert.deepEqual(ops.op.inputs, { merge: [{ key1: 'value1' }, { key2: 'value2' }] });
+  assert.deepEqual(
+    (dp.inter_deployment_functions as any[]).map((f) => f.function_identifier),
+    [
+      'nodes.node.operations.op2.inputs.a.get_capability',
+      'nodes.node.operations.interface.op2.inputs.a.get_capability',
+    ],
+  );
+});
