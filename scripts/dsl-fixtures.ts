@@ -1,5 +1,6 @@
 // `npm run dsl:fixtures -- DIR`: runs every fixture file in DIR, prints a table per file and a final
-// line `N passed, M failed`. Exit code 1 when anything failed.
+// line `N passed, M failed`. Exit code 1 when anything failed. A case passes on the matching error, or on
+// the summary and the full plan / deployment plan (test/dsl/plan-compare.ts, the fixture README's rules).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runFixtureDir } from '../test/dsl/fixture-harness.js';

@@ -1,4 +1,5 @@
 // The shape of every top-level section, after the reference's element schemas (elements/*.py).
+import { DEPLOYMENT_SETTINGS_SCHEMA } from './deployment-settings.js';
 import { opt, req, type Schema } from './schema.js';
 
 const propertySchema = (extra: Record<string, Schema> = {}): Schema => ({
@@ -136,7 +137,13 @@ export const BLUEPRINT_SCHEMA: Record<string, Schema> = {
       dict: {
         members: req({ list: 'string', nonEmpty: true }),
         policies: opt({
-          mapOf: { dict: { type: req('string'), properties: opt('dict'), triggers: opt('dict') } },
+          mapOf: {
+            dict: {
+              type: req('string'),
+              properties: opt('dict'),
+              triggers: opt({ mapOf: { dict: { type: req('string'), parameters: opt('dict') } } }),
+            },
+          },
         }),
       },
     },
@@ -151,5 +158,5 @@ export const BLUEPRINT_SCHEMA: Record<string, Schema> = {
   labels: labelsSchema,
   blueprint_labels: labelsSchema,
   resource_tags: 'dict',
-  deployment_settings: 'dict',
+  deployment_settings: DEPLOYMENT_SETTINGS_SCHEMA,
 };

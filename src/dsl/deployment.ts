@@ -1,6 +1,7 @@
 // prepareDeploymentPlan (dsl_parser/tasks.py): final inputs, static functions evaluated, node instances.
 import { plainError } from './errors.js';
-import { evaluateStatic, type StaticContext, walkFunctions } from './functions.js';
+import { interDeploymentFunctions } from './idd.js';
+import { type EvalScope, evaluateStatic, type StaticContext, walkFunctions } from './functions.js';
 import { type IdGenerator, expandInstances, randomIds } from './instances.js';
 import { resolveInputs } from './inputs.js';
 import { containsFunction, RUNTIME_FUNCTIONS } from './functions.js';
@@ -45,20 +46,49 @@ export function prepareDeploymentPlan(
   }
   if (!opts.runtimeOnlyEvaluation) evaluatePlan(dp);
   dp.node_instances = expandInstances(dp, opts.idGenerator ?? randomIds, new Set(opts.existingIds ?? []));
+  dp.inter_deployment_functions = interDeploymentFunctions(dp);
   return dp as DeploymentPlan;
 }
+
+/**
+ * Node-instance expansion only (multi_instance.create_deployment_plan): no inputs, no function
+ * evaluation, no inter-deployment records.
+ */
+export function createDeploymentPlan(plan: Plan, opts: DeploymentOptions = {}): DeploymentPlan {
+  const dp: Record<string, any> = structuredClone(plan);
+  dp.node_instances = expandInstances(dp, opts.idGenerator ?? randomIds, new Set(opts.existingIds ?? []));
+  return dp as DeploymentPlan;
+}
+
+/**
+ * Operation inputs are scanned key by key (scan._scan_operations): inputs written as one function
+ * (`inputs: {merge: [...]}`) keep it, only its arguments are evaluated.
+ */
+const evalInputs = (inputs: unknown, ctx: StaticContext, scope: EvalScope): any =>
+  inputs !== null && typeof inputs === 'object' && !Array.isArray(inputs)
+    ? Object.fromEntries(
+        Object.entries(inputs as Record<string, unknown>).map(([k, v]) => [
+          k,
+          evaluateStatic(v, ctx, scope, 1, `.${k}`),
+        ]),
+      )
+    : evaluateStatic(inputs, ctx, scope);
 
 /** Replaces static functions everywhere the reference scans (scan.py), in place. */
 export function evaluatePlan(dp: Record<string, any>): void {
   const byName = new Map<string, any>(dp.nodes.map((n: any) => [n.name, n]));
-  const ctx: StaticContext = { inputs: dp.inputs, nodeProperties: (n) => byName.get(n)?.properties };
+  const ctx: StaticContext = {
+    inputs: dp.inputs,
+    nodeProperties: (n) => byName.get(n)?.properties,
+    strict: true,
+  };
   // Inputs may themselves hold functions (defaults); resolve them first.
   for (const k of Object.keys(dp.inputs))
     dp.inputs[k] = evaluateStatic(dp.inputs[k], { ...ctx, inputs: dp.inputs }, {});
   const evalOps = (ops: Record<string, any>, scope: Record<string, string>) => {
     for (const op of Object.values(ops)) {
       if (!op?.inputs) continue;
-      op.inputs = evaluateStatic(op.inputs, ctx, scope);
+      op.inputs = evalInputs(op.inputs, ctx, scope);
       op.has_intrinsic_functions = containsFunction(op.inputs, RUNTIME_FUNCTIONS);
     }
   };
@@ -70,23 +100,22 @@ export function evaluatePlan(dp: Record<string, any>): void {
     evalOps(n.operations, { self: n.name });
     for (const iface of Object.values(n.interfaces ?? {}) as any[]) {
       for (const op of Object.values(iface) as any[])
-        if (op?.inputs) op.inputs = evaluateStatic(op.inputs, ctx, { self: n.name });
+        if (op?.inputs) op.inputs = evalInputs(op.inputs, ctx, { self: n.name });
     }
     n.capabilities = evaluateStatic(n.capabilities, ctx, { self: n.name });
     for (const r of n.relationships) {
       r.properties = evaluateStatic(r.properties, ctx, { self: n.name });
+      for (const k of ['source_interfaces', 'target_interfaces']) {
+        for (const iface of Object.values(r[k] ?? {}) as any[]) {
+          for (const op of Object.values(iface ?? {}) as any[])
+            if (op?.inputs) op.inputs = evalInputs(op.inputs, ctx, { source: n.name, target: r.target_id });
+        }
+      }
       evalOps(r.source_operations, { source: n.name, target: r.target_id });
       evalOps(r.target_operations, { source: n.name, target: r.target_id });
     }
   }
-  for (const k of [
-    'outputs',
-    'capabilities',
-    'policies',
-    'scaling_groups',
-    'resource_tags',
-    'deployment_settings',
-  ]) {
+  for (const k of ['outputs', 'capabilities', 'policies', 'scaling_groups', 'deployment_settings']) {
     if (dp[k]) dp[k] = evaluateStatic(dp[k], ctx, {});
   }
   // Per label: a label key may itself be a function name (`get_attribute: {values: [...]}`).

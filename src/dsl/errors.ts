@@ -12,6 +12,9 @@ export type DslErrorClass =
   | 'MissingRequiredInputError'
   | 'FunctionValidationError'
   | 'FunctionEvaluationError'
+  | 'ScannerError'
+  | 'ComposerError'
+  | 'EvaluationRecursionLimitReached'
   | 'ConstraintException'
   | 'UnknownSecretError'
   | 'UnknownSysEntityError'
@@ -27,6 +30,9 @@ export type DslErrorClass =
 export class DslError extends Error {
   readonly code: number | null;
   readonly errorClass: DslErrorClass;
+  /** 1-based position in the file, when known (YAML syntax errors). */
+  line?: number;
+  column?: number;
   constructor(code: number | null, message: string, errorClass?: DslErrorClass) {
     super(message);
     this.name = 'DslError';

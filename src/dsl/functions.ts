@@ -1,41 +1,19 @@
 // Intrinsic functions: recognition, argument checks at parse, and the static (deployment-creation)
 // evaluation of get_input, get_property, concat, merge and string_*. Runtime ones stay raw here.
 import { DslError, plainError } from './errors.js';
+import { checkArgumentTypes } from './function-args.js';
 import { isDict } from './schema.js';
 
-export const STATIC_FUNCTIONS = new Set([
-  'get_input',
-  'get_property',
-  'concat',
-  'merge',
-  'string_find',
-  'string_replace',
-  'string_split',
-  'string_lower',
-  'string_upper',
-]);
-export const RUNTIME_FUNCTIONS = new Set([
-  'get_attribute',
-  'get_attributes_list',
-  'get_attributes_dict',
-  'get_secret',
-  'get_capability',
-  'get_group_capability',
-  'get_environment_capability',
-  'get_label',
-  'get_sys',
-  'get_consumers',
-]);
-export const FUNCTION_NAMES = new Set([...STATIC_FUNCTIONS, ...RUNTIME_FUNCTIONS]);
+import {
+  FUNCTION_NAMES,
+  functionName,
+  isFunction,
+  RUNTIME_FUNCTIONS,
+  returnType,
+  STATIC_FUNCTIONS,
+} from './function-names.js';
 
-/** A function call is a mapping with one registered function key (plus an optional `type`). */
-export function functionName(v: unknown): string | undefined {
-  if (!isDict(v)) return undefined;
-  const keys = Object.keys(v);
-  if (keys.length === 1 && FUNCTION_NAMES.has(keys[0])) return keys[0];
-  return undefined;
-}
-export const isFunction = (v: unknown): boolean => functionName(v) !== undefined;
+export { FUNCTION_NAMES, functionName, isFunction, RUNTIME_FUNCTIONS, STATIC_FUNCTIONS };
 
 /** True when a value still holds a function anywhere inside. */
 export function containsFunction(v: unknown, only?: Set<string>): boolean {
@@ -44,147 +22,6 @@ export function containsFunction(v: unknown, only?: Set<string>): boolean {
   if (Array.isArray(v)) return v.some((x) => containsFunction(x, only));
   if (isDict(v)) return Object.values(v).some((x) => containsFunction(x, only));
   return false;
-}
-
-// The reference raises FunctionValidationError for the newer functions, ValueError for the classic ones.
-const VALIDATION_ERROR_FUNCS = new Set([
-  'get_environment_capability',
-  'get_label',
-  'get_sys',
-  'get_consumers',
-]);
-const badArgs = (f: string, args: unknown, why: string): DslError =>
-  plainError(
-    VALIDATION_ERROR_FUNCS.has(f) ? 'FunctionValidationError' : 'ValueError',
-    `Illegal arguments passed to ${f} function: ${JSON.stringify(args)} (${why})`,
-  );
-
-const SYS_PROPERTIES: Record<string, string[]> = {
-  tenant: ['name'],
-  deployment: ['id', 'name', 'blueprint', 'owner'],
-};
-
-const strOrFn = (x: unknown) => typeof x === 'string' || isFunction(x);
-
-/** Arity and shape checks, the same for every phase. */
-export function checkArguments(f: string, a: unknown): void {
-  const list = Array.isArray(a);
-  switch (f) {
-    case 'get_input':
-    case 'get_secret':
-      if (!(strOrFn(a) || (list && a.length >= 1 && strOrFn(a[0]))))
-        throw badArgs(f, a, 'expected a name or a list');
-      return;
-    case 'get_environment_capability':
-      checkEnvironmentCapability(f, a);
-      return;
-    case 'get_label':
-      checkGetLabel(a);
-      return;
-    case 'get_property':
-    case 'get_attribute':
-    case 'get_capability':
-    case 'get_group_capability':
-      if (!list || a.length < 2) throw badArgs(f, a, 'expected a list of at least 2 items');
-      return;
-    case 'get_attributes_list':
-    case 'get_attributes_dict':
-      if (!list || a.length < 2) throw badArgs(f, a, 'expected [node, attribute, ...]');
-      return;
-    case 'get_sys':
-      checkGetSys(a);
-      return;
-    case 'get_consumers':
-      if (!(typeof a === 'string' && ['ids', 'names', 'count'].includes(a)))
-        throw badArgs(f, a, 'expected ids, names or count');
-      return;
-    case 'concat':
-    case 'merge':
-      if (!list) throw badArgs(f, a, 'expected a list');
-      return;
-    case 'string_find':
-      if (!list || a.length !== 2) throw badArgs(f, a, 'expected [string, needle]');
-      return;
-    case 'string_replace':
-      if (!list || a.length < 3 || a.length > 4) throw badArgs(f, a, 'expected [string, old, new, count?]');
-      return;
-    case 'string_split':
-      if (!list || a.length < 2 || a.length > 3) throw badArgs(f, a, 'expected [string, separator, index?]');
-      return;
-    case 'string_lower':
-    case 'string_upper':
-      if (!(strOrFn(a) || (list && a.length === 1))) throw badArgs(f, a, 'expected a string');
-      return;
-  }
-}
-
-/** get_environment_capability: a name, or a list of at least 2 scalars or functions. */
-function checkEnvironmentCapability(f: string, a: unknown): void {
-  const list = Array.isArray(a);
-  if (!(typeof a === 'string' || (list && a.length >= 2)))
-    throw plainError(
-      'FunctionValidationError',
-      `Illegal arguments passed to ${f} function: ${JSON.stringify(a)} (expected a string or a list of at least 2 items)`,
-    );
-  if (list) {
-    a.forEach((x, i) => {
-      if (!(typeof x === 'string' || typeof x === 'number' || isFunction(x)))
-        throw plainError(
-          'ValueError',
-          `${f} function arguments can't be complex values; only strings/ints/functions are accepted (item ${i}: ${JSON.stringify(x)})`,
-        );
-    });
-  }
-}
-
-/** get_label: [<label-key>, <index>], a key, or a function. */
-function checkGetLabel(a: unknown): void {
-  if (Array.isArray(a) && a.length === 2) {
-    if (!strOrFn(a[0]))
-      throw plainError(
-        'FunctionValidationError',
-        `get_label: the <label-key> should be a string or a function`,
-      );
-    const i = a[1];
-    if (!(Number.isInteger(i) || (typeof i === 'string' && /^[0-9]+$/.test(i))))
-      throw plainError(
-        'FunctionValidationError',
-        `get_label: the <label-values list index> should be a number (in string or int form), not ${JSON.stringify(i)}`,
-      );
-    return;
-  }
-  if (!strOrFn(a))
-    throw plainError(
-      'FunctionValidationError',
-      `get_label function argument should be a list of 2 elements ([<label-key>, <label-values list index>]), a string or a function; got ${JSON.stringify(a)}`,
-    );
-}
-
-/** get_sys: [entity, property] of SYS_PROPERTIES, either part possibly a function. */
-function checkGetSys(a: unknown): void {
-  const list = Array.isArray(a);
-  if (
-    !list ||
-    a.length < 2 ||
-    !a.every((x) => typeof x === 'string' || typeof x === 'number' || isFunction(x))
-  )
-    throw plainError(
-      'ValueError',
-      `Illegal argument(s) passed to get_sys function. Expected a 2-element list identifying an entity and its requested property (e.g. [tenant, name] or [deployment, id]) but got ${JSON.stringify(a)}`,
-    );
-  const [entity, prop] = a;
-  if (isFunction(entity)) return;
-  if (typeof entity !== 'string' || !(entity in SYS_PROPERTIES))
-    throw plainError(
-      'UnknownSysEntityError',
-      `get_sys function unable to determine entity: ${JSON.stringify(entity)}`,
-    );
-  if (isFunction(prop)) return;
-  if (typeof prop !== 'string' || !SYS_PROPERTIES[entity].includes(prop))
-    throw plainError(
-      'UnknownSysPropertyError',
-      `get_sys function unable to determine property: ${entity} ${JSON.stringify(prop)}`,
-    );
 }
 
 /** Visits every function call in a value tree (depth-first, outer call first). */
@@ -209,7 +46,17 @@ export interface EvalScope {
 export interface StaticContext {
   inputs: Record<string, any>;
   nodeProperties(name: string): Record<string, any> | undefined;
+  /**
+   * Deployment creation (the reference's plan evaluation): a runtime function left in the arguments of
+   * get_input, get_property or string_* is a FunctionEvaluationError; concat and merge stay as they are.
+   * Without it (runtime evaluation) such a call is kept for the runtime pass.
+   */
+  strict?: boolean;
 }
+
+const KEEP_WITH_RUNTIME_ARGS = new Set(['concat', 'merge']);
+const topLevelFunction = (args: unknown): boolean =>
+  Array.isArray(args) ? args.some((x) => functionName(x) !== undefined) : functionName(args) !== undefined;
 
 /** Python's str() of a scalar, which is what concat produces in the reference. */
 export function pyStr(v: unknown): string {
@@ -221,23 +68,43 @@ export function pyStr(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const MAX_ROUNDS = 64;
+/** The reference's evaluation handler depth limit (functions.limit_recursion(50)). */
+export const RECURSION_LIMIT = 50;
 
-/** Evaluates static functions; runtime ones are kept with their arguments evaluated. */
-export function evaluateStatic(v: any, ctx: StaticContext, scope: EvalScope, depth = 0): any {
-  if (depth > MAX_ROUNDS)
-    throw plainError('FunctionEvaluationError', 'Maximum recursion depth reached while evaluating functions');
+/**
+ * Evaluates static functions; runtime ones are kept with their arguments evaluated. `depth` counts
+ * nested values and evaluations like the reference's handler, so a function that needs its own value
+ * (`prop: {get_input: {get_property: [SELF, prop]}}`) ends in EvaluationRecursionLimitReached.
+ */
+export function evaluateStatic(v: any, ctx: StaticContext, scope: EvalScope, depth = 0, path = ''): any {
+  if (depth > RECURSION_LIMIT) {
+    throw plainError(
+      'EvaluationRecursionLimitReached',
+      `The recursion limit (${RECURSION_LIMIT}) has been reached while evaluating the deployment. Limit was reached with the following path - ${path.slice(0, 500)}`,
+    );
+  }
   const f = functionName(v);
   if (f !== undefined) {
-    const args = evaluateStatic(v[f], ctx, scope, depth + 1);
-    if (!STATIC_FUNCTIONS.has(f) || containsFunction(args)) return { [f]: args };
-    const r = applyStatic(f, args, ctx, scope);
-    return containsFunction(r) ? evaluateStatic(r, ctx, scope, depth + 1) : r;
+    const args = evaluateStatic(v[f], ctx, scope, depth + 1, `${path}.${f}`);
+    const type = returnType(v);
+    const raw = type === undefined ? { [f]: args } : { [f]: args, type };
+    if (!STATIC_FUNCTIONS.has(f)) return raw;
+    if (ctx.strict && !KEEP_WITH_RUNTIME_ARGS.has(f) && topLevelFunction(args)) {
+      throw plainError(
+        'FunctionEvaluationError',
+        `${f}: found an unresolved argument: ${JSON.stringify(args)} (at ${path.slice(1) || 'the top level'})`,
+      );
+    }
+    if (containsFunction(args)) return raw;
+    checkArgumentTypes(f, args, 'evaluate');
+    const r = applyStatic(f, args, ctx, scope, depth + 1, path);
+    if (f === 'get_input' && type !== undefined) checkReturnType(r, type, args, path);
+    return containsFunction(r) ? evaluateStatic(r, ctx, scope, depth + 1, path) : r;
   }
-  if (Array.isArray(v)) return v.map((x) => evaluateStatic(x, ctx, scope, depth));
+  if (Array.isArray(v)) return v.map((x, i) => evaluateStatic(x, ctx, scope, depth + 1, `${path}[${i}]`));
   if (isDict(v)) {
     const out: Record<string, any> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = evaluateStatic(x, ctx, scope, depth);
+    for (const [k, x] of Object.entries(v)) out[k] = evaluateStatic(x, ctx, scope, depth + 1, `${path}.${k}`);
     return out;
   }
   return v;
@@ -276,7 +143,14 @@ export function navigate(
   return cur;
 }
 
-function applyStatic(f: string, a: any, ctx: StaticContext, scope: EvalScope): any {
+function applyStatic(
+  f: string,
+  a: any,
+  ctx: StaticContext,
+  scope: EvalScope,
+  depth: number,
+  where: string,
+): any {
   switch (f) {
     case 'get_input': {
       const [name, ...path] = Array.isArray(a) ? a : [a];
@@ -297,7 +171,8 @@ function applyStatic(f: string, a: any, ctx: StaticContext, scope: EvalScope): a
       const sub: EvalScope = { self: node };
       let cur: any = props;
       for (const key of flat) {
-        if (containsFunction(cur)) cur = evaluateStatic(cur, ctx, sub);
+        // only the value on the path is evaluated (evaluating the whole level would be exponential)
+        if (functionName(cur) !== undefined) cur = evaluateStatic(cur, ctx, sub, depth + 1, where);
         cur = navigate(
           cur,
           [key],
@@ -305,7 +180,7 @@ function applyStatic(f: string, a: any, ctx: StaticContext, scope: EvalScope): a
           'FunctionEvaluationError',
         );
       }
-      return evaluateStatic(structuredClone(cur), ctx, sub);
+      return evaluateStatic(structuredClone(cur), ctx, sub, depth + 1, where);
     }
     case 'concat':
       return a.map(pyStr).join('');
@@ -346,4 +221,40 @@ function applyStatic(f: string, a: any, ctx: StaticContext, scope: EvalScope): a
       return String(Array.isArray(a) ? a[0] : a).toUpperCase();
   }
   throw new DslError(null, `unknown function ${f}`, 'ValueError');
+}
+
+/** GetInput with a `type` (utils.parse_simple_type_value): the value must fit it (InputEvaluationError). */
+function checkReturnType(v: unknown, type: unknown, input: unknown, path: string): void {
+  const num = typeof v === 'number';
+  const ok =
+    type === 'integer'
+      ? num && Number.isInteger(v)
+      : type === 'float'
+        ? num
+        : type === 'boolean'
+          ? typeof v === 'boolean'
+          : type === 'list'
+            ? Array.isArray(v)
+            : type === 'dict'
+              ? isDict(v)
+              : type === 'regex'
+                ? typeof v === 'string'
+                : [
+                    'string',
+                    'textarea',
+                    'deployment_id',
+                    'blueprint_id',
+                    'node_id',
+                    'node_type',
+                    'node_instance',
+                    'capability_value',
+                    'scaling_group',
+                    'secret_key',
+                    'operation_name',
+                  ].includes(String(type));
+  if (!ok)
+    throw plainError(
+      'InputEvaluationError',
+      `Value '${pyStr(v)}' of input '${pyStr(input)}' does not match data type declared for '${path.slice(1)}': '${String(type)}'.`,
+    );
 }

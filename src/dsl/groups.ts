@@ -42,7 +42,7 @@ function checkGroups(groups: Defs, nodeNames: Set<string>): void {
     if (nodeNames.has(g)) throw logicError(211, `Both a group and a node template are named '${g}'`);
     for (const m of def.members) {
       if (!nodeNames.has(m) && !(m in groups))
-        throw logicError(203, `Member '${m}' of group '${g}' is neither a node template nor a group`);
+        throw logicError(40, `Member '${m}' of group '${g}' does not match any defined node`);
     }
   }
   // Group cycles (a group reaching itself through member groups).

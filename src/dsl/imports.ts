@@ -65,6 +65,7 @@ export function loadAndMerge(
   const importedBlueprints: string[] = [];
   const namespacesMapping: Record<string, string> = {};
   const seen = new Set<string>();
+  let versionError: DslError | undefined;
   const files: {
     data: Record<string, any>;
     location: string | null;
@@ -95,6 +96,7 @@ export function loadAndMerge(
       for (const imp of imports) {
         const loaded = loadImport(imp, file.location, file.ns, version, opts, namespacesMapping);
         if (loaded === undefined) continue;
+        versionError ??= loaded.versionError;
         const key = `${loaded.location}|${loaded.ns ?? ''}`;
         if (seen.has(key)) continue;
         seen.add(key);
@@ -109,6 +111,7 @@ export function loadAndMerge(
     }
     files.push(file);
   }
+  if (versionError) throw versionError;
   // Like the reference: fetch everything first, then merge in breadth-first order.
   for (const f of files) mergeFile(merged, f.data, f.isMain, version, origin, f.ns);
   // Blueprints imported here (in fetch order, repeats kept), then those the imported blueprints list.
@@ -131,8 +134,6 @@ export function loadAndMerge(
       namespacesMapping[key] = v;
     }
   }
-  if (merged.description === undefined && main.description !== undefined)
-    merged.description = main.description;
   return { doc: merged, version, importedBlueprints, namespacesMapping, mainKeys: Object.keys(main) };
 }
 
@@ -155,7 +156,7 @@ function loadImport(
   version: DslVersion,
   opts: LoadOptions,
   nsMap: Record<string, string>,
-): { data: Record<string, any>; location: string; ns: string | undefined } | undefined {
+): Loaded | undefined {
   let spec: string;
   let props: Record<string, unknown> = {};
   if (typeof imp === 'string') spec = imp;
@@ -168,10 +169,13 @@ function loadImport(
   } else throw new DslError(1, `Expected 'string' type but found '${typeName(imp)}' type (path: imports)`);
   let ns: string | undefined;
   let target = spec;
-  const d = spec.indexOf(NS_DELIM);
+  // The namespace is what comes before the last delimiter, and may not contain one itself (212).
+  const d = spec.lastIndexOf(NS_DELIM);
   if (d > 0 && !/^[a-z]+:\/\//.test(spec.slice(0, d))) {
     ns = spec.slice(0, d);
     target = spec.slice(d + NS_DELIM.length);
+    if (ns.includes(NS_DELIM))
+      throw logicError(212, `Invalid ${ns}: import's namespace cannot contain namespace delimiter`);
   }
   const fullNs = ns === undefined ? parentNs : parentNs === undefined ? ns : `${parentNs}${NS_DELIM}${ns}`;
   let text: string | undefined;
@@ -219,26 +223,39 @@ function loadImport(
     }
   }
   let data = text === BUILTIN_TYPES_YAML ? builtinDoc() : asDoc(loadYaml(text, location), location);
+  // A newer version is reported once every import is fetched, as the reference (28).
+  let versionError: DslError | undefined;
   const v = data.tosca_definitions_version;
   if (v !== undefined && v !== null && opts.validateVersion) {
     const iv = parseVersion(v, false);
     if (iv && !versionAtLeast(version, iv.number)) {
-      throw logicError(
+      versionError = logicError(
         28,
         `An import uses a newer DSL version (${iv.raw}) than the main blueprint (${version.raw})`,
       );
     }
   }
-  if (fullNs !== undefined) {
-    // The basic types file keeps its names even when imported under a namespace.
-    if (!isBasicTypes(data)) data = applyNamespace(data, fullNs);
+  if (fullNs !== undefined && isBasicTypes(data)) {
+    // The basic types may not get a namespace of their own (214); inside a namespaced file they are
+    // imported without one (imports.validate_import_namespace).
+    if (fullNs !== parentNs)
+      throw logicError(214, `Invalid import namespace ${fullNs}: cannot be used on Cloudify basic types.`);
+    return { data, location, ns: undefined, versionError };
   }
-  return { data, location, ns: fullNs };
+  if (fullNs !== undefined) data = applyNamespace(data, fullNs);
+  return { data, location, ns: fullNs, versionError };
 }
 
+interface Loaded {
+  data: Record<string, any>;
+  location: string;
+  ns: string | undefined;
+  versionError?: DslError;
+}
+
+// imports.is_cloudify_basic_types: the file defines cloudify.nodes.Root itself (metadata alone is not enough).
 const isBasicTypes = (data: Record<string, any>): boolean =>
-  (isDict(data.metadata) && data.metadata.cloudify_types === true) ||
-  (isDict(data.node_types) && 'cloudify.nodes.Root' in data.node_types);
+  isDict(data.node_types) && 'cloudify.nodes.Root' in data.node_types;
 
 function mergeFile(
   merged: Record<string, any>,
@@ -251,7 +268,8 @@ function mergeFile(
   const basic = isBasicTypes(data);
   for (const [section, value] of Object.entries(data)) {
     if (IGNORED.has(section)) continue;
-    if (!isMain && (section === 'description' || section === 'metadata')) continue;
+    // description and metadata: an import's is used only when no file before it had one (DONT_OVERWRITE).
+    if (!isMain && (section === 'description' || section === 'metadata') && section in merged) continue;
     if (isMain || !isDict(value) || !isDict(merged[section] ?? {})) {
       if (!isMain && merged[section] !== undefined && !isDict(value)) continue;
       if (isMain) {
@@ -285,6 +303,9 @@ function mergeFile(
         origin.set(key, basic);
         continue;
       }
+      // A workflow defined again gets the later file's fields it lacks (imports._merge_workflows).
+      if (section === 'workflows' && isDict(target[name]) && isDict(def))
+        target[name] = { ...def, ...target[name] };
       if (FIRST_WINS.has(section)) continue;
       if (section === 'node_templates' && mergeNodeTemplate(target, name, def)) continue;
       if (section === 'inputs' && ns !== undefined) continue;

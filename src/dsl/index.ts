@@ -9,7 +9,12 @@
 // The file-system adapter is kept out of this module so it stays free of node:fs: import
 // `parseBlueprintDir` / `fsImportResolver` from '../dsl-fs/resolver.js'.
 export { BUILTIN_TYPES_YAML, withBuiltinTypes } from './builtin-types.js';
-export { type DeploymentOptions, type DeploymentPlan, prepareDeploymentPlan } from './deployment.js';
+export {
+  createDeploymentPlan,
+  type DeploymentOptions,
+  type DeploymentPlan,
+  prepareDeploymentPlan,
+} from './deployment.js';
 export { DslError, type DslErrorClass } from './errors.js';
 export { FUNCTION_NAMES, RUNTIME_FUNCTIONS, STATIC_FUNCTIONS } from './functions.js';
 export { type IdGenerator, type NodeInstance, randomIds } from './instances.js';

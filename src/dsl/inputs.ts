@@ -2,7 +2,8 @@
 import { DslError, logicError, plainError } from './errors.js';
 import { containsFunction, isFunction } from './functions.js';
 import { isDict } from './schema.js';
-import { checkValue, type MergeContext, OBJECT_TYPES, PRIMITIVES } from './types.js';
+import { checkValue, integerGotFloat, type MergeContext, OBJECT_TYPES, PRIMITIVES } from './types.js';
+import { isYamlFloat } from './yaml-load.js';
 import { type DslVersion, versionAtLeast } from './version.js';
 
 const CONSTRAINTS = new Set([
@@ -55,6 +56,8 @@ export function checkInputDefinitions(
     for (const c of d.constraints ?? []) parseConstraint(c, name, version);
     if (d.constraints?.length && isFunction(d.default)) throw functionWithConstraints(name, d.default);
     if (d.default !== undefined && !containsFunction(d.default)) {
+      if (t === 'integer' && isYamlFloat(d, 'default'))
+        throw integerGotFloat({ owner: name, path: [], raiseOnMissing: true }, [], d.default);
       checkValue(d.default, t, ctx, `inputs.${name}.default`);
       checkConstraints(d.default, d.constraints ?? [], name);
     }
@@ -78,8 +81,46 @@ function parseConstraint(c: unknown, input: string, version: DslVersion): [strin
       `Constraint of input '${input}' must name exactly one operator, got ${JSON.stringify(c)}`,
     );
   }
-  return [ops[0], c[ops[0]]];
+  const [op, arg] = [ops[0], c[ops[0]]];
+  if (!isFunction(arg) && !ARG_OK[op](arg)) {
+    throw logicError(
+      212,
+      `Invalid constraint operator argument "${typeof arg === 'string' ? arg : JSON.stringify(arg)}", for constraint operator "${op}" in "${input}".`,
+    );
+  }
+  return [op, arg];
 }
+
+// The argument each operator takes (constraints.py VALIDATION_FUNCTIONS): numbers (not booleans), a pair
+// of numbers, a list, a regular expression, a string or a mapping.
+const scalar = (a: unknown) => typeof a === 'number';
+const regexOk = (a: unknown) => {
+  if (typeof a !== 'string') return false;
+  try {
+    new RegExp(a);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const ARG_OK: Record<string, (a: unknown) => boolean> = {
+  equal: scalar,
+  greater_than: scalar,
+  greater_or_equal: scalar,
+  less_than: scalar,
+  less_or_equal: scalar,
+  in_range: (a) => Array.isArray(a) && a.length === 2 && scalar(a[0]) && scalar(a[1]),
+  valid_values: Array.isArray,
+  length: scalar,
+  min_length: scalar,
+  max_length: scalar,
+  pattern: regexOk,
+  filter_id: (a) => typeof a === 'string',
+  labels: Array.isArray,
+  tenants: Array.isArray,
+  name_pattern: isDict,
+  deployment_id: (a) => typeof a === 'string',
+};
 
 const violation = (input: string, op: string, arg: unknown, v: unknown) =>
   plainError(

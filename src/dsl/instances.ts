@@ -32,6 +32,20 @@ interface Entity {
 const DEPENDS = 'cloudify.relationships.depends_on';
 const SUPPORTED = [DEPENDS, 'cloudify.relationships.connected_to', CONTAINED_IN];
 
+function checkSupported(nodes: Record<string, any>[]): void {
+  for (const n of nodes) {
+    for (const r of n.relationships) {
+      if (!SUPPORTED.some((s) => r.type_hierarchy.includes(s))) {
+        throw new DslError(
+          null,
+          `Relationship type '${r.type}' of node '${n.name}' is not supported`,
+          'UnsupportedRelationship',
+        );
+      }
+    }
+  }
+}
+
 export function expandInstances(
   plan: Record<string, any>,
   newId: IdGenerator,
@@ -44,17 +58,7 @@ export function expandInstances(
   for (const [g, def] of Object.entries(groups)) for (const m of def.members) groupOf.set(m, g);
   const containerNode = (n: string): string | undefined =>
     byName.get(n)?.relationships.find((r: any) => r.type_hierarchy.includes(CONTAINED_IN))?.target_id;
-  for (const n of nodes) {
-    for (const r of n.relationships) {
-      if (!SUPPORTED.some((s) => r.type_hierarchy.includes(s))) {
-        throw new DslError(
-          null,
-          `Relationship type '${r.type}' of node '${n.name}' is not supported`,
-          'UnsupportedRelationship',
-        );
-      }
-    }
-  }
+  checkSupported(nodes);
   // Parent of an entity in the expansion tree: its scaling group, else its container node; a group's
   // parent is the container of its members that lies outside the group.
   const inGroup = (entity: string, g: string): boolean => {
@@ -114,6 +118,7 @@ export function expandInstances(
   };
   const instances: NodeInstance[] = [];
   const parentInstance = new Map<string, NodeInstance>();
+  const effectiveGroups = new Map<string, { name: string; id: string }[]>();
   const expand = (e: Entity, parent: NodeInstance | undefined, sg: { name: string; id: string }[]) => {
     for (let i = 0; i < e.count; i++) {
       if (e.isGroup) {
@@ -123,7 +128,11 @@ export function expandInstances(
       }
       const node = byName.get(e.name)!;
       const inst: NodeInstance = { id: makeId(e.name), name: e.name, node_id: e.name, relationships: [] };
-      if (sg.length > 0) inst.scaling_groups = sg;
+      // an instance lists the groups its node is a member of; a contained node inherits them only for
+      // its connections (a connection stays inside the group instances both ends belong to)
+      const own = sg.filter((g) => inGroup(e.name, g.name));
+      if (own.length > 0) inst.scaling_groups = own;
+      effectiveGroups.set(inst.id, sg);
       if (parent && containerNode(e.name) !== undefined) parentInstance.set(inst.id, parent);
       if (node.host_id !== undefined) inst.host_id = node.host_id === node.name ? inst.id : parent?.host_id;
       instances.push(inst);
@@ -131,7 +140,7 @@ export function expandInstances(
     }
   };
   for (const r of roots) expand(r, undefined, []);
-  connect(instances, byName, parentInstance);
+  connect(instances, byName, parentInstance, (i) => effectiveGroups.get(i.id) ?? []);
   return instances;
 }
 
@@ -139,6 +148,7 @@ function connect(
   instances: NodeInstance[],
   byName: Map<string, Record<string, any>>,
   parentInstance: Map<string, NodeInstance>,
+  groupsOf: GroupsOf,
 ): void {
   const ofNode = new Map<string, NodeInstance[]>();
   for (const i of instances) ofNode.set(i.node_id, [...(ofNode.get(i.node_id) ?? []), i]);
@@ -151,9 +161,12 @@ function connect(
         continue;
       }
       let targets = ofNode.get(r.target_id) ?? [];
-      const shared = sharedGroupIds(inst, targets[0]);
+      const shared = sharedGroups(inst, targets[0], groupsOf);
+      // every group instance the two ends share must be the same (the innermost one decides)
       if (shared.size > 0)
-        targets = targets.filter((t) => (t.scaling_groups ?? []).some((g) => shared.has(g.id)));
+        targets = targets.filter((t) =>
+          groupsOf(t).every((g) => !shared.has(g.name) || shared.get(g.name) === g.id),
+        );
       const ct = r.properties?.connection_type ?? 'all_to_all';
       if (ct === 'all_to_one') {
         if (shared.size > 0)
@@ -176,9 +189,19 @@ function connect(
   }
 }
 
-// Scaling-group instance ids the source instance shares with the target node's instances.
-function sharedGroupIds(src: NodeInstance, sampleTarget: NodeInstance | undefined): Set<string> {
-  if (!sampleTarget) return new Set();
-  const targetGroups = new Set((sampleTarget.scaling_groups ?? []).map((g) => g.name));
-  return new Set((src.scaling_groups ?? []).filter((g) => targetGroups.has(g.name)).map((g) => g.id));
+type GroupsOf = (i: NodeInstance) => { name: string; id: string }[];
+
+// The scaling groups (name -> the source's instance id) that the source and the target node share.
+function sharedGroups(
+  src: NodeInstance,
+  sampleTarget: NodeInstance | undefined,
+  groupsOf: GroupsOf,
+): Map<string, string> {
+  if (!sampleTarget) return new Map();
+  const targetGroups = new Set(groupsOf(sampleTarget).map((g) => g.name));
+  return new Map(
+    groupsOf(src)
+      .filter((g) => targetGroups.has(g.name))
+      .map((g) => [g.name, g.id]),
+  );
 }

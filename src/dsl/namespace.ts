@@ -92,18 +92,23 @@ export function applyNamespace(data: Record<string, any>, ns: string): Record<st
   }
   if (isDict(out.groups)) {
     for (const [k, g] of Object.entries(out.groups)) {
-      if (isDict(g) && Array.isArray(g.members)) out.groups[k] = { ...g, members: g.members.map(p) };
+      if (isDict(g) && Array.isArray(g.members))
+        out.groups[k] = fixFunctions({ ...g, members: g.members.map(p) }, p);
     }
   }
   if (isDict(out.policies)) {
     for (const [k, g] of Object.entries(out.policies)) {
-      if (isDict(g) && Array.isArray(g.targets)) out.policies[k] = { ...g, targets: g.targets.map(p) };
+      if (isDict(g) && Array.isArray(g.targets))
+        out.policies[k] = fixFunctions({ ...g, targets: g.targets.map(p) }, p);
     }
   }
   if (isDict(out.workflows)) {
     for (const [k, w] of Object.entries(out.workflows)) out.workflows[k] = fixMapping(w, p);
   }
   for (const s of ['outputs', 'capabilities', 'inputs']) if (isDict(out[s])) out[s] = fixFunctions(out[s], p);
+  // The reference namespaces an imported file's metadata keys too (`ns--key`).
+  if (isDict(out.metadata))
+    out.metadata = Object.fromEntries(Object.entries(out.metadata).map(([k, v]) => [p(k), v]));
   return out;
 }
 
@@ -141,12 +146,8 @@ const fixInterfaces = (ifaces: Record<string, any>, p: (n: unknown) => any) =>
   );
 
 const NODE_TARGETS = new Set(['SELF', 'SOURCE', 'TARGET']);
-const NODE_REF_FUNCS = new Set([
-  'get_property',
-  'get_attribute',
-  'get_attributes_list',
-  'get_attributes_dict',
-]);
+// Only these two name a node in the reference's namespacing (framework/parser.py).
+const NODE_REF_FUNCS = new Set(['get_property', 'get_attribute']);
 
 // Prefix the input / node names that intrinsic functions refer to.
 function fixFunctions(v: any, p: (n: unknown) => any): any {
@@ -161,7 +162,12 @@ function fixFunctions(v: any, p: (n: unknown) => any): any {
       if (Array.isArray(a)) return { get_input: [p(a[0]), ...a.slice(1).map((x) => fixFunctions(x, p))] };
     }
     if (NODE_REF_FUNCS.has(f) && Array.isArray(a))
-      return { [f]: [NODE_TARGETS.has(a[0]) ? a[0] : p(a[0]), ...a.slice(1)] };
+      return {
+        [f]: [
+          NODE_TARGETS.has(a[0]) ? a[0] : typeof a[0] === 'string' ? p(a[0]) : fixFunctions(a[0], p),
+          ...a.slice(1).map((x) => fixFunctions(x, p)),
+        ],
+      };
   }
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fixFunctions(x, p)]));
 }

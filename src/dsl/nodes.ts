@@ -1,6 +1,6 @@
 // Node templates: properties, interfaces, relationships, instance counts, host_id and plugin lists.
 import { logicError } from './errors.js';
-import { isFunction, walkFunctions } from './functions.js';
+import { isFunction } from './functions.js';
 import {
   flattenOperations,
   mergeTemplateInterfaces,
@@ -293,55 +293,45 @@ const pluginRecord = (name: string, p: Record<string, any>) => ({
 });
 export { pluginRecord };
 
-// Which plugin runs where: a node's own and its outgoing source ops run on its host (or centrally),
-// target ops run on the target's host.
+// Which plugin runs where (node_templates._process_nodes_plugins): a node's plugins are the distinct
+// (plugin, executor) pairs of its own operations, its outgoing source operations and the target operations
+// of relationships to it, each with the operation's executor; a host lists its hosted host_agent plugins.
 function assignPlugins(nodes: Record<string, any>[], plugins: Record<string, Record<string, any>>): void {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  const used = new Map<string, Map<string, Set<string>>>(); // node -> plugin -> executors
-  const note = (node: string, ops: Record<string, any>) => {
-    const m = used.get(node) ?? new Map();
-    used.set(node, m);
-    for (const op of Object.values(ops)) {
-      if (!op?.plugin) continue;
-      const s = m.get(op.plugin) ?? new Set();
-      s.add(op.executor ?? plugins[op.plugin]?.executor);
-      m.set(op.plugin, s);
-    }
-  };
+  const opLists = new Map<string, Record<string, any>[]>(nodes.map((n) => [n.name, [n.operations]]));
   for (const n of nodes) {
-    note(n.name, n.operations);
     for (const r of n.relationships) {
-      note(n.name, r.source_operations);
-      note(r.target_id, r.target_operations);
+      opLists.get(n.name)?.push(r.source_operations);
+      opLists.get(r.target_id)?.push(r.target_operations);
     }
   }
+  const byName = (list: Record<string, any>[]) => [...new Map(list.map((p) => [p.name, p])).values()];
   for (const n of nodes) {
-    const m = used.get(n.name) ?? new Map();
-    n.plugins = [...m.keys()].map((p) => pluginRecord(p, plugins[p]));
-    n.deployment_plugins_to_install = [...m.entries()]
-      .filter(([, ex]) => ex.has('central_deployment_agent'))
-      .map(([p]) => pluginRecord(p, plugins[p]));
-    const hostAgent = [...m.entries()].filter(([, ex]) => ex.has('host_agent')).map(([p]) => p);
-    if (hostAgent.length > 0 && n.host_id === undefined) {
+    const seen = new Map<string, Record<string, any>>();
+    for (const ops of opLists.get(n.name) ?? []) {
+      for (const op of Object.values(ops ?? {})) {
+        const key = JSON.stringify([op?.plugin, op?.executor]);
+        if (op?.plugin && !seen.has(key))
+          seen.set(key, { ...pluginRecord(op.plugin, plugins[op.plugin]), executor: op.executor });
+      }
+    }
+    n.plugins = [...seen.values()];
+    n.deployment_plugins_to_install = byName(
+      n.plugins.filter((p: any) => p.executor === 'central_deployment_agent'),
+    );
+  }
+  for (const n of nodes) {
+    if (n.host_id === n.name) {
+      const hosted = nodes.filter((o) => o.host_id === n.name).flatMap((o) => o.plugins);
+      n.plugins_to_install = byName(hosted.filter((p: any) => p.executor === 'host_agent'));
+    } else delete n.plugins_to_install;
+  }
+  for (const n of nodes) {
+    const p = n.host_id === undefined && n.plugins.find((x: any) => x.executor === 'host_agent');
+    if (p) {
       throw logicError(
         24,
-        `Node '${n.name}' uses host_agent plugins (${hostAgent.join(', ')}) but is not contained in a host`,
+        `node '${n.name}' has no relationship which makes it contained within a host and it has a plugin '${p.name}' with 'host_agent' as an executor. These types of plugins must be installed on a host`,
       );
     }
   }
-  for (const n of nodes) {
-    if (n.host_id !== n.name) {
-      n.plugins_to_install = n.host_id === undefined ? undefined : n.plugins_to_install;
-      continue;
-    }
-    const names = new Set<string>();
-    for (const other of nodes) {
-      if (other.host_id !== n.name) continue;
-      for (const [p, ex] of used.get(other.name) ?? []) if (ex.has('host_agent')) names.add(p);
-    }
-    n.plugins_to_install = [...names].map((p) => pluginRecord(p, plugins[p]));
-  }
-  for (const n of nodes) if (n.plugins_to_install === undefined) delete n.plugins_to_install;
-  void byName;
-  void walkFunctions;
 }

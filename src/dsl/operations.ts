@@ -1,7 +1,6 @@
 // Interfaces and operations: the type → subtype → template merge rules and the mapping of an
 // implementation to a plugin operation or to the script plugin (elements/operation.py).
 import { logicError } from './errors.js';
-import { containsFunction } from './functions.js';
 import { isDict } from './schema.js';
 
 export interface OpDef {
@@ -58,6 +57,10 @@ function schemaToValues(
     else if (isDict(d) && d.required === false) continue;
     else throw logicError(107, `${where}: operation input '${k}' is required but has no value`);
   }
+  // interfaces/utils.merge_schema_and_instance_inputs: a dict value gets the schema's `type` key (so a
+  // function there becomes `{get_input: x, type: float}` and is checked when evaluated).
+  for (const [k, d] of Object.entries(schema))
+    if (isDict(d) && 'type' in d && isDict(out[k])) out[k] = { ...out[k], type: d.type };
   return out;
 }
 
@@ -68,10 +71,13 @@ export function mergeTemplateInterfaces(
   where: string,
 ): Interfaces {
   const out: Interfaces = {};
+  // A type operation the template mentions is resolved below with the template's values first.
+  const mentioned = (i: string, o: string) => isDict(templateIfaces?.[i]) && o in templateIfaces[i];
   for (const [iname, ops] of Object.entries(typeIfaces)) {
     out[iname] = {};
     for (const [oname, op] of Object.entries(ops))
-      out[iname][oname] = { ...op, inputs: schemaToValues(op.inputs, {}, where) };
+      if (!mentioned(iname, oname))
+        out[iname][oname] = { ...op, inputs: schemaToValues(op.inputs, {}, where) };
   }
   for (const [iname, ops] of Object.entries(templateIfaces ?? {})) {
     if (!out[iname]) out[iname] = {};
@@ -109,6 +115,7 @@ export interface PlanOperation {
   retry_interval: number | null;
   timeout: number | null;
   timeout_recoverable: boolean | null;
+  inputs_types?: Record<string, unknown>;
 }
 
 const looksLikeScript = (impl: string): boolean =>
@@ -166,13 +173,20 @@ export function planOperation(op: OpDef, ctx: PluginsCtx, where: string): PlanOp
     operation: r.operation,
     executor,
     inputs: r.inputs,
-    has_intrinsic_functions: containsFunction(r.inputs),
+    has_intrinsic_functions: false, // set by the deployment plan when a runtime function stays
     max_retries: op.max_retries,
     retry_interval: op.retry_interval,
     timeout: op.timeout,
     timeout_recoverable: op.timeout_recoverable,
+    ...inputsTypes(r.inputs),
   };
 }
+
+// interfaces/utils.operation: `inputs_types` lists the inputs whose (dict) value carries a `type`.
+const inputsTypes = (inputs: Record<string, any>): { inputs_types?: Record<string, unknown> } => {
+  const t = Object.entries(inputs).filter(([, v]) => isDict(v) && 'type' in v);
+  return t.length > 0 ? { inputs_types: Object.fromEntries(t.map(([k, v]) => [k, v.type])) } : {};
+};
 
 /** `interface.op` for every operation, plus bare `op` when that name is unique across interfaces. */
 export function flattenOperations(ifaces: Interfaces, ctx: PluginsCtx, where: string): Record<string, any> {
@@ -183,16 +197,18 @@ export function flattenOperations(ifaces: Interfaces, ctx: PluginsCtx, where: st
   for (const [iname, ops] of Object.entries(ifaces)) {
     for (const [oname, op] of Object.entries(ops)) {
       const rec = planOperation(op, ctx, `${where}.${iname}.${oname}`) ?? emptyOp();
-      out[`${iname}.${oname}`] = rec;
+      // the bare name first, as the reference builds the dict (its scan order follows it)
       if (count.get(oname) === 1) out[oname] = rec;
+      out[`${iname}.${oname}`] = rec;
     }
   }
   return out;
 }
 
+// A no-op (interfaces/utils.no_op_operation): empty plugin and operation names.
 const emptyOp = (): PlanOperation => ({
-  plugin: null,
-  operation: null,
+  plugin: '',
+  operation: '',
   executor: null,
   inputs: {},
   has_intrinsic_functions: false,

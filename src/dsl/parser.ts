@@ -1,13 +1,16 @@
 // parseBlueprint: YAML → merged document → validated, resolved plan (dsl_parser/parser.py).
 import { BLUEPRINT_SCHEMA } from './blueprint-schema.js';
+import { parseDeploymentSettings } from './deployment-settings.js';
 import { withBuiltinTypes } from './builtin-types.js';
 import { DslError, logicError } from './errors.js';
+import { checkPolicySchemas, groupPolicies } from './group-policies.js';
 import { buildGroups } from './groups.js';
 import { loadAndMerge, type MergedBlueprint } from './imports.js';
 import { checkInputDefinitions } from './inputs.js';
 import { buildNodes, pluginRecord } from './nodes.js';
 import { resolveImplementation } from './operations.js';
 import { type Plan, requirements, validateFunctions } from './plan-functions.js';
+import { checkRelationshipOperations, planDataTypes, planRelationships } from './plan-types.js';
 
 export type { Plan };
 import {
@@ -24,9 +27,17 @@ import {
   dataTypeContext,
   type MergeContext,
   mergedProperties,
+  parseValue,
+  schemaWithDefaults,
   typeHierarchy,
 } from './types.js';
-import { checkFieldVersions, checkSectionVersions, gate } from './version-gates.js';
+import {
+  checkFieldVersions,
+  checkOperationExecutors,
+  checkSchemaFieldVersions,
+  checkSectionVersions,
+  gate,
+} from './version-gates.js';
 
 export interface ParseOptions {
   /** Path of the main file as the resolver knows it (e.g. `blueprint.yaml`), or null when unknown. */
@@ -62,6 +73,7 @@ export function parseBlueprint(opts: ParseOptions): Plan {
   checkInputDefinitions(inputs, merge, version);
   const resourceExists = blueprintFileCheck(resolver);
   const remoteNamespaces = new Set(Object.keys(merged.namespacesMapping));
+  checkRelationshipOperations(relTypes, { plugins, resourceExists, remoteNamespaces });
   const nodes = buildNodes({
     templates: sec('node_templates'),
     nodeTypes,
@@ -88,19 +100,14 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     version: { raw: version.raw, definitions_name: 'cloudify_dsl', definitions_version: version.number },
     description: doc.description ?? null,
     metadata: doc.metadata ?? null,
-    inputs: planInputs(inputs),
-    data_types: dataTypes,
+    inputs: planInputs(inputs, merge),
+    data_types: planDataTypes(dataTypes, merge),
     nodes,
-    relationships: Object.fromEntries(
-      Object.entries(relTypes).map(([n, r]) => [
-        n,
-        { ...r, name: n, type_hierarchy: typeHierarchy(relTypes, n, 'relationship') },
-      ]),
-    ),
+    relationships: planRelationships(relTypes, merge),
     outputs: sec('outputs'),
     capabilities: sec('capabilities'),
     workflows,
-    groups,
+    groups: groupPolicies(groups, sec('policy_types'), sec('policy_triggers'), merge),
     policies,
     scaling_groups,
     policy_types: sec('policy_types'),
@@ -108,7 +115,9 @@ export function parseBlueprint(opts: ParseOptions): Plan {
     labels: sec('labels'),
     blueprint_labels: sec('blueprint_labels'),
     resource_tags: sec('resource_tags'),
-    deployment_settings: sec('deployment_settings'),
+    deployment_settings: isDict(doc.deployment_settings)
+      ? parseDeploymentSettings(doc.deployment_settings)
+      : {},
     imported_blueprints: merged.importedBlueprints,
     namespaces_mapping: merged.namespacesMapping,
     deployment_plugins_to_install: uniquePlugins(nodes.flatMap((n) => n.deployment_plugins_to_install)),
@@ -163,6 +172,8 @@ function checkDocument(merged: MergedBlueprint, sec: SectionOf, validateVersion:
     }
   }
   if (validateVersion) checkFieldVersions(doc, version);
+  if (validateVersion) checkSchemaFieldVersions(doc, version);
+  checkOperationExecutors(doc);
   for (const [name, p] of Object.entries(sec('plugins'))) {
     if (!['central_deployment_agent', 'host_agent'].includes(p.executor)) {
       throw logicError(18, `Plugin '${name}' has an illegal executor '${p.executor}'`);
@@ -197,6 +208,10 @@ function checkTypes(
     typeHierarchy(nodeTypes, name, 'node_type');
     checkSchemaTypes(t.properties ?? {}, dataTypes, `node_types.${name}.properties`);
   }
+  // every type's defaults are checked (105/106), used by a template or not
+  for (const name of Object.keys(nodeTypes))
+    schemaWithDefaults(nodeTypes, typeHierarchy(nodeTypes, name, 'node_type'), merge);
+  checkPolicySchemas(sec('policy_types'), sec('policy_triggers'), merge);
   const relTypes: Defs = sec('relationships');
   for (const [name, r] of Object.entries(relTypes)) {
     typeHierarchy(relTypes, name, 'relationship');
@@ -242,7 +257,7 @@ function buildWorkflows(
       operation: r.script ? 'script_runner.tasks.execute_workflow' : r.operation,
       parameters: params,
       is_cascading: typeof w === 'string' ? false : (w.is_cascading ?? false),
-      ...(typeof w !== 'string' && w.availability_rules ? { availability_rules: w.availability_rules } : {}),
+      availability_rules: (typeof w === 'string' ? null : w.availability_rules) ?? null,
     };
     workflowPlugins.add(r.plugin);
   }
@@ -289,15 +304,28 @@ function checkLabels(labels: Record<string, any>, blueprintLabels: Record<string
 }
 
 // The plan keeps one operator per constraint; 1_5 extras such as `error_message` are not part of it.
-function planInputs(inputs: Record<string, any>): Record<string, any> {
+function planInputs(inputs: Record<string, any>, merge: MergeContext): Record<string, any> {
   const ops = (c: unknown) =>
     isDict(c) && Object.keys(c).length > 1 && 'error_message' in c
       ? Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'error_message'))
       : c;
+  // A data-typed default is completed with the data type's defaults (SchemaPropertyDefault).
+  const withDefault = (k: string, d: Record<string, any>) =>
+    'default' in d && typeof d.type === 'string' && d.type in merge.dataTypes
+      ? {
+          ...d,
+          default: parseValue(d.default ?? {}, d.type, undefined, merge, {
+            raiseOnMissing: false,
+            owner: k,
+            path: [],
+          }),
+        }
+      : d;
   return Object.fromEntries(
-    Object.entries(inputs).map(([k, d]) => [
-      k,
-      isDict(d) && Array.isArray(d.constraints) ? { ...d, constraints: d.constraints.map(ops) } : d,
-    ]),
+    Object.entries(inputs).map(([k, d]) => {
+      if (!isDict(d)) return [k, d];
+      const c = Array.isArray(d.constraints) ? { ...d, constraints: d.constraints.map(ops) } : d;
+      return [k, withDefault(k, c)];
+    }),
   );
 }

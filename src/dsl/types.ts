@@ -1,6 +1,7 @@
 // Type inheritance (node, relationship and data types) and property schema/value merging
 // (dsl_parser/utils.py merge_schemas and merge_schema_and_instance_properties).
 import { logicError } from './errors.js';
+import { isYamlFloat } from './yaml-load.js';
 import { isFunction } from './functions.js';
 import { isDict } from './schema.js';
 
@@ -158,6 +159,8 @@ export function schemaWithDefaults(
           path: [k],
           undefinedMsg: (p) => `Undefined property ${p} in default value of type ${t}`,
         });
+      } else if (def.type === 'integer' && isYamlFloat(v, 'default')) {
+        throw integerGotFloat({ owner: t, path: [k], raiseOnMissing: false }, [k], def.default);
       } else if (def.default !== undefined && def.default !== null && typeof def.type === 'string') {
         parseValue(def.default, def.type, undefined, ctx, { raiseOnMissing: false, owner: t, path: [k] });
       }
@@ -167,7 +170,7 @@ export function schemaWithDefaults(
   return out;
 }
 
-interface ParseOpts {
+export interface ParseOpts {
   raiseOnMissing: boolean;
   /** Names the element in messages (node, input or type name). */
   owner: string;
@@ -207,6 +210,15 @@ export function parseValue(
 }
 
 const pyish = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** A YAML float (`5.0`) given for an `integer`: 105 like the reference, which keeps it a float. */
+export const integerGotFloat = (o: ParseOpts, path: string[], v: unknown) =>
+  logicError(
+    105,
+    path.length > 0
+      ? `Property type validation failed in '${o.owner}': property '${path.join('.')}' type is 'integer', yet it was assigned with the value '${Number(v).toFixed(1)}'`
+      : `Property type validation failed in '${o.owner}': the defined type is 'integer', yet it was assigned with the value '${Number(v).toFixed(1)}'`,
+  );
 
 const cloneDefault = (v: unknown): unknown => (v !== null && typeof v === 'object' ? structuredClone(v) : v);
 
@@ -252,6 +264,8 @@ function mergeFlattened(
       continue;
     }
     const v = k in values ? merged[k] : cloneDefault(merged[k]);
+    if (k in values && d?.type === 'integer' && isYamlFloat(values, k))
+      throw integerGotFloat(o, [...o.path, k], v);
     out[k] = parseValue(v, d?.type, flat[k], ctx, { ...o, path: [...o.path, k] });
   }
   return out;
@@ -264,12 +278,14 @@ export function mergeProperties(
   ctx: MergeContext,
   where: string,
   allowMissing = false,
+  msgs: Pick<ParseOpts, 'undefinedMsg' | 'missingMsg'> = {},
 ): Record<string, any> {
   return mergeFlattened(values ?? {}, schema, flatDefaults(schema), ctx, {
     raiseOnMissing: !allowMissing,
     owner: where,
     path: [],
     external: values?.use_external_resource === true,
+    ...msgs,
   });
 }
 

@@ -73,3 +73,63 @@ export function checkFieldVersions(doc: Record<string, any>, version: DslVersion
     if (isDict(w.parameters)) inputLike(Object.entries(w.parameters));
   }
 }
+
+type Visit = (op: Record<string, any>, name: string, typeLevel: boolean) => void;
+
+/** Every operation in long form: type interfaces (typeLevel) and template interfaces. */
+function eachOperation(doc: Record<string, any>, visit: Visit): void {
+  const ifaces = (v: unknown, typeLevel: boolean) => {
+    if (!isDict(v)) return;
+    for (const [i, ops] of Object.entries(v))
+      if (isDict(ops))
+        for (const [o, op] of Object.entries(ops)) if (isDict(op)) visit(op, `${i}.${o}`, typeLevel);
+  };
+  const each = (k: string) => (isDict(doc[k]) ? Object.values(doc[k] as Record<string, any>) : []);
+  for (const t of each('node_types')) if (isDict(t)) ifaces(t.interfaces, true);
+  for (const r of each('relationships'))
+    if (isDict(r)) for (const k of ['source_interfaces', 'target_interfaces']) ifaces(r[k], true);
+  for (const n of each('node_templates')) {
+    if (!isDict(n)) continue;
+    ifaces(n.interfaces, false);
+    for (const r of Array.isArray(n.relationships) ? n.relationships : [])
+      if (isDict(r)) for (const k of ['source_interfaces', 'target_interfaces']) ifaces(r[k], false);
+  }
+}
+
+/** `required` in any property schema (1_2), `max_retries`/`retry_interval` on operations (1_1). */
+export function checkSchemaFieldVersions(doc: Record<string, any>, version: DslVersion): void {
+  const required = (schema: unknown) => {
+    if (isDict(schema))
+      for (const d of Object.values(schema))
+        if (isDict(d) && d.required !== undefined && d.required !== null) gate('required', version, [1, 2]);
+  };
+  const each = (k: string) => (isDict(doc[k]) ? Object.values(doc[k] as Record<string, any>) : []);
+  for (const [sec, key] of [
+    ['node_types', 'properties'],
+    ['relationships', 'properties'],
+    ['data_types', 'properties'],
+    ['workflows', 'parameters'],
+    ['policy_types', 'properties'],
+    ['policy_triggers', 'parameters'],
+  ])
+    for (const t of each(sec)) if (isDict(t)) required(t[key]);
+  required(doc.inputs);
+  eachOperation(doc, (op, _name, typeLevel) => {
+    for (const f of ['max_retries', 'retry_interval'])
+      if (op[f] !== undefined && op[f] !== null) gate(f, version, [1, 1]);
+    if (typeLevel) required(op.inputs);
+  });
+}
+
+/** An operation's executor is one of the two agents (28). */
+export function checkOperationExecutors(doc: Record<string, any>): void {
+  eachOperation(doc, (op, name) => {
+    const e = op.executor;
+    if (e !== undefined && e !== null && e !== 'central_deployment_agent' && e !== 'host_agent') {
+      throw logicError(
+        28,
+        `Operation '${name}' has an illegal executor value '${e}'. valid values are [central_deployment_agent,host_agent]`,
+      );
+    }
+  });
+}

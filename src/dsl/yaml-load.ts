@@ -21,6 +21,56 @@ export const YAML_LIMITS = {
 const illegalYaml = (detail: string): DslError =>
   new DslError(-1, `Failed to parse DSL: Illegal yaml; ${detail}`, 'DSLParsingFormatException');
 
+// Errors PyYAML's scanner raises itself (ScannerError, no DSL code) rather than its parser (which the
+// reference wraps as DSLParsingFormatException -1), by the YAML library's error code.
+const SCANNER_ERRORS = new Set(['MISSING_CHAR', 'TAB_AS_INDENT', 'BAD_SCALAR_START']);
+// PyYAML's "mapping values are not allowed here", marked at the ':'.
+const isNestedCompact = (code?: string, what = '') =>
+  code === 'BLOCK_AS_IMPLICIT_KEY' && what.startsWith('Nested mappings');
+
+/** A YAML syntax error at an offset, with the reference's class and code and its line and column (1-based). */
+function yamlSyntaxError(
+  text: string,
+  where: string,
+  offset: number | undefined,
+  what: string,
+  libCode?: string,
+): DslError {
+  if (offset === undefined) return illegalYaml(`${where}: ${what}`);
+  // the reference marks the token, not the indentation before it; for a nested compact mapping, its ':'
+  while (text[offset] === ' ') offset++;
+  if (isNestedCompact(libCode, what) && text.indexOf(':', offset) >= 0) offset = text.indexOf(':', offset);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - (before.lastIndexOf('\n') + 1) + 1;
+  const at = `in "${where}", line ${line}, column ${column}`;
+  const e =
+    (libCode !== undefined && SCANNER_ERRORS.has(libCode)) || isNestedCompact(libCode, what)
+      ? new DslError(null, `${what} ${at}`, 'ScannerError')
+      : illegalYaml(`${what} ${at}`);
+  e.line = line;
+  e.column = column;
+  return e;
+}
+
+const PY_FLOAT =
+  /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+
+function pyFloat(src: string): number {
+  const s = src.replace(/_/g, '');
+  if (/\.(?:inf|Inf|INF)$/.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+  if (/\.(?:nan|NaN|NAN)$/.test(s)) return Number.NaN;
+  if (!s.includes(':')) return Number(s);
+  const sign = s.startsWith('-') ? -1 : 1;
+  return (
+    sign *
+    s
+      .replace(/^[-+]/, '')
+      .split(':')
+      .reduce((acc, part) => acc * 60 + Number(part), 0)
+  );
+}
+
 /** Parse one YAML text into plain JSON-like data. `where` names the file in error messages. */
 export function loadYaml(text: string, where = '<blueprint>'): unknown {
   if (text.length > YAML_LIMITS.maxChars) {
@@ -62,8 +112,17 @@ export function loadYaml(text: string, where = '<blueprint>'): unknown {
         ...tags.filter(
           (t) =>
             typeof t === 'string' ||
-            (t.tag !== 'tag:yaml.org,2002:timestamp' && t.tag !== 'tag:yaml.org,2002:bool'),
+            (t.tag !== 'tag:yaml.org,2002:timestamp' &&
+              t.tag !== 'tag:yaml.org,2002:bool' &&
+              t.tag !== 'tag:yaml.org,2002:float'),
         ),
+        {
+          // PyYAML's float: a '.' is required and an exponent needs its sign (`1e3` is a string there)
+          tag: 'tag:yaml.org,2002:float',
+          default: true,
+          test: PY_FLOAT,
+          resolve: pyFloat,
+        },
         {
           tag: 'tag:yaml.org,2002:bool',
           default: true,
@@ -90,13 +149,17 @@ export function loadYaml(text: string, where = '<blueprint>'): unknown {
         'DSLParsingFormatException',
       );
     }
-    throw illegalYaml(`${where}: ${err.message}`);
+    throw yamlSyntaxError(text, where, err.pos?.[0], err.message, err.code);
   }
   checkNode(doc.contents as Node | null, 0, where);
   try {
-    return doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+    const js = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+    markFloats(doc.contents as Node | null, js);
+    return js;
   } catch (e) {
-    throw illegalYaml(`${where}: ${(e as Error).message}`);
+    const m = (e as Error).message;
+    if (/^Unresolved alias/.test(m)) throw new DslError(null, `${where}: ${m}`, 'ComposerError');
+    throw illegalYaml(`${where}: ${m}`);
   }
 }
 
@@ -127,3 +190,40 @@ function checkNode(node: Node | null, depth: number, where: string): void {
 
 const isMergeKey = (key: { value: unknown; source?: string }): boolean =>
   typeof key.value === 'symbol' || key.source === '<<';
+
+// JavaScript has one number type, so `5.0` loads as 5. PyYAML keeps it a float, which an `integer`
+// property rejects; the loader remembers such values by their container and key (see isYamlFloat).
+const FLOATS = new WeakMap<object, Set<string | number>>();
+
+/** True when `container[key]` was written as a float with an integral value (`5.0`, `1e3`). */
+export const isYamlFloat = (container: unknown, key: string | number): boolean =>
+  typeof container === 'object' && container !== null && FLOATS.get(container)?.has(key) === true;
+
+const floatSource = (src: unknown) =>
+  typeof src === 'string' && (src.includes('.') || (/[eE]/.test(src) && !/^[-+]?0x/i.test(src)));
+
+function markFloats(node: Node | null, js: unknown): void {
+  if (node === null || js === null || typeof js !== 'object') return;
+  const mark = (key: string | number, child: unknown, value: unknown) => {
+    if (
+      isScalar(child) &&
+      typeof value === 'number' &&
+      Number.isInteger(value) &&
+      floatSource(child.source)
+    ) {
+      const set = FLOATS.get(js) ?? new Set();
+      set.add(key);
+      FLOATS.set(js, set);
+    } else if (!isAlias(child)) markFloats(child as Node | null, value);
+  };
+  if (isMap(node) && !Array.isArray(js)) {
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key) || typeof pair.key.value !== 'string') continue;
+      mark(pair.key.value, pair.value, (js as Record<string, unknown>)[pair.key.value]);
+    }
+  } else if (isSeq(node) && Array.isArray(js)) {
+    node.items.forEach((item, i) => {
+      mark(i, item, js[i]);
+    });
+  }
+}

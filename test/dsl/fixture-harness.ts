@@ -2,17 +2,22 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import {
+  createDeploymentPlan,
   DslError,
   type ImportResolver,
   parseBlueprint,
   prepareDeploymentPlan,
   type UrlRule,
 } from '../../src/dsl/index.js';
+import { compareDeployment, comparePlan, diff } from './plan-compare.js';
 
 export interface CaseResult {
   name: string;
   ok: boolean;
   detail?: string;
+  /** Our plan and deployment plan, when built (for debugging a failure). */
+  plan?: unknown;
+  deployment?: unknown;
 }
 
 type Json = any;
@@ -125,28 +130,6 @@ export function summarizeDeployment(dp: Json): Json {
   };
 }
 
-const canon = (v: Json): string =>
-  JSON.stringify(v, (_k, x) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(
-          Object.keys(x)
-            .sort()
-            .map((k) => [k, x[k]]),
-        )
-      : x,
-  );
-
-function diff(a: Json, b: Json, path = ''): string | undefined {
-  if (canon(a) === canon(b)) return undefined;
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      const d = diff(a[k], b[k], `${path}.${k}`);
-      if (d) return d;
-    }
-  }
-  return `${path}: got ${canon(a)?.slice(0, 200)} want ${canon(b)?.slice(0, 200)}`;
-}
-
 const errText = (e: unknown) =>
   e instanceof DslError
     ? `${e.errorClass}(${e.code}): ${e.message.slice(0, 160)}`
@@ -194,17 +177,23 @@ export function runCase(c: Json, fixturesDir: string): CaseResult {
     return { name: c.name, ok: false, detail: `parsed, want ${want.error.class}(${want.error.err_code})` };
   const d = diff(summarize(plan), want.summary);
   if (d) return { name: c.name, ok: false, detail: `summary ${d}` };
+  const pd = want.plan ? comparePlan(plan, want.plan) : undefined;
+  if (pd) return { name: c.name, ok: false, detail: `plan ${pd}`, plan };
   if (!c.deployment) return { name: c.name, ok: true };
   let n = 0;
   const secrets: Record<string, string> | null = c.deployment.secrets ?? null;
   let dp: Json;
   try {
-    dp = prepareDeploymentPlan(plan, c.inputs ?? {}, {
-      idGenerator: (p) => `${p}_${String(++n).padStart(6, '0')}`,
-      secretExists: secrets ? (s) => secrets[s] === 'exists' : undefined,
-      autoCorrectTypes: c.deployment.auto_correct_types ?? false,
-      runtimeOnlyEvaluation: c.deployment.via === 'create_deployment_plan',
-    });
+    const idGenerator = (p: string) => `${p}_${String(++n).padStart(6, '0')}`;
+    dp =
+      c.deployment.via === 'create_deployment_plan'
+        ? createDeploymentPlan(plan, { idGenerator })
+        : prepareDeploymentPlan(plan, c.inputs ?? {}, {
+            idGenerator,
+            secretExists: secrets ? (s) => secrets[s] === 'exists' : undefined,
+            autoCorrectTypes: c.deployment.auto_correct_types ?? false,
+            runtimeOnlyEvaluation: c.deployment.runtime_only_evaluation ?? false,
+          });
   } catch (e) {
     const w = want.deployment_error;
     if (w && e instanceof DslError && e.errorClass === w.class && e.code === w.err_code)
@@ -217,8 +206,12 @@ export function runCase(c: Json, fixturesDir: string): CaseResult {
   }
   if (want.deployment_error)
     return { name: c.name, ok: false, detail: `deployed, want ${want.deployment_error.class}` };
-  const dd = diff(summarizeDeployment(dp), want.deployment_summary);
-  return dd ? { name: c.name, ok: false, detail: `deployment ${dd}` } : { name: c.name, ok: true };
+  const dd =
+    diff(summarizeDeployment(dp), want.deployment_summary) ??
+    (want.deployment_plan ? compareDeployment(dp, want.deployment_plan, want.plan) : undefined);
+  return dd
+    ? { name: c.name, ok: false, detail: `deployment ${dd}`, plan, deployment: dp }
+    : { name: c.name, ok: true };
 }
 
 export function runFixtureDir(dir: string): { file: string; results: CaseResult[] }[] {
