@@ -183,7 +183,7 @@ export async function clusterStatusAt(host: string, ca: Buffer, auth: string, qu
 
 /**
  * Resolves with the milliseconds from `since` until `get` shows `type` Degraded with exactly the node at
- * `deadIp` Fail; rejects after `ms`.
+ * `deadIp` Fail (`nodeOnly`: until that node shows Fail, whatever the others); rejects after `ms`.
  */
 export async function seenFailing(
   get: () => Promise<any>,
@@ -191,17 +191,20 @@ export async function seenFailing(
   deadIp: string,
   since: number,
   ms: number,
+  nodeOnly = false,
 ): Promise<number> {
+  const failing = (r: any) =>
+    Object.values((r.services?.[type]?.nodes ?? {}) as Record<string, { status: string; private_ip: string }>)
+      .filter((n) => n.status === 'Fail')
+      .map((n) => n.private_ip);
   await within(
     ms,
     get,
     (r) =>
-      r.services?.[type]?.status === 'Degraded' &&
-      Object.values(r.services[type].nodes as Record<string, { status: string; private_ip: string }>)
-        .filter((n) => n.status === 'Fail')
-        .map((n) => n.private_ip)
-        .join() === deadIp,
-    `cluster-status: ${type} Degraded with ${deadIp} Fail`,
+      nodeOnly
+        ? failing(r).includes(deadIp)
+        : r.services?.[type]?.status === 'Degraded' && failing(r).join() === deadIp,
+    nodeOnly ? `cluster-status: ${deadIp} Fail` : `cluster-status: ${type} Degraded with ${deadIp} Fail`,
   );
   return Date.now() - since;
 }
