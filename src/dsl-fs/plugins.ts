@@ -96,10 +96,10 @@ const pyList = (xs: string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
 export function choosePlugin(
   plugins: readonly UploadedPlugin[],
   name: string,
-  version: string | undefined,
+  version: string | string[] | undefined,
   distribution?: string,
 ): UploadedPlugin {
-  const versions = version === undefined ? [] : [version];
+  const versions = version === undefined ? [] : typeof version === 'string' ? [version] : version;
   const named = plugins.filter(
     (p) => p.package_name === name && (distribution === undefined || p.distribution === distribution),
   );
@@ -107,7 +107,7 @@ export function choosePlugin(
     const q = [
       ...(distribution !== undefined ? [`'distribution': ${pyList([distribution])}`] : []),
       `'package_name': '${name}'`,
-      ...(version !== undefined ? [`'package_version': ${pyList(versions)}`] : []),
+      ...(versions.length ? [`'package_version': ${pyList(versions)}`] : []),
     ];
     throw new PluginImportError(`Plugin ${name} (query: {${q.join(', ')}}) not found`);
   }
@@ -133,8 +133,14 @@ export function choosePlugin(
 /** Answers `plugin:` imports from `plugins` (those the uploading tenant may see). */
 export function pluginImportResolver(plugins: readonly UploadedPlugin[]): PluginImportResolver {
   return {
-    read(name, version) {
-      const p = choosePlugin(plugins, name, version);
+    read(name, query) {
+      const versions = query.getAll('version');
+      const p = choosePlugin(
+        plugins,
+        name,
+        versions.length ? versions : undefined,
+        query.get('distribution') ?? undefined,
+      );
       if (p.yaml_text === null) {
         throw new PluginImportError(`Plugin ${p.package_name}: expected one yaml file, but found 0`);
       }

@@ -196,8 +196,7 @@ function loadImport(
     nsMap[fullNs!] = id;
   } else if (target.startsWith('plugin:')) {
     const [name, query] = target.slice('plugin:'.length).split('?');
-    const v = query ? (new URLSearchParams(query).get('version') ?? undefined) : undefined;
-    text = opts.plugins?.read(name, v, props);
+    text = opts.plugins?.read(name, new URLSearchParams(query ?? ''), props);
     if (text === undefined)
       throw logicError(13, `Could not import '${spec}': plugin '${name}' is not uploaded`);
     location = `plugin:${name}`;

@@ -11,9 +11,12 @@ export interface ImportResolver {
   read(location: string): string | undefined;
 }
 
-/** Answers `plugin:<name>?version=…` imports with the plugin's YAML (from uploaded plugins). */
+/**
+ * Answers `plugin:<name>?version=…&distribution=…` imports with the plugin's YAML (from uploaded plugins);
+ * `query` is the import's whole query (a version may repeat).
+ */
 export interface PluginImportResolver {
-  read(name: string, version: string | undefined, properties: Record<string, unknown>): string | undefined;
+  read(name: string, query: URLSearchParams, properties: Record<string, unknown>): string | undefined;
 }
 
 /** Answers `blueprint:<id>` imports with an uploaded blueprint's main file. */

@@ -143,3 +143,19 @@ test('choosePlugin filters by distribution when one is given', () => {
     /\(query: \{'distribution': \['rhel'\], 'package_name': 'cloudify-fabric-plugin', 'package_version': \['1\.0'\]\}\) not found/,
   );
 });
+
+test('plugin: imports honour distribution= and a repeated version=', () => {
+  const ps = [plugin('1.0', { distribution: 'centos' }), plugin('1.1', { distribution: 'ubuntu' })];
+  const picked = (target: string) =>
+    parseBlueprintDir(bp(['cloudify/types/types.yaml', target]), 'blueprint.yaml', {
+      resourcesBasePath: '.',
+      plugins: ps,
+    }).deployment_plugins_to_install.map((p: { package_version: string }) => p.package_version);
+  assert.deepEqual(picked('plugin:cloudify-fabric-plugin'), ['1.1']);
+  assert.deepEqual(picked('plugin:cloudify-fabric-plugin?distribution=centos'), ['1.0']);
+  assert.deepEqual(picked('plugin:cloudify-fabric-plugin?version=>=1.0&version=<1.1'), ['1.0']);
+  assert.throws(
+    () => picked('plugin:cloudify-fabric-plugin?distribution=rhel'),
+    /\(query: \{'distribution': \['rhel'\], 'package_name': 'cloudify-fabric-plugin'\}\) not found/,
+  );
+});
