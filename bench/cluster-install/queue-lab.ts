@@ -1,6 +1,6 @@
 // Three broker nodes installed in a lab the way the cluster guide says: test certificates made on the first
 // node and copied to the others, the guide's queue config.yaml on each node, then `cfy_manager install`
-// one node after the other. Shared by test/installer/queue-cluster.test.ts and the bench.
+// one node after the other. Shared by test/installer/queue-cluster-lab.test.ts and the bench.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,17 @@ export interface QueueLab {
     args: string[],
     timeoutMs?: number,
   ): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/**
+ * The broker lab of a test file that several scenario modules share: the file's `before` starts and
+ * installs it, and the modules read it only inside their hooks and tests.
+ */
+export interface SharedQueueLab {
+  readonly q: QueueLab;
+  /** The test CA's directory (~/.cloudify-test-ca of the first node), its certificate read. */
+  readonly caDir: string;
+  readonly ca: Buffer;
 }
 
 export async function startQueueLab(nodes = QUEUE_NODES): Promise<QueueLab> {

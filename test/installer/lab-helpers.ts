@@ -7,6 +7,17 @@ import type { ExecResult, Lab } from '../../src/lab/lab.js';
 import { fsRoot } from '../../src/lab/nodes.js';
 import type { Role } from '../../src/lab/topology.js';
 
+/**
+ * The lab of a test file that several scenario modules share: the file's `before` starts it, and the
+ * modules read `lab` only inside their hooks and tests.
+ */
+export interface LabRef {
+  readonly lab: Lab;
+}
+
+/** The guide's three database nodes, as the lab topologies name them. */
+export const DB_NODES = ['db1', 'db2', 'db3'];
+
 export const CFY = fileURLToPath(new URL('../../bin/cfy_manager', import.meta.url));
 
 export function cfy(lab: Lab, node: string, args: string[], timeoutMs = 300_000): Promise<ExecResult> {

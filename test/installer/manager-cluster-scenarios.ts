@@ -1,23 +1,30 @@
-// manager_service in the lab, as an operator drives it: three DB nodes and a broker installed from the
-// guide, then two managers from the guide's manager template. The first creates the database; a second
+// manager_service, as an operator drives it, on the shared lab of test/installer/db-cluster-lab.test.ts once
+// the database and store scenarios have run: the broker installed from the guide on the DB cluster that
+// is there, then two managers from the guide's manager template. The first creates the database; a second
 // with the wrong admin password is refused and leaves nothing behind; fixed, it joins and shares the
 // data and the secrets key; `remove` takes it out of the managers table.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { GUIDE_SECRETS } from '../../src/lab/guide-config.js';
-import { startTestLab, type TestLab } from '../../src/lab/testing.js';
-import { CFY, cfy, labInstall, nodeFile, nodeIp } from './lab-helpers.js';
+import { within } from '../../src/lab/within.js';
+import {
+  CFY,
+  cfy,
+  DB_NODES as DBS,
+  dbsList,
+  type LabRef,
+  labInstall,
+  nodeFile,
+  nodeIp,
+  settled,
+} from './lab-helpers.js';
 import { LAB_ADMIN, managerDoc } from './manager-guide.js';
 
-const root = process.getuid?.() === 0;
-const skip = root ? false : 'needs root: the lab creates namespaces, and the installer runs as root';
-const DBS = ['db1', 'db2', 'db3'];
 const LICENSE = `license:
   customer_id: LAB-CUSTOMER-1
   expiration_date: 12/31/2099
@@ -35,7 +42,7 @@ interface Answer {
 }
 
 function call(
-  t: TestLab,
+  t: LabRef,
   ip: string,
   port: number,
   path: string,
@@ -75,8 +82,7 @@ function call(
   });
 }
 
-describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
-  let t: TestLab;
+function helpers(t: LabRef) {
   const ip = (n: string) => nodeIp(t.lab, n);
   const writeConfig = (node: string, adminPassword = LAB_ADMIN, license = '') => {
     const doc = managerDoc({
@@ -88,42 +94,49 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
     doc.manager.cloudify_license_path = license;
     writeFileSync(nodeFile(t.lab, node, 'etc/cloudify/config.yaml'), stringify(doc));
   };
-  const hadOptManager = existsSync('/opt/manager');
+  return { ip, writeConfig };
+}
 
-  before(async () => {
-    t = await startTestLab({
-      name: 'mgrs',
-      nodes: [
-        ...DBS.map((name) => ({ name, roles: ['database' as const] })),
-        { name: 'queue1', roles: ['queue' as const] },
-        { name: 'manager1', roles: ['manager' as const] },
-        { name: 'manager2', roles: ['manager' as const] },
-      ],
-    });
-  });
-  let failed = false;
-  afterEach((c) => {
-    if ((c as { passed?: boolean }).passed === false) failed = true;
-  });
-  after(async () => {
-    if (failed && t) {
-      const keep = mkdtempSync(join(tmpdir(), 'manager-cluster-logs-'));
-      for (const n of ['manager1', 'manager2']) {
-        const { cpSync } = await import('node:fs');
-        cpSync(nodeFile(t.lab, n, 'var/log'), join(keep, n), { recursive: true });
-      }
-      process.stdout.write(`# node logs kept in ${keep}\n`);
-    }
-    await t?.down();
-    // The lab does not give each node its own /opt: the managers' data dir is the host's.
-    if (!hadOptManager) (await import('node:fs')).rmSync('/opt/manager', { recursive: true, force: true });
-  });
+/**
+ * The store scenarios end with a leader whose Patroni was stopped and resumed, and Patroni may then still
+ * be rewinding a member: the managers start on a settled cluster (one leader, a sync standby, every
+ * member running on one timeline) that `dbs list` calls healthy.
+ */
+async function dbClusterSettled(t: LabRef): Promise<void> {
+  const ips = DBS.map((n) => nodeIp(t.lab, n));
+  await within(180_000, () => settled(t.lab, 'db1', ips), Boolean, 'DB cluster settled');
+  await within(
+    60_000,
+    () => dbsList(t.lab, 'db1'),
+    (x) => x.code === 0,
+    'dbs list healthy',
+  );
+}
 
-  test('the database and queue nodes install from the guide', async () => {
+export function registerManagerClusterScenarios(t: LabRef): void {
+  describe('manager_service from the guide', { timeout: 900_000 }, () => {
+    before(() => dbClusterSettled(t));
+    brokerAndFirstManager(t);
+    secondManager(t);
+    operations(t);
+  });
+}
+
+/** The broker, then the first manager. */
+function brokerAndFirstManager(t: LabRef): void {
+  const { ip, writeConfig } = helpers(t);
+  test('the queue node installs from the guide; the database nodes are installed already', async () => {
     const log: string[] = [];
     assert.equal(await labInstall(t.lab, (l) => log.push(l), ['database', 'queue']), 0, log.join('\n'));
+    // The database scenarios installed db1-3 on this lab: the sequence finds them installed and goes on.
     const installs = log.filter((l) => /^\[(db\d|queue1)\] .* installed in \d+\.\d s$/.test(l));
-    assert.equal(installs.length, 4, log.join('\n'));
+    assert.deepEqual(
+      installs.map((l) => l.split(']')[0]),
+      ['[queue1'],
+      log.join('\n'),
+    );
+    const already = log.filter((l) => /^\[db\d\] .* already installed$/.test(l));
+    assert.equal(already.length, 3, log.join('\n'));
     assert.ok(!log.some((l) => l.startsWith('[manager')), log.join('\n'));
   });
 
@@ -172,7 +185,11 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
     assert.match(st.stdout, /\| +cloudify-mgmtworker +\| +RUNNING +\|/);
     assert.match(st.stdout, /\| +cloudify-restservice +\| +RUNNING +\|/);
   });
+}
 
+/** Secrets of the first manager, then a second one: refused, then fixed. */
+function secondManager(t: LabRef): void {
+  const { ip, writeConfig } = helpers(t);
   test('secrets stay off argv and out of the program files; env files 0600, keys 0400', async () => {
     const mode = (p: string) => (statSync(nodeFile(t.lab, 'manager1', p)).mode & 0o777).toString(8);
     assert.equal(mode('etc/cloudify/manager/restservice.env'), '600');
@@ -246,7 +263,11 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
       `manager2@${ip('manager2')}`,
     ]);
   });
+}
 
+/** Operations on the running managers. */
+function operations(t: LabRef): void {
+  const { ip } = helpers(t);
   test('configure again, add-networks and reset-admin-password on the running first manager', async () => {
     const again = await cfy(t.lab, 'manager1', ['configure', '--print-finish-message'], 600_000);
     assert.equal(again.code, 0, again.stdout + again.stderr);
@@ -292,4 +313,4 @@ describe('manager_service from the guide', { skip, timeout: 900_000 }, () => {
       ['manager1'],
     );
   });
-});
+}
