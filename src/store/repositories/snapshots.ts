@@ -122,3 +122,12 @@ export async function executionIdsIn(db: Db, statuses: readonly string[]): Promi
   );
   return rows.map((r) => r.id);
 }
+
+/** Whether a restore_snapshot execution is active (GET /snapshot-status). */
+export async function restoreRunning(db: Db): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM executions WHERE workflow_id = 'restore_snapshot'
+     AND status IN ('pending', 'started', 'cancelling', 'force_cancelling', 'kill_cancelling') LIMIT 1`,
+  );
+  return rows.length > 0;
+}
