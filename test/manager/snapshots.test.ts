@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { forEachDriver } from '../helpers/drivers.js';
@@ -186,6 +187,32 @@ forEachDriver('snapshots', (fx) => {
     assert.equal(un.status, 'terminated', un.error);
     assert.ok(existsSync(marker));
     assert.equal(readFileSync(marker, 'utf8').trim(), 'deleted hello from create');
+  });
+
+  it('a restore that fails half-way leaves the manager as it was (one transaction)', async () => {
+    // A valid archive with one more page of a table no snapshot holds: every row before it is
+    // written in the restore's transaction, then the unknown table fails it.
+    const broken = gzipSync(
+      Buffer.concat([gunzipSync(archive), Buffer.from('\n{"table":"no_such_table","rows":[{}]}')]),
+    );
+    const up = await dst.call({
+      method: 'PUT',
+      url: `${API}/snapshots/broken/archive`,
+      payload: broken,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    assert.equal(up.statusCode, 201, up.body);
+    await json(dst, 'PUT', '/secrets/only_here', { value: 'kept' });
+    const r = await json(dst, 'POST', '/snapshots/broken/restore', {
+      recreate_deployments_envs: true,
+      force: true,
+    });
+    const done = await waitExecution(dst, r.body.id);
+    assert.equal(done.status, 'failed');
+    assert.match(done.error, /unknown table "no_such_table"/);
+    assert.equal((await json(dst, 'GET', '/secrets/only_here')).body.value, 'kept');
+    assert.equal((await json(dst, 'GET', '/snapshots/broken')).body.status, 'uploaded');
+    assert.equal((await json(dst, 'GET', '/deployments/dep')).status, 200);
   });
 
   it('deletes a snapshot; a failed one is neither downloaded nor restored (snapshot_action_error)', async () => {
