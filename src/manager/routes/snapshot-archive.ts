@@ -1,6 +1,6 @@
 // GET /snapshots/{id}/archive (download, with Content-Length) and PUT /snapshots/{id}/archive (upload:
 // the raw body, or ?snapshot_archive_url= fetched by the manager). An upload is checked to be a
-// Stratus snapshot archive before it is kept (decision 34); anything else is one clear 400.
+// Stratus snapshot archive before it is kept (decision 28); anything else is one clear 400.
 import { Type } from 'typebox';
 import { badParameters, snapshotAction } from '../../common/errors.js';
 import { readSnapshotMetadata } from '../../store/files/snapshot-archive.js';

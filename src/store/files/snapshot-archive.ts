@@ -1,4 +1,4 @@
-// The snapshot archive (decision 34): one gzip stream of JSON lines. The first line is the metadata
+// The snapshot archive (decision 28): one gzip stream of JSON lines. The first line is the metadata
 // (format, Stratus schema version, created_at, what it includes); each next line is a page of one
 // table's rows: {"table": name, "rows": [...]}.
 import { gunzipSync, gzipSync } from 'node:zlib';

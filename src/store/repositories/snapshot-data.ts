@@ -1,4 +1,4 @@
-// What a snapshot holds of the database (decision 34): the rows a fresh manager needs to take over, table
+// What a snapshot holds of the database (decision 28): the rows a fresh manager needs to take over, table
 // by table, parents first. Rows travel as row_to_json() objects and come back through
 // json_populate_recordset(), so the same SQL runs on PGlite and PostgreSQL and every column (bytea as
 // hex text, jsonb, timestamps) round-trips without a per-table field list.

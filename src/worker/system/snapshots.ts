@@ -1,4 +1,4 @@
-// The system workflows create_snapshot and restore_snapshot (decision 34). Cloudify's mgmtworker
+// The system workflows create_snapshot and restore_snapshot (decision 28). Cloudify's mgmtworker
 // pg_dumps the database and zips it with the file server's files; our blueprint files and plugin wagons
 // are rows already, so the archive is the rows (store/files/snapshot-archive.ts). Secret values go into
 // the archive decrypted and are encrypted again with the restoring manager's key. The restore is one
