@@ -134,7 +134,17 @@ forEachDriver('snapshots', (fx) => {
     assert.equal(r.status, 400);
     assert.equal(r.body.error_code, 'existing_running_execution_error');
     assert.match(r.body.message, new RegExp(e.id));
-    await waitExecution(src, e.id);
+    // Creating one refuses the same way; with queue it waits for the install, then runs.
+    const c = await json(src, 'PUT', '/snapshots/snap2', {});
+    assert.equal(c.body.error_code, 'existing_running_execution_error');
+    assert.equal((await json(src, 'GET', '/snapshots/snap2')).status, 404);
+    const q = await json(src, 'PUT', '/snapshots/snap2', { queue: true });
+    assert.equal(q.status, 201, JSON.stringify(q.body));
+    assert.equal(q.body.status, 'queued');
+    assert.equal((await waitExecution(src, e.id)).status, 'terminated');
+    assert.equal((await waitExecution(src, q.body.id)).status, 'terminated');
+    assert.equal((await json(src, 'GET', '/snapshots/snap2')).body.status, 'created');
+    assert.equal((await json(src, 'DELETE', '/snapshots/snap2')).status, 200);
   });
 
   it('rejects an upload that is not a snapshot archive with one line', async () => {
