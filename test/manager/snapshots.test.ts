@@ -8,7 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { forEachDriver } from '../helpers/drivers.js';
-import { startTestManager, type TestManager } from '../helpers/manager.js';
+import { basic, startTestManager, type TestManager } from '../helpers/manager.js';
 import {
   API,
   createDeployment,
@@ -63,6 +63,9 @@ forEachDriver('snapshots', (fx) => {
     await createDeployment(src, 'dep', 'bp', { marker });
     assert.equal((await runWorkflow(src, 'dep', 'install')).status, 'terminated');
     assert.equal((await json(src, 'PUT', '/secrets/db_password', { value: 's3cr3t!' })).status, 200);
+    assert.equal((await json(src, 'PUT', '/users', { username: 'viv', password: 'pw-viv' })).status, 201);
+    const add = { tenant_name: 'default_tenant', username: 'viv', role: 'viewer' };
+    assert.equal((await json(src, 'PUT', '/tenants/users', add)).status, 200);
   });
   after(async () => {
     await src?.close();
@@ -190,6 +193,12 @@ forEachDriver('snapshots', (fx) => {
     // The restore execution itself is listed, with its events.
     const evs = await json(dst, 'GET', `/events?execution_id=${r.body.id}&_size=100`);
     assert.ok(evs.body.items.some((e: { event_type?: string }) => e.event_type === 'workflow_succeeded'));
+    // Users come with their passwords and tenant roles; snapshots stay an admin's business.
+    const viv = basic('viv', 'pw-viv');
+    assert.equal((await dst.call({ method: 'GET', url: `${API}/deployments/dep`, as: viv })).statusCode, 200);
+    const denied = await dst.call({ method: 'GET', url: `${API}/snapshots`, as: viv });
+    assert.equal(denied.statusCode, 403);
+    assert.equal(denied.json().error_code, 'forbidden_error');
     // New rows get fresh ids after the restored ones.
     assert.equal((await json(dst, 'PUT', '/secrets/another', { value: 'x' })).status, 200);
     // Uninstall runs the restored blueprint's delete script on this manager.
