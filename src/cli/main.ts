@@ -18,6 +18,7 @@ import { registerPluginCommands } from './commands/plugins/index.js';
 import { registerProfileCommands } from './commands/profiles/index.js';
 import { registerSecretCommands } from './commands/secrets/index.js';
 import { registerSiteCommands } from './commands/sites/index.js';
+import { registerSnapshotCommands } from './commands/snapshots/index.js';
 import { registerStatusCommand } from './commands/status/index.js';
 import { registerTenantCommands } from './commands/tenants/index.js';
 import { registerUserCommands } from './commands/users/index.js';
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
     registerLicenseCommands,
     registerMaintenanceCommands,
     registerSiteCommands,
+    registerSnapshotCommands,
     registerAgentCommands,
     registerConfigCommands,
     registerInstallCommands,

@@ -34,7 +34,6 @@ export const NOT_IMPLEMENTED: { command: string; why: string; form?: boolean }[]
       'cfy plugins validate | bundle-upload | install | update | history | get-update | set-global | set-visibility',
     why: 'Python plugins are stored and imported by blueprints, not installed or run',
   },
-  { command: 'cfy snapshots …', why: 'snapshots are not served yet' },
   { command: 'cfy agents install | validate', why: 'host agents are not served yet' },
   { command: 'cfy workflows list | get', why: 'not yet' },
   { command: 'cfy groups list', why: 'not yet' },

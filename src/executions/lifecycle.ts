@@ -110,6 +110,8 @@ export class Lifecycle {
       for (const q of queued) {
         if (active >= this.cap()) break;
         const d = q._deployment_fk;
+        // A system-wide execution (a queued create_snapshot) starts only once nothing else runs.
+        if (d === null && active > 0) break;
         if (d !== null) {
           if (busy.has(d) || held.has(d)) {
             held.add(d);
@@ -145,7 +147,10 @@ export class Lifecycle {
       }
       status = 'queued';
     }
-    if (status === 'pending' && (await repo.countIn(tx, ACTIVE_STATES)) >= this.cap()) status = 'queued';
+    const active = await repo.countIn(tx, ACTIVE_STATES);
+    if (status === 'pending' && active >= this.cap()) status = 'queued';
+    // 5.1: a queued system-wide execution waits for every active one.
+    if (e.deploymentFk === null && e.queue && active > 0) status = 'queued';
     const storageId = await repo.insertExecution(tx, {
       id,
       visibility: e.visibility ?? 'tenant',

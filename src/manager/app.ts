@@ -23,6 +23,7 @@ import { registerLicenseRoutes } from './routes/license.js';
 import { registerMaintenanceRoutes } from './routes/maintenance.js';
 import { registerManagerConfigRoutes } from './routes/manager-config.js';
 import { registerSiteRoutes } from './routes/sites.js';
+import { registerSnapshotRoutes } from './routes/snapshots.js';
 import { maintenanceGate } from './maintenance.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerPluginRoutes } from './routes/plugins.js';
@@ -107,6 +108,7 @@ export async function buildApp(
       registerMaintenanceRoutes,
       registerManagerConfigRoutes,
       registerSiteRoutes,
+      registerSnapshotRoutes,
     ]) {
       await secured.register(async (scope) => register(scope.withTypeProvider(), ctx), { prefix: API });
     }

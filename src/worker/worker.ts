@@ -13,7 +13,6 @@ import { stratusPlugin } from './plugins/noop.js';
 import { scriptPlugin } from './plugins/script/index.js';
 import type { Plugin } from './plugins/types.js';
 import { type ExecutionStatusPort, type RunnerOptions, runWorkflowExecution } from './run-execution.js';
-import type { SecretsCipher } from './runtime-context.js';
 import { loadDeployment } from '../store/repositories/deployments.js';
 import { type ExecutionRow, loadExecution } from '../store/repositories/executions.js';
 import { startLeases } from './leases.js';
@@ -21,6 +20,8 @@ import type { WorkerMetrics } from './metrics.js';
 import { loadNodes } from '../store/repositories/nodes.js';
 import { ExecutionWriter } from './writer.js';
 import { createDeploymentEnvironment, deleteDeploymentEnvironment } from './system/deployment-environment.js';
+import { createSnapshot, restoreSnapshot } from './system/snapshots.js';
+import type { SecretsCipher as StoredSecretsCipher } from '../store/secrets-crypto.js';
 
 export interface WorkerOptions {
   db: Db;
@@ -29,7 +30,8 @@ export interface WorkerOptions {
   lifecycle: Pick<Lifecycle, 'updateStatus'>;
   /** Root of the file server (blueprints/<tenant>/<id>/ holds the scripts). */
   resourcesDir: string;
-  secrets?: SecretsCipher;
+  /** Decrypts secrets for operations; the snapshot workflows also encrypt with it. */
+  secrets?: StoredSecretsCipher;
   log?: Logger;
   /** Executions run at once. @default 20 (Cloudify's max_concurrent_workflows) */
   concurrency?: number;
@@ -125,7 +127,9 @@ async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: Workf
     switch (exec.workflow_id) {
       case 'create_deployment_environment':
       case 'delete_deployment_environment':
-        await runSystemWorkflow(runner, exec);
+      case 'create_snapshot':
+      case 'restore_snapshot':
+        await runSystemWorkflow(runner, exec, o.secrets);
         return;
       default:
         await runWorkflowExecution(runner, exec);
@@ -137,33 +141,67 @@ async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: Workf
   }
 }
 
-async function runSystemWorkflow(o: RunnerOptions, exec: ExecutionRow) {
-  if (exec.status !== 'started') await o.status.setStatus(exec.id, 'started');
-  const dep = exec._deployment_fk === null ? undefined : await loadDeployment(o.db, exec._deployment_fk);
-  const writer = new ExecutionWriter(
-    o.db,
-    {
-      storageId: exec._storage_id,
-      tenantId: exec._tenant_id,
-      creatorId: exec._creator_id,
-      deploymentFk: exec._deployment_fk,
-    },
-    [],
-    o.metrics,
-  );
-  const ref = { executionId: exec.id, workflowId: exec.workflow_id, deploymentId: dep?.id ?? '' };
-  writer.event(
-    workflowEvent(ref, 'workflow_started', `Starting '${exec.workflow_id}' workflow execution`, Date.now()),
-  );
-  try {
-    if (exec.workflow_id === 'create_deployment_environment') {
+function writerFor(o: RunnerOptions, exec: ExecutionRow): ExecutionWriter {
+  const owner = {
+    storageId: exec._storage_id,
+    tenantId: exec._tenant_id,
+    creatorId: exec._creator_id,
+    deploymentFk: exec._deployment_fk,
+  };
+  return new ExecutionWriter(o.db, owner, [], o.metrics);
+}
+
+/** Runs the system workflow's body; returns the execution as it is afterwards (a restore re-stores it). */
+async function systemBody(
+  o: RunnerOptions,
+  exec: ExecutionRow,
+  cipher: StoredSecretsCipher | undefined,
+  say: (m: string) => void,
+): Promise<ExecutionRow> {
+  switch (exec.workflow_id) {
+    case 'create_deployment_environment': {
       const nodes = exec._deployment_fk === null ? [] : await loadNodes(o.db, exec._deployment_fk);
       // a redelivery after the environment was committed finds the nodes already there
       if (nodes.length === 0) await createDeploymentEnvironment(o.db, exec);
-    } else await deleteDeploymentEnvironment(o.db, exec);
+      return exec;
+    }
+    case 'create_snapshot':
+      await createSnapshot(o.db, exec, cipher, say);
+      return exec;
+    case 'restore_snapshot':
+      await restoreSnapshot(o.db, exec, cipher, say);
+      return (await loadExecution(o.db, exec.id)) ?? exec;
+    default:
+      await deleteDeploymentEnvironment(o.db, exec);
+      return exec;
+  }
+}
+
+async function runSystemWorkflow(o: RunnerOptions, exec: ExecutionRow, cipher?: StoredSecretsCipher) {
+  if (exec.status !== 'started') await o.status.setStatus(exec.id, 'started');
+  const dep = exec._deployment_fk === null ? undefined : await loadDeployment(o.db, exec._deployment_fk);
+  const ref = { executionId: exec.id, workflowId: exec.workflow_id, deploymentId: dep?.id ?? '' };
+  const started = workflowEvent(
+    ref,
+    'workflow_started',
+    `Starting '${exec.workflow_id}' workflow execution`,
+    Date.now(),
+  );
+  // What the workflow said (5.1's ctx.logger.info lines), written as logs once the body is over.
+  const said: string[] = [];
+  const say = (m: string) => said.push(m);
+  const replay = (writer: ExecutionWriter) => {
+    writer.event(started);
+    for (const message of said) writer.log({ level: 'info', message, logger: exec.workflow_id });
+  };
+  let after: ExecutionRow;
+  try {
+    after = await systemBody(o, exec, cipher, say);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     o.log?.warn({ execution_id: exec.id, workflow_id: exec.workflow_id, err: message }, 'execution failed');
+    const writer = writerFor(o, exec);
+    replay(writer);
     writer.event(
       workflowEvent(
         ref,
@@ -178,6 +216,8 @@ async function runSystemWorkflow(o: RunnerOptions, exec: ExecutionRow) {
     return;
   }
   // (the delete workflow's events go with the deployment's executions when it is removed)
+  const writer = writerFor(o, after);
+  replay(writer);
   writer.event(
     workflowEvent(
       ref,

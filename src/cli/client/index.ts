@@ -3,6 +3,7 @@
 import type { QueryValue, RequestSpec } from './http.js';
 import { multipart } from './multipart.js';
 import { pluginsApi } from './plugins.js';
+import { snapshotsApi } from './snapshots.js';
 import type { Requester } from './transport.js';
 import type {
   Blueprint,
@@ -351,6 +352,7 @@ export class CloudifyClient {
   };
 
   readonly plugins = pluginsApi(this);
+  readonly snapshots = snapshotsApi(this);
 
   // --- maintenance mode, sites, agents, tokens ------------------------------------------------------
   readonly maintenance = {

@@ -99,6 +99,14 @@ export const PERMISSIONS: ReadonlyMap<string, readonly RoleName[]> = new Map([
     'create_global_resource',
     'manage_others_tokens',
     'maintenance_mode_set',
+    'snapshot_list',
+    'snapshot_get',
+    'snapshot_create',
+    'snapshot_delete',
+    'snapshot_status_update',
+    'snapshot_upload',
+    'snapshot_download',
+    'snapshot_restore',
   ]),
 ]);
 
