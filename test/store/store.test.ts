@@ -68,7 +68,7 @@ forEachDriver('store', (fx) => {
       JSON.stringify(value),
     ]);
     const [row] = await db.query<{ value: unknown; updated_at: Date }>(
-      'SELECT value, updated_at FROM config',
+      "SELECT value, updated_at FROM config WHERE name = 'k' AND scope = 'rest'",
     );
     assert.deepEqual(row.value, value);
     assert.ok(row.updated_at instanceof Date);
