@@ -2,6 +2,7 @@
 // of the official Python client (dsl-and-workflows.md §5.2); the CLI commands only format results.
 import type { QueryValue, RequestSpec } from './http.js';
 import { multipart } from './multipart.js';
+import { deploymentUpdatesApi } from './deployment-updates.js';
 import { pluginsApi } from './plugins.js';
 import type { Requester } from './transport.js';
 import type {
@@ -351,6 +352,7 @@ export class CloudifyClient {
   };
 
   readonly plugins = pluginsApi(this);
+  readonly deploymentUpdates = deploymentUpdatesApi(this);
 
   // --- maintenance mode, sites, agents, tokens ------------------------------------------------------
   readonly maintenance = {
