@@ -148,6 +148,7 @@ export async function registerDeploymentUpdateRoutes(app: Api, ctx: ManagerConte
         ctx,
         scopeOf(req),
         { tenantId: tenant.id, creatorId: req.auth.user.id },
+        { tenant_name: tenant.name, created_by: req.auth.user.username },
         req.params.id,
         req.body,
       );
@@ -218,6 +219,7 @@ async function initiate(
   ctx: ManagerContext,
   scope: Scope,
   who: { tenantId: number; creatorId: number },
+  names: { tenant_name: string; created_by: string },
   deploymentId: string,
   body: Record<string, unknown>,
 ) {
@@ -246,7 +248,7 @@ async function initiate(
     runtime_only_evaluation: req.runtime_only_evaluation || src.runtime_only_evaluation,
     visibility: dep.visibility,
   };
-  if (preview) return { ...view, created_at: new Date().toISOString() };
+  if (preview) return { ...view, ...names, created_at: new Date().toISOString() };
   const exec = await db.transaction(async (tx) => {
     await insertDeploymentUpdate(tx, {
       ...who,
