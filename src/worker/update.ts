@@ -37,6 +37,9 @@ export async function startDeploymentUpdate(db: Db, exec: ExecutionRow): Promise
 export async function finalizeDeploymentUpdate(db: Db, exec: ExecutionRow): Promise<void> {
   const u = await storedUpdate(db, exec);
   if (u.state === 'successful') return;
+  if (u.state === 'failed') {
+    throw new Error(`Deployment update ${u.id} failed and was undone: start a new deployment update`);
+  }
   await finalizeUpdate(db, u, u.deployment_plan ?? {});
 }
 

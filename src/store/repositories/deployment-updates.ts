@@ -63,8 +63,17 @@ export function getDeploymentUpdate(
   return getVisible(db, DEPLOYMENT_UPDATES, scope, id, { include });
 }
 
-/** Updates of the deployment that are neither successful nor failed (5.1: one at a time). */
+/**
+ * Updates of the deployment that are neither successful nor failed (5.1: one at a time). An update
+ * whose execution ended failed or cancelled before the worker ran it is marked failed first.
+ */
 export async function activeUpdateIds(db: Db, deploymentFk: number): Promise<string[]> {
+  await db.query(
+    `UPDATE deployment_updates u SET state = 'failed' FROM executions e
+     WHERE u._deployment_fk = $1 AND u.state NOT IN ('successful', 'failed') AND e._storage_id = u._execution_fk
+       AND e.status IN ('failed', 'cancelled')`,
+    [deploymentFk],
+  );
   const rows = await db.query<{ id: string }>(
     `SELECT id FROM deployment_updates WHERE _deployment_fk = $1 AND state NOT IN ('successful', 'failed')
      ORDER BY _storage_id`,
