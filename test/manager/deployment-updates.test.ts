@@ -61,6 +61,16 @@ const SCRIPTS = {
   'scripts/slow.sh': '#!/bin/sh\nsleep 2\n',
 };
 
+const INPUTS_BP = `tosca_definitions_version: cloudify_dsl_1_3
+imports: [http://www.getcloudify.org/spec/cloudify/5.1/types.yaml]
+inputs:
+  greeting: {}
+node_templates:
+  n: {type: cloudify.nodes.Root}
+outputs:
+  said: {value: {get_input: greeting}}
+`;
+
 forEachDriver('deployment updates', (fx) => {
   let m: TestManager;
   before(async () => {
@@ -70,6 +80,8 @@ forEachDriver('deployment updates', (fx) => {
     // v3: v1 plus a node whose create fails at once
     const v3 = V1.replace('outputs:', `${NEW_NODE(BAD)}outputs:`);
     await uploadBlueprint(m, 'v3', { 'blueprint.yaml': v3, ...SCRIPTS });
+    await uploadBlueprint(m, 'inp', { 'blueprint.yaml': INPUTS_BP, ...SCRIPTS });
+    await createDeployment(m, 'i', 'inp', { greeting: 'hi' });
     await createDeployment(m, 'd', 'v1');
     const ex = await runWorkflow(m, 'd', 'install', {}, 60_000);
     assert.equal(ex.status, 'terminated', ex.error);
@@ -104,9 +116,34 @@ forEachDriver('deployment updates', (fx) => {
     }
     assert.equal(got[0], 'remove node nodes:old');
     assert.equal(got.at(-1)?.startsWith('modify'), true);
-    const list = (await m.call({ method: 'GET', url: `${API}/deployment-updates` })).json();
+    const list = (await m.call({ method: 'GET', url: `${API}/deployment-updates?deployment_id=d` })).json();
     assert.equal(list.metadata.pagination.total, 0);
     assert.deepEqual(await nodes(), ['db', 'mod', 'old']);
+  });
+
+  it('new inputs only: the same blueprint, the new inputs and outputs', { timeout: 60_000 }, async () => {
+    const none = await m.call({
+      method: 'PUT',
+      url: `${API}/deployment-updates/i/update/initiate`,
+      payload: {},
+    });
+    assert.equal(none.statusCode, 400);
+    assert.match(none.json().message, /Must supply either the `blueprint_id` parameter, or new inputs/);
+    const r = await m.call({
+      method: 'PUT',
+      url: `${API}/deployment-updates/i/update/initiate`,
+      payload: { inputs: { greeting: 'yo' } },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(r.json().old_inputs, { greeting: 'hi' });
+    assert.deepEqual(r.json().new_inputs, { greeting: 'yo' });
+    const ex = await waitExecution(m, r.json().execution_id);
+    assert.equal(ex.status, 'terminated', ex.error);
+    const dep = (await m.call({ method: 'GET', url: `${API}/deployments/i` })).json();
+    assert.deepEqual(dep.inputs, { greeting: 'yo' });
+    assert.equal(dep.blueprint_id, 'inp');
+    const out = (await m.call({ method: 'GET', url: `${API}/deployments/i/outputs` })).json();
+    assert.equal(out.outputs.said, 'yo');
   });
 
   it('refused while an execution of the deployment runs, and nothing stored', {
@@ -126,7 +163,7 @@ forEachDriver('deployment updates', (fx) => {
     assert.equal(r.statusCode, 400, r.body);
     assert.equal(r.json().error_code, 'existing_running_execution_error');
     await waitExecution(m, slow.json().id);
-    const list = (await m.call({ method: 'GET', url: `${API}/deployment-updates` })).json();
+    const list = (await m.call({ method: 'GET', url: `${API}/deployment-updates?deployment_id=d` })).json();
     assert.equal(list.metadata.pagination.total, 0);
   });
 
