@@ -128,4 +128,26 @@ describe('update workflow order', () => {
     assert.ok(!skip.dispatched.some((l) => l.startsWith('new_1') || l.startsWith('old_1')));
     assert.ok(skip.dispatched.includes('app_1.create'));
   });
+
+  it('relationships added or removed between kept instances: unlink first, establish after the install', () => {
+    const conn = 'cloudify.relationships.connected_to';
+    const log = run(
+      start(
+        graphFor(
+          'update',
+          {
+            ...params,
+            unlinked_relationships: [{ source_id: 'app_1', target_id: 'db_2', type: conn }],
+            established_relationships: [{ source_id: 'app_1', target_id: 'db_1', type: conn }],
+          },
+          structuredClone(plan),
+        ),
+      ),
+    );
+    assert.equal(log.state.status, 'terminated');
+    assert.ok(before(log.trace, 'app_1->db_2.unlink[source]', 'old_1.stop'));
+    assert.ok(before(log.trace, 'app_1->db_2.unlink[source]', 'app_1->db_2.unlink[target]'));
+    assert.ok(before(log.trace, 'new_1.start', 'app_1->db_1.establish[source]'));
+    assert.ok(before(log.trace, 'app_1->db_1.establish[target]', 'app_1.stop'));
+  });
 });

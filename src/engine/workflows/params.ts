@@ -88,6 +88,9 @@ export const BUILTIN_WORKFLOW_PARAMETERS: Record<string, Record<string, ParamSpe
     central_plugins_to_install: { type: 'list', default: null, nullable: true },
     central_plugins_to_uninstall: { type: 'list', default: null, nullable: true },
     update_plugins: { type: 'boolean', default: true },
+    // Stratus: relationships between kept instances that the update adds or removes
+    established_relationships: { type: 'list', default: [] },
+    unlinked_relationships: { type: 'list', default: [] },
   },
 };
 

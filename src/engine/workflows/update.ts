@@ -1,14 +1,32 @@
 // update (cloudify-common 5.1.2 workflows.py `update`): the workflow a deployment update runs, after
 // the worker stored the new nodes and instances. Its phases run one after the other, as Cloudify's
 // successive graph.execute() calls do: uninstall the removed instances (intact sources unlink from
-// them), install the added ones (intact sources establish their relationships to them), reinstall
+// them; relationships removed between kept instances are unlinked first), install the added ones
+// (intact sources establish their relationships to them; then new relationships between kept
+// instances are established), reinstall
 // the instances of modified nodes (`reinstall-` subgraphs); install_first swaps the first two.
 // A final LocalWorkflowTask `deployment_update.finalize` commits the new plan (Cloudify's
 // finalize_commit REST call).
 import type { Fragment } from '../graph.js';
 import type { PlanNodeInstance } from '../plan-types.js';
 import type { WorkflowContext } from './context.js';
-import { installInstances, uninstallInstances } from './lifecycle-order.js';
+import { REL_LIFECYCLE } from './context.js';
+import { installInstances, intactStub, uninstallInstances } from './lifecycle-order.js';
+
+interface RelRef {
+  source_id: string;
+  target_id: string;
+  type: string;
+}
+
+/** establish/unlink (source then target side) of relationships between kept instances. */
+function relationshipOps(ctx: WorkflowContext, refs: unknown, op: 'establish' | 'unlink') {
+  for (const r of (Array.isArray(refs) ? refs : []) as RelRef[]) {
+    const inst = ctx.instances.get(r.source_id);
+    const rel = inst?.relationships?.find((x) => x.target_id === r.target_id && x.type === r.type);
+    if (inst && rel) intactStub(ctx, inst, [rel], `${REL_LIFECYCLE}.${op}`, `${op}-${inst.id}`);
+  }
+}
 
 const ids = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -46,14 +64,16 @@ export function buildUpdate(ctx: WorkflowContext): void {
   const changed = new Set([...added, ...removed].map((i) => i.id));
   const intact = all.filter((i) => !changed.has(i.id));
   const phases: (() => void)[] = [];
-  const uninstall = () => {
-    if (p.skip_uninstall !== true) uninstallInstances(ctx, removed, intact, { ignoreFailure });
-  };
-  const install = () => {
-    if (p.skip_install !== true) installInstances(ctx, added, intact);
-  };
-  if (p.install_first === true) phases.push(install, uninstall);
-  else phases.push(uninstall, install);
+  const uninstall = [
+    () => p.skip_uninstall !== true && relationshipOps(ctx, p.unlinked_relationships, 'unlink'),
+    () => p.skip_uninstall !== true && uninstallInstances(ctx, removed, intact, { ignoreFailure }),
+  ];
+  const install = [
+    () => p.skip_install !== true && installInstances(ctx, added, intact),
+    () => p.skip_install !== true && relationshipOps(ctx, p.established_relationships, 'establish'),
+  ];
+  if (p.install_first === true) phases.push(...install, ...uninstall);
+  else phases.push(...uninstall, ...install);
   phases.push(() => reinstall(ctx, ids(p.node_instances_to_reinstall), changed, ignoreFailure));
   let mark = 0;
   for (const phase of phases) {

@@ -223,6 +223,7 @@ export function planUpdate(
     };
   });
   const addedIds = ni.added.map((i) => i.id);
+  const rels = keptRelationships(ni.relationships, new Set(addedIds), new Set(ni.removed));
   const reinstall = reinstallList(req, instances, supported, addedIds, ni.removed);
   const mod = modifiedEntityIds(supported);
   return {
@@ -251,6 +252,8 @@ export function planUpdate(
       central_plugins_to_install: [],
       central_plugins_to_uninstall: [],
       node_instances_to_reinstall: reinstall,
+      established_relationships: rels.established,
+      unlinked_relationships: rels.unlinked,
     },
   };
 }
@@ -283,4 +286,28 @@ function reinstallList(
   const nodes = new Set(nodesToReinstall(steps));
   const auto = instances.filter((i) => nodes.has(i.node_id) && !remove.includes(i.id)).map((i) => i.id);
   return [...new Set([...given, ...auto])];
+}
+
+type Rel = { target_id: string; type: string };
+const has = (list: Rel[], r: Rel) => list.some((x) => x.target_id === r.target_id && x.type === r.type);
+
+/** Relationships between kept instances that the update adds (to establish) or removes (to unlink). */
+function keptRelationships(
+  changes: StoredUpdate['deployment_update_node_instances']['relationships'],
+  added: Set<string>,
+  removed: Set<string>,
+) {
+  const established: { source_id: string; target_id: string; type: string }[] = [];
+  const unlinked: { source_id: string; target_id: string; type: string }[] = [];
+  for (const [source_id, { old, new: now }] of Object.entries(changes)) {
+    for (const r of now) {
+      if (!has(old, r) && !added.has(r.target_id))
+        established.push({ source_id, target_id: r.target_id, type: r.type });
+    }
+    for (const r of old) {
+      if (!has(now, r) && !removed.has(r.target_id))
+        unlinked.push({ source_id, target_id: r.target_id, type: r.type });
+    }
+  }
+  return { established, unlinked };
 }
