@@ -7,12 +7,11 @@
 import type { Db } from '../store/port.js';
 import {
   commitUpdate,
-  updateCommitted,
   finalizeUpdate,
-  loadStoredUpdate,
   rollbackUpdate,
-  type StoredUpdate,
-} from '../store/repositories/deployment-updates.js';
+  updateCommitted,
+} from '../store/repositories/deployment-update-apply.js';
+import { loadStoredUpdate, type StoredUpdate } from '../store/repositories/deployment-updates.js';
 import type { ExecutionRow } from '../store/repositories/executions.js';
 
 async function storedUpdate(db: Db, exec: ExecutionRow): Promise<StoredUpdate> {
