@@ -77,8 +77,8 @@ forEachDriver('deployment updates', (fx) => {
     m = await startTestManager(fx);
     await uploadBlueprint(m, 'v1', { 'blueprint.yaml': V1, ...SCRIPTS });
     await uploadBlueprint(m, 'v2', { 'blueprint.yaml': V2, ...SCRIPTS });
-    // v3: v1 plus a node whose create fails at once
-    const v3 = V1.replace('outputs:', `${NEW_NODE(BAD)}outputs:`);
+    // v3: v1 with mod's port changed and a node whose create fails at once
+    const v3 = V1.replace('outputs:', `${NEW_NODE(BAD)}outputs:`).replace('port: 1}', 'port: 3}');
     await uploadBlueprint(m, 'v3', { 'blueprint.yaml': v3, ...SCRIPTS });
     await uploadBlueprint(m, 'inp', { 'blueprint.yaml': INPUTS_BP, ...SCRIPTS });
     await createDeployment(m, 'i', 'inp', { greeting: 'hi' });
@@ -177,6 +177,8 @@ forEachDriver('deployment updates', (fx) => {
     assert.deepEqual(await nodes(), ['db', 'mod', 'old']);
     const dep = (await m.call({ method: 'GET', url: `${API}/deployments/d` })).json();
     assert.equal(dep.blueprint_id, 'v1');
+    const mod = (await m.call({ method: 'GET', url: `${API}/nodes?deployment_id=d&id=mod` })).json().items[0];
+    assert.equal(mod.properties.port, 1);
   });
 
   it('adds, removes and reinstalls; the deployment takes the new plan', { timeout: 120_000 }, async () => {
