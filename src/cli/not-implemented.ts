@@ -17,10 +17,7 @@ export const NOT_IMPLEMENTED: { command: string; why: string; form?: boolean }[]
     why: 'local packaging helpers',
   },
   { command: 'cfy blueprints set-global | set-visibility | summary', why: 'not yet' },
-  {
-    command: 'cfy deployments update | history | get-update | set-visibility | set-site | summary',
-    why: 'deployment updates are not served yet',
-  },
+  { command: 'cfy deployments set-visibility | set-site | summary', why: 'not yet' },
   { command: 'cfy executions delete | summary', why: 'not yet' },
   { command: 'cfy events delete', why: 'not yet' },
   { command: 'cfy nodes summary, cfy node-instances summary', why: 'summaries are not served yet' },

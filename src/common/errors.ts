@@ -33,6 +33,7 @@ export const unknownAction = make(400, 'unknown_action');
 export const uploadMissingFile = make(400, 'upload_missing_file');
 export const illegalAction = make(400, 'illegal_action_error');
 export const snapshotAction = make(400, 'snapshot_action_error');
+export const unsupportedDeploymentUpdate = make(400, 'unsupported_change_in_deployment_update');
 export const unauthorized = make(401, 'unauthorized_error');
 export const forbidden = make(403, 'forbidden_error');
 export const notFound = make(404, 'not_found_error');

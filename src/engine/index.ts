@@ -18,3 +18,4 @@ export {
   isBuiltinWorkflow,
   planScaleModification,
 } from './workflows/index.js';
+export * from './deployment-update-steps.js';

@@ -16,6 +16,7 @@ import { badParameters, CloudifyError, forbidden } from '../common/errors.js';
 import { registerBlueprintRoutes } from './routes/blueprints.js';
 import { registerClusterRoutes } from './routes/cluster.js';
 import { registerDeploymentRoutes } from './routes/deployments.js';
+import { registerDeploymentUpdateRoutes } from './routes/deployment-updates.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerAgentFileRoutes, registerFileRoutes } from './routes/files.js';
@@ -98,6 +99,7 @@ export async function buildApp(
       registerTenantRoutes,
       registerBlueprintRoutes,
       registerDeploymentRoutes,
+      registerDeploymentUpdateRoutes,
       registerExecutionRoutes,
       registerNodeRoutes,
       registerEventRoutes,

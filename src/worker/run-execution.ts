@@ -27,7 +27,7 @@ import type { WorkerMetrics } from './metrics.js';
 import { runRemoteOperation, type OperationEnv } from './operations.js';
 import type { Plugin } from './plugins/types.js';
 import type { SecretsCipher } from './runtime-context.js';
-import { finishScaleModification, rollbackScaleOut, startScaleModification } from './scale.js';
+import { beforeGraph, modificationTask, undoModification } from './modifications.js';
 import { loadDeployment } from '../store/repositories/deployments.js';
 import {
   type ExecutionRow,
@@ -124,11 +124,7 @@ export async function runWorkflowExecution(o: RunnerOptions, exec: ExecutionRow)
     };
     let graph: ReturnType<typeof buildWorkflowGraph>;
     try {
-      if (exec.workflow_id === 'scale') {
-        modification = await startScaleModification(o.db, exec, dep, nodes, instances, input);
-        input.modification = modification;
-        input.plan.node_instances = (await loadInstances(o.db, dep._storage_id)).map(toPlanInstance);
-      }
+      modification = await beforeGraph(o.db, exec, dep, nodes, instances, input);
       graph = buildWorkflowGraph(input);
     } catch (err) {
       if (!(err instanceof WorkflowParameterError)) throw err;
@@ -347,14 +343,19 @@ class Run {
   private async runOperation(op: OperationSpec, retries: number, signal: AbortSignal): Promise<unknown> {
     if (op.type === 'RemoteWorkflowTask') return runRemoteOperation(this.env, op, retries, signal);
     const k = op.parameters.task_kwargs;
+    const touched = () =>
+      this.state.index.ops
+        .map((x) => x.parameters.task_kwargs.node_instance_id)
+        .filter((x): x is string => !!x);
+    const done = await modificationTask(
+      this.env.db,
+      this.exec,
+      this.env.dep._storage_id,
+      k.local_task!,
+      touched,
+    );
+    if (done !== undefined) return done;
     switch (k.local_task) {
-      case 'deployment_modification.finish': {
-        const touched = this.state.index.ops
-          .map((x) => x.parameters.task_kwargs.node_instance_id)
-          .filter((x): x is string => !!x);
-        await finishScaleModification(this.env.db, this.env.dep._storage_id, [...new Set(touched)]);
-        return null;
-      }
       case 'deployment_environment.install_plugins':
       case 'deployment_environment.uninstall_plugins':
       case 'deployment_environment.create_workdir':
@@ -370,14 +371,8 @@ class Run {
     clearInterval(this.poll);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    if (status !== 'terminated' && this.exec.workflow_id === 'scale' && this.modification?.added.length) {
-      if (this.exec.parameters?.rollback_if_failed !== false) {
-        await rollbackScaleOut(
-          this.env.db,
-          this.env.dep._storage_id,
-          this.modification.added.map((i) => i.id),
-        ).catch((err) => this.o.log?.warn({ err: (err as Error).message }, 'scale rollback failed'));
-      }
+    if (status !== 'terminated') {
+      await undoModification(this.env.db, this.exec, this.env.dep._storage_id, this.modification, this.o.log);
     }
     try {
       await this.o.status.setStatus(this.exec.id, status, error);

@@ -148,7 +148,9 @@ describe('workflow parameters', () => {
             ? { node_instance_id: 'db_1' }
             : wf === 'scale'
               ? { scalable_entity_name: 'host', delta: 0 }
-              : {};
+              : wf === 'update'
+                ? { update_id: 'u1' }
+                : {};
       const g = graphFor(wf, params, startedPlan());
       assert.equal(g.name, wf);
     }

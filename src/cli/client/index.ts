@@ -2,6 +2,7 @@
 // of the official Python client (dsl-and-workflows.md §5.2); the CLI commands only format results.
 import type { QueryValue, RequestSpec } from './http.js';
 import { multipart } from './multipart.js';
+import { deploymentUpdatesApi } from './deployment-updates.js';
 import { pluginsApi } from './plugins.js';
 import { snapshotsApi } from './snapshots.js';
 import type { Requester } from './transport.js';
@@ -353,6 +354,7 @@ export class CloudifyClient {
 
   readonly plugins = pluginsApi(this);
   readonly snapshots = snapshotsApi(this);
+  readonly deploymentUpdates = deploymentUpdatesApi(this);
 
   // --- maintenance mode, sites, agents, tokens ------------------------------------------------------
   readonly maintenance = {

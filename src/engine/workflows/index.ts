@@ -12,6 +12,7 @@ import { planScale, buildScale, type ScalePlan } from './scale.js';
 import { buildStart } from './start.js';
 import { buildStop } from './stop.js';
 import { buildUninstall } from './uninstall.js';
+import { buildUpdate } from './update.js';
 import { resolveParameters } from './params.js';
 import { WorkflowParameterError } from '../failures.js';
 
@@ -27,6 +28,7 @@ const BUILDERS: Record<string, (ctx: WorkflowContext) => unknown> = {
   execute_operation: buildExecuteOperation,
   heal: buildHeal,
   scale: buildScale,
+  update: buildUpdate,
 };
 
 export const BUILTIN_WORKFLOWS = Object.keys(BUILDERS);

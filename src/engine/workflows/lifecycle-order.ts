@@ -33,7 +33,7 @@ function waitFor(
  * instance, the source then the target operation `opName`, one after the other and without
  * events; on uninstall their failures are only reported (`Ignoring task … failure`).
  */
-function intactStub(
+export function intactStub(
   ctx: WorkflowContext,
   inst: PlanNodeInstance,
   rels: PlanNodeInstanceRelationship[],

@@ -68,6 +68,30 @@ export const BUILTIN_WORKFLOW_PARAMETERS: Record<string, Record<string, ParamSpe
     rollback_if_failed: { type: 'boolean', default: true },
     abort_started: { type: 'boolean', default: false },
   },
+  // the parameters the deployment update manager passes (5.1.2 workflows.py `update`)
+  update: {
+    update_id: { type: 'string', required: true },
+    added_instance_ids: { type: 'list', default: [] },
+    added_target_instances_ids: { type: 'list', default: [] },
+    removed_instance_ids: { type: 'list', default: [] },
+    remove_target_instance_ids: { type: 'list', default: [] },
+    modified_entity_ids: { type: 'dict', default: {} },
+    extended_instance_ids: { type: 'list', default: [] },
+    extend_target_instance_ids: { type: 'list', default: [] },
+    reduced_instance_ids: { type: 'list', default: [] },
+    reduce_target_instance_ids: { type: 'list', default: [] },
+    skip_install: { type: 'boolean', default: false },
+    skip_uninstall: { type: 'boolean', default: false },
+    ignore_failure: { type: 'boolean', default: false },
+    install_first: { type: 'boolean', default: false },
+    node_instances_to_reinstall: { type: 'list', default: null, nullable: true },
+    central_plugins_to_install: { type: 'list', default: null, nullable: true },
+    central_plugins_to_uninstall: { type: 'list', default: null, nullable: true },
+    update_plugins: { type: 'boolean', default: true },
+    // Stratus: relationships between kept instances that the update adds or removes
+    established_relationships: { type: 'list', default: [] },
+    unlinked_relationships: { type: 'list', default: [] },
+  },
 };
 
 const typeOk = (t: ParamType, v: unknown): boolean => {
