@@ -4,6 +4,7 @@ import type { QueryValue, RequestSpec } from './http.js';
 import { multipart } from './multipart.js';
 import { deploymentUpdatesApi } from './deployment-updates.js';
 import { pluginsApi } from './plugins.js';
+import { sitesApi } from './sites.js';
 import { snapshotsApi } from './snapshots.js';
 import type { Requester } from './transport.js';
 import type {
@@ -23,8 +24,6 @@ import type {
   ManagerStatus,
   NodeInstance,
   Secret,
-  Site,
-  SiteChange,
   Tenant,
   User,
   Visibility,
@@ -363,15 +362,7 @@ export class CloudifyClient {
       this.call<MaintenanceState>({ method: 'POST', path: `/maintenance/${action}` }),
   };
 
-  readonly sites = {
-    list: (p?: ListParams) => this.list<Site>('/sites', p),
-    get: (name: string) => this.call<Site>({ method: 'GET', path: `/sites/${enc(name)}` }),
-    create: (name: string, json: SiteChange) =>
-      this.call<Site>({ method: 'PUT', path: `/sites/${enc(name)}`, json }),
-    update: (name: string, json: SiteChange) =>
-      this.call<Site>({ method: 'POST', path: `/sites/${enc(name)}`, json }),
-    delete: (name: string) => this.call<void>({ method: 'DELETE', path: `/sites/${enc(name)}` }),
-  };
+  readonly sites = sitesApi(this);
 
   /** Agents in `started` state unless the filters say otherwise, as the Python client asks. */
   agents = (filters: Record<string, QueryValue>) =>
