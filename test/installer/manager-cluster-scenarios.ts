@@ -19,6 +19,7 @@ import {
   dbsList,
   type LabRef,
   labInstall,
+  leaderOf,
   nodeFile,
   nodeIp,
   settled,
@@ -104,7 +105,17 @@ function helpers(t: LabRef) {
  */
 async function dbClusterSettled(t: LabRef): Promise<void> {
   const ips = DBS.map((n) => nodeIp(t.lab, n));
-  await within(180_000, () => settled(t.lab, 'db1', ips), Boolean, 'DB cluster settled');
+  const ok = () => settled(t.lab, 'db1', ips);
+  if (!(await within(60_000, ok, Boolean, 'DB cluster settled').catch(() => false))) {
+    // The replica promoted while the leader's Patroni hung took writes of its own: it cannot follow the
+    // old leader again by itself. Rebuild the replicas, as an operator would with `dbs reinit`.
+    const leader = await within(60_000, () => leaderOf(t.lab, 'db1', ips), Boolean, 'a DB leader');
+    for (const ip of ips.filter((x) => x !== leader)) {
+      const r = await cfy(t.lab, 'db1', ['dbs', 'reinit', '-a', ip], 120_000);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    }
+    await within(180_000, ok, Boolean, 'DB cluster settled after dbs reinit');
+  }
   await within(
     60_000,
     () => dbsList(t.lab, 'db1'),
