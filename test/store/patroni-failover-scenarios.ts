@@ -158,23 +158,26 @@ function leaderKilled(t: LabRef, state: StoreState): void {
       Boolean,
       'a write on the new leader',
     );
+    // Without a leader for 3 s, reads go to any member (decision 26): the first may be on a replica.
     const read = state.w.firstElsewhere(state.old, state.killedAt, 'read');
-    assert.ok(read, 'a read on the new leader before the first write there');
+    assert.ok(read, 'a read answered elsewhere before the first write on the new leader');
     const p = await promoted;
+    const onLeader = state.w.log.find((w) => w.kind === 'read' && w.ok && w.ip === p.ip && w.at >= p.at);
+    assert.ok(onLeader, 'a read on the new leader after its promotion');
     state.next = p.ip;
     const failed = state.w.failed(state.killedAt);
     c.diagnostic(
       `leader ${nameOf(state.old)} killed: first write on the new leader ${nameOf(first!.ip!)} after ${sec(first!.at - state.killedAt)} (goal ≤ 15 s); ` +
-        `Patroni's promotion seen by a poller after ${sec(p.at - state.killedAt)}, first read through the Db on it after ${sec(read.at - state.killedAt)} ` +
+        `Patroni's promotion seen by a poller after ${sec(p.at - state.killedAt)}, first read through the Db after ${sec(read.at - state.killedAt)} on ${nameOf(read.ip!)} ` +
         `(commits wait for a sync standby: synchronous_mode_strict); ${failed.length} statements failed ` +
         `(${[...new Set(failed.map((x) => x.err))].join(' | ') || 'none'}); ${load()}`,
     );
     assert.equal(first!.ip, p.ip);
-    assert.equal(read.ip, p.ip);
     assert.ok(first!.at - state.killedAt <= 20_000, `first write after ${sec(first!.at - state.killedAt)}`);
+    assert.ok(read.at - state.killedAt <= 10_000, `first read after ${sec(read.at - state.killedAt)}`);
     assert.ok(
-      read.at - p.at <= 2000,
-      `the Db reached the new leader ${sec(read.at - p.at)} after Patroni named it`,
+      onLeader.at - p.at <= 2000,
+      `the Db read on the new leader ${sec(onLeader.at - p.at)} after Patroni named it`,
     );
     // Only statements in flight on the dead leader may fail: at most one per loop (writers and reader).
     assert.ok(failed.length <= WRITERS + 1, failed.map((x) => x.err).join(' | '));
