@@ -168,15 +168,18 @@ function leaderKilled(t: LabRef, state: StoreState): void {
     const failed = state.w.failed(state.killedAt);
     c.diagnostic(
       `leader ${nameOf(state.old)} killed: first write on the new leader ${nameOf(first!.ip!)} after ${sec(first!.at - state.killedAt)} (goal ≤ 15 s); ` +
-        `Patroni's promotion seen by a poller after ${sec(p.at - state.killedAt)}, first read through the Db after ${sec(read.at - state.killedAt)} on ${nameOf(read.ip!)} ` +
+        `Patroni's promotion seen by a poller after ${sec(p.at - state.killedAt)}, first read through the Db after ${sec(read.at - state.killedAt)} on ${nameOf(read.ip!)}, ` +
+        `on the new leader after ${sec(onLeader.at - state.killedAt)} ` +
         `(commits wait for a sync standby: synchronous_mode_strict); ${failed.length} statements failed ` +
         `(${[...new Set(failed.map((x) => x.err))].join(' | ') || 'none'}); ${load()}`,
     );
     assert.equal(first!.ip, p.ip);
     assert.ok(first!.at - state.killedAt <= 20_000, `first write after ${sec(first!.at - state.killedAt)}`);
     assert.ok(read.at - state.killedAt <= 10_000, `first read after ${sec(read.at - state.killedAt)}`);
+    // Reads answered by a replica meanwhile reach the new leader with the first writes (~4.8 s after Patroni
+    // names it, against ~0 s when reads waited for the leader): allowed 8 s, reported in the diagnostic.
     assert.ok(
-      onLeader.at - p.at <= 2000,
+      onLeader.at - p.at <= 8000,
       `the Db read on the new leader ${sec(onLeader.at - p.at)} after Patroni named it`,
     );
     // Only statements in flight on the dead leader may fail: at most one per loop (writers and reader).
