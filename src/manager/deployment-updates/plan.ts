@@ -14,7 +14,7 @@ import {
 } from '../../engine/index.js';
 import type { StoredUpdate, UpdateSource } from '../../store/repositories/deployment-updates.js';
 import type { InstanceRow } from '../../store/repositories/node-instances.js';
-import type { NodeInsert, NodeRow } from '../../store/repositories/nodes.js';
+import { type NodeInsert, type NodeRow, planNodeRow } from '../../store/repositories/nodes.js';
 
 export interface UpdateRequest {
   inputs: Record<string, unknown>;
@@ -108,28 +108,6 @@ function diffPlans(
   return { from, to };
 }
 
-/** A node of the prepared plan as stored (instance counts from its scalable capability). */
-export function nodeInsert(n: Record<string, any>, count?: number): NodeInsert {
-  const scalable = n.capabilities?.scalable?.properties ?? {};
-  const deploy = scalable.default_instances ?? n.instances?.deploy ?? 1;
-  return {
-    id: n.id ?? n.name,
-    type: n.type,
-    type_hierarchy: n.type_hierarchy ?? [],
-    properties: n.properties ?? {},
-    operations: n.operations ?? {},
-    relationships: n.relationships ?? [],
-    plugins: n.plugins ?? [],
-    plugins_to_install: n.plugins_to_install ?? null,
-    host_id: n.host_id ?? null,
-    number_of_instances: count ?? deploy,
-    planned_number_of_instances: count ?? scalable.planned_instances ?? deploy,
-    deploy_number_of_instances: deploy,
-    min_number_of_instances: scalable.min_instances ?? 0,
-    max_number_of_instances: scalable.max_instances ?? -1,
-  };
-}
-
 /** The instances after the update: existing ones keep their ids (and their nodes' current counts). */
 function instanceChanges(src: UpdateSource, dp: Record<string, any>, instances: InstanceRow[]) {
   const counts = new Map<string, number>();
@@ -207,8 +185,8 @@ export function planUpdate(
   const nodes = {
     added: newNodes
       .filter((n) => !oldById.has(n.id ?? n.name))
-      .map((n) => nodeInsert(n, count(n.id ?? n.name))),
-    modified: newNodes.filter((n) => touched.has(n.id ?? n.name)).map((n) => nodeInsert(n)),
+      .map((n) => planNodeRow(n, count(n.id ?? n.name))),
+    modified: newNodes.filter((n) => touched.has(n.id ?? n.name)).map((n) => planNodeRow(n)),
     removed: oldNodes.filter((n) => !to.nodes[n.id]).map((n) => n.id),
   };
   const oldNodeDefs = nodes.modified.map((m) => {

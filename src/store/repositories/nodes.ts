@@ -84,6 +84,31 @@ export interface NodeInsert {
   max_number_of_instances: number;
 }
 
+/**
+ * A node of a prepared deployment plan as stored: instance counts from its scalable capability, or `count`
+ * (a deployment update keeps an existing node's current count).
+ */
+export function planNodeRow(n: Record<string, any>, count?: number): NodeInsert {
+  const scalable = n.capabilities?.scalable?.properties ?? {};
+  const deploy = scalable.default_instances ?? n.instances?.deploy ?? 1;
+  return {
+    id: n.id ?? n.name,
+    type: n.type,
+    type_hierarchy: n.type_hierarchy ?? [],
+    properties: n.properties ?? {},
+    operations: n.operations ?? {},
+    relationships: n.relationships ?? [],
+    plugins: n.plugins ?? [],
+    plugins_to_install: n.plugins_to_install ?? null,
+    host_id: n.host_id ?? null,
+    number_of_instances: count ?? deploy,
+    planned_number_of_instances: count ?? scalable.planned_instances ?? deploy,
+    deploy_number_of_instances: deploy,
+    min_number_of_instances: scalable.min_instances ?? 0,
+    max_number_of_instances: scalable.max_instances ?? -1,
+  };
+}
+
 /** Inserts the deployment's nodes in one transaction; returns their storage ids by node id. */
 export async function insertNodes(
   db: Db,

@@ -7,7 +7,7 @@ import type { Db } from '../../store/port.js';
 import { lockDeploymentForEnvironment, writeDeploymentPlan } from '../../store/repositories/deployments.js';
 import { deleteDeploymentEvents } from '../../store/repositories/events.js';
 import type { ExecutionRow } from '../../store/repositories/executions.js';
-import { deleteNodes, insertNodes, type NodeInsert } from '../../store/repositories/nodes.js';
+import { deleteNodes, insertNodes, planNodeRow } from '../../store/repositories/nodes.js';
 import { insertNodeInstances } from '../../store/repositories/node-instances.js';
 
 export async function createDeploymentEnvironment(db: Db, exec: ExecutionRow): Promise<void> {
@@ -25,7 +25,7 @@ export async function createDeploymentEnvironment(db: Db, exec: ExecutionRow): P
       tx,
       owner,
       dep._storage_id,
-      (dp.nodes as Record<string, any>[]).map(planNode),
+      (dp.nodes as Record<string, any>[]).map((n) => planNodeRow(n)),
     );
     let index = 0;
     await insertNodeInstances(
@@ -41,28 +41,6 @@ export async function createDeploymentEnvironment(db: Db, exec: ExecutionRow): P
       })),
     );
   });
-}
-
-/** A node of the prepared plan as stored: instance counts from its scalable capability. */
-function planNode(n: Record<string, any>): NodeInsert {
-  const scalable = n.capabilities?.scalable?.properties ?? {};
-  const deploy = scalable.default_instances ?? n.instances?.deploy ?? 1;
-  return {
-    id: n.id ?? n.name,
-    type: n.type,
-    type_hierarchy: n.type_hierarchy ?? [],
-    properties: n.properties ?? {},
-    operations: n.operations ?? {},
-    relationships: n.relationships ?? [],
-    plugins: n.plugins ?? [],
-    plugins_to_install: n.plugins_to_install ?? null,
-    host_id: n.host_id ?? null,
-    number_of_instances: deploy,
-    planned_number_of_instances: scalable.planned_instances ?? deploy,
-    deploy_number_of_instances: deploy,
-    min_number_of_instances: scalable.min_instances ?? 0,
-    max_number_of_instances: scalable.max_instances ?? -1,
-  };
 }
 
 /** Removes the deployment's runtime rows; the caller deletes the deployment row after reporting. */
