@@ -28,5 +28,11 @@ export {
   type UrlRule,
 } from './resolver.js';
 export { YAML_LIMITS } from './yaml-load.js';
-export { type Modification, type ModifyResult, modifyDeployment } from './modify.js';
+export {
+  type Modification,
+  type ModifyResult,
+  modifyDeployment,
+  modifyStored,
+  type StoredInstance,
+} from './modify.js';
 export { evaluateRuntimeFunctions, type RuntimeContext, type RuntimeNodeInstance } from './runtime.js';

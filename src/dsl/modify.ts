@@ -49,3 +49,44 @@ export function modifyDeployment(
     removed_and_related: existing.filter((i) => !after.has(i.id)),
   };
 }
+
+/** A node instance as a deployment stores it: what modifyDeployment needs of it. */
+export interface StoredInstance {
+  id: string;
+  node_id: string;
+  host_id?: string | null;
+  relationships: unknown;
+  scaling_groups: unknown;
+}
+
+/**
+ * modifyDeployment from a deployment's stored state. The prepared `plan` first takes the current counts
+ * (its scalable nodes from `counts` by node id, its scaling groups from the stored groups'
+ * planned_instances; the plan is changed in place), then the stored instances keep their ids.
+ */
+export function modifyStored(
+  plan: Plan,
+  stored: { instances: StoredInstance[]; counts: Map<string, number>; scalingGroups?: Record<string, any> },
+  modified: Modification,
+): ModifyResult {
+  for (const n of (plan as any).nodes) {
+    const props = n.capabilities?.scalable?.properties;
+    const id = n.id ?? n.name;
+    if (props && stored.counts.has(id)) props.planned_instances = stored.counts.get(id);
+  }
+  const groups = (plan as any).scaling_groups;
+  for (const [g, def] of Object.entries<any>(stored.scalingGroups ?? {})) {
+    if (groups?.[g] && def?.properties?.planned_instances !== undefined) {
+      groups[g].properties.planned_instances = def.properties.planned_instances;
+    }
+  }
+  const existing = stored.instances.map((i) => ({
+    id: i.id,
+    name: i.node_id,
+    node_id: i.node_id,
+    host_id: i.host_id ?? undefined,
+    relationships: i.relationships,
+    scaling_groups: i.scaling_groups,
+  })) as unknown as NodeInstance[];
+  return modifyDeployment(plan, existing, modified);
+}

@@ -1,9 +1,9 @@
 // The deployment modification behind `scale` (dsl-and-workflows.md §3.5): before the graph is built,
-// new instances are computed with the DSL's modifyDeployment and inserted `uninitialized` (scale
+// new instances are computed with the DSL's modifyStored and inserted `uninitialized` (scale
 // out); removed ones stay until `deployment_modification.finish` deletes them (scale in). Counts on
 // the nodes follow the instance rows. A failed scale-out removes the instances it added that never
 // got past `uninitialized`/`deleted` (rollback_if_failed).
-import { modifyDeployment, type NodeInstance, prepareDeploymentPlan } from '../dsl/index.js';
+import { modifyStored, prepareDeploymentPlan } from '../dsl/index.js';
 import { planScaleModification, type ScaleModification, type WorkflowInput } from '../engine/index.js';
 import type { Db } from '../store/port.js';
 import type { DeploymentInfo } from '../store/repositories/deployments.js';
@@ -31,25 +31,15 @@ export async function startScaleModification(
   const plan = prepareDeploymentPlan(dep.plan as never, dep.inputs ?? {}, {
     runtimeOnlyEvaluation: true,
   }) as Record<string, any>;
-  const counts = new Map(nodes.map((n) => [n.id, n.number_of_instances]));
-  for (const n of plan.nodes) {
-    const props = n.capabilities?.scalable?.properties;
-    if (props && counts.has(n.id)) props.planned_instances = counts.get(n.id);
-  }
-  for (const [g, def] of Object.entries<any>(dep.scaling_groups ?? {})) {
-    if (plan.scaling_groups?.[g] && def?.properties?.planned_instances !== undefined) {
-      plan.scaling_groups[g].properties.planned_instances = def.properties.planned_instances;
-    }
-  }
-  const existing: NodeInstance[] = instances.map((i) => ({
-    id: i.id,
-    name: i.node_id,
-    node_id: i.node_id,
-    host_id: i.host_id ?? undefined,
-    relationships: i.relationships,
-    scaling_groups: i.scaling_groups,
-  })) as unknown as NodeInstance[];
-  const res = modifyDeployment(plan, existing, { [sp.entity]: { instances: sp.plannedInstances } });
+  const res = modifyStored(
+    plan as never,
+    {
+      instances,
+      counts: new Map(nodes.map((n) => [n.id, n.number_of_instances])),
+      scalingGroups: dep.scaling_groups ?? {},
+    },
+    { [sp.entity]: { instances: sp.plannedInstances } },
+  );
   const nodeFk = new Map(nodes.map((n) => [n.id, n._storage_id]));
   const added = res.added_and_related as unknown as Record<string, any>[];
   const removed = res.removed_and_related as unknown as Record<string, any>[];

@@ -3,7 +3,7 @@
 // modified and removed, the node instances added and removed (the DSL's multi-instance
 // modification, existing instances keep their ids), and the `update` workflow's parameters.
 import { badParameters, missingRequiredInput, unsupportedDeploymentUpdate } from '../../common/errors.js';
-import { DslError, modifyDeployment, type NodeInstance, prepareDeploymentPlan } from '../../dsl/index.js';
+import { DslError, modifyStored, prepareDeploymentPlan } from '../../dsl/index.js';
 import {
   type DiffNode,
   type DiffPlan,
@@ -112,24 +112,7 @@ function diffPlans(
 function instanceChanges(src: UpdateSource, dp: Record<string, any>, instances: InstanceRow[]) {
   const counts = new Map<string, number>();
   for (const i of instances) counts.set(i.node_id, (counts.get(i.node_id) ?? 0) + 1);
-  for (const n of dp.nodes) {
-    const props = n.capabilities?.scalable?.properties;
-    if (props && counts.has(n.id ?? n.name)) props.planned_instances = counts.get(n.id ?? n.name);
-  }
-  for (const [g, def] of Object.entries<any>(src.scaling_groups ?? {})) {
-    if (dp.scaling_groups?.[g] && def?.properties?.planned_instances !== undefined) {
-      dp.scaling_groups[g].properties.planned_instances = def.properties.planned_instances;
-    }
-  }
-  const existing = instances.map((i) => ({
-    id: i.id,
-    name: i.node_id,
-    node_id: i.node_id,
-    host_id: i.host_id ?? undefined,
-    relationships: i.relationships,
-    scaling_groups: i.scaling_groups,
-  })) as unknown as NodeInstance[];
-  const res = modifyDeployment(dp as never, existing, {});
+  const res = modifyStored(dp as never, { instances, counts, scalingGroups: src.scaling_groups ?? {} }, {});
   const before = new Map(instances.map((i) => [i.id, i]));
   const after = res.node_instances as unknown as Record<string, any>[];
   const afterIds = new Set(after.map((i) => i.id));
