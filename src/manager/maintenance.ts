@@ -55,14 +55,35 @@ export async function currentMaintenance(db: Db): Promise<MaintenanceRow | undef
   const state = await maintenanceState(db);
   if (state?.status !== 'activating') return state;
   if ((await runningExecutions(db, END_STATES)).length > 0) return state;
-  return completeMaintenance(db);
+  const done = await completeMaintenance(db);
+  forgetMaintenance(db);
+  return done;
+}
+
+// The gate runs on every authenticated request: the state is read at most once a second per database
+// (another manager's change is seen within that second; this manager's own change at once, forgetMaintenance).
+const seen = new WeakMap<Db, { at: number; state: Promise<MaintenanceRow | undefined> }>();
+const SEEN_MS = 1000;
+
+function cachedMaintenance(db: Db): Promise<MaintenanceRow | undefined> {
+  const c = seen.get(db);
+  if (c && Date.now() - c.at < SEEN_MS) return c.state;
+  const state = maintenanceState(db);
+  seen.set(db, { at: Date.now(), state });
+  state.catch(() => seen.delete(db));
+  return state;
+}
+
+/** After this manager changed the state: the next request reads it again. */
+export function forgetMaintenance(db: Db): void {
+  seen.delete(db);
 }
 
 /** Throws the 503 of 5.1 when maintenance mode refuses this authenticated request. */
 export async function maintenanceGate(db: Db, req: FastifyRequest): Promise<void> {
   const r = resourceOf(req.url);
   if (!r) return;
-  const state = await maintenanceState(db);
+  const state = await cachedMaintenance(db);
   if (!state) return;
   if (req.headers['x-bypass-maintenance'] && hasPermission(req.auth.roles, 'maintenance_mode_set')) return;
   let status = state.status;

@@ -9,7 +9,7 @@ import {
   startMaintenance,
 } from '../../store/repositories/manager-settings.js';
 import type { Api, ManagerContext } from '../context.js';
-import { currentMaintenance } from '../maintenance.js';
+import { currentMaintenance, forgetMaintenance } from '../maintenance.js';
 import { errorResponses, NStr, Str } from '../schemas/common.js';
 
 const Remaining = Type.Array(Type.Object({ id: Str, status: Str, deployment_id: NStr, workflow_id: Str }));
@@ -64,11 +64,13 @@ export async function registerMaintenanceRoutes(app: Api, ctx: ManagerContext): 
     async (req, reply) => {
       if (req.params.action === 'deactivate') {
         const before = await endMaintenance(db);
+        forgetMaintenance(db);
         if (!before) return reply.code(304).send(null);
         return { ...before, status: 'deactivated', remaining_executions: null };
       }
       const running = await runningExecutions(db, END_STATES);
       const r = await startMaintenance(db, running.length ? 'activating' : 'activated', req.auth.user.id);
+      forgetMaintenance(db);
       if (!r.created) return reply.code(304).send(null);
       return { ...r.state, remaining_executions: running };
     },
