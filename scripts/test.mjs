@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The README's test command: lint (Biome), typecheck (tsc), then every test file under test/
+// The README's test command: the build (scripts/build.mjs), lint (Biome), typecheck (tsc), then every test file under test/
 // with node's own runner. Arguments narrow the run to files or folders: `npm test -- test/store`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -20,6 +20,8 @@ const findTests = (p) =>
       : [];
 
 const targets = process.argv.slice(2);
+// The bins run the build (dist/), so every run rebuilds it from the tree under test first.
+run(process.execPath, ['scripts/build.mjs']);
 if (targets.length === 0) {
   run('npx', ['biome', 'check', '.']);
   run('npx', ['tsc', '--noEmit', '-p', '.']);

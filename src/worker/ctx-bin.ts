@@ -1,8 +1,7 @@
-// The folder put first on a script's PATH. `bin/ctx` goes through the TypeScript loader, which costs
-// ~0.2–0.7 s per call on a busy machine; scripts call ctx many times, so the worker compiles
-// ctx-cli.ts once per process into a plain CommonJS `ctx` (esbuild, a dependency of tsx) and uses
-// that. Without esbuild the repository's bin/ is used.
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The folder put first on a script's PATH. Scripts call ctx many times, and `bin/ctx` loads the whole
+// entry layer, so the worker turns ctx-cli once per process into one plain CommonJS `ctx` file (esbuild)
+// and uses that. Without esbuild the repository's bin/ is used.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,8 +17,14 @@ export function ctxBinDir(): string {
     const esbuild = createRequire(import.meta.url)('esbuild') as {
       transformSync(code: string, o: Record<string, unknown>): { code: string };
     };
-    const src = readFileSync(join(here, 'ctx-cli.ts'), 'utf8');
-    const { code } = esbuild.transformSync(src, { loader: 'ts', format: 'cjs', target: 'node20' });
+    // Beside this module: ctx-cli.ts when run from src/, ctx-cli.js when run from the build.
+    const ts = existsSync(join(here, 'ctx-cli.ts'));
+    const src = readFileSync(join(here, ts ? 'ctx-cli.ts' : 'ctx-cli.js'), 'utf8');
+    const { code } = esbuild.transformSync(src, {
+      loader: ts ? 'ts' : 'js',
+      format: 'cjs',
+      target: 'node20',
+    });
     const dir = join(tmpdir(), `stratus-ctx-${process.getuid?.() ?? 'u'}-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'ctx');
