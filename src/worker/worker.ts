@@ -110,8 +110,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const leaseMs = o.leaseMs ?? LEASE_TTL_MS;
   const owner = newOwnerName();
   const lost = (id: string) => {
-    o.log?.warn({ execution_id: id }, 'another worker took the execution over; abandoning it here');
-    for (const r of runner.active ?? []) if (r.executionId === id) r.abandon('another worker took it over');
+    for (const r of runner.active ?? []) {
+      if (r.executionId !== id) continue;
+      o.log?.warn({ execution_id: id }, 'another worker took the execution over; abandoning it here');
+      r.abandon('another worker took it over');
+    }
   };
   const leases = startLeases({ db: o.db, renewDb: options.db, ttlMs: leaseMs, onLost: lost, owner });
   const run = async (m: WorkflowMessage) => {

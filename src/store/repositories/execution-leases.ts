@@ -52,13 +52,14 @@ export async function lapsedLeases(db: Db): Promise<LapsedLease[]> {
 
 /**
  * Takes a lapsed lease over for `owner`, only if it is still the one the sweeper saw (no renewal
- * since) and the execution is still in `status`. Stamps swept_at.
+ * since) and the execution is still in `status`. Stamps swept_at. (The lease is compared as text: a
+ * timestamp parameter would go through a JavaScript Date and lose its microseconds.)
  */
 export async function takeOverLease(db: Db, l: LapsedLease, owner: string, ttlMs: number): Promise<boolean> {
   const rows = await db.query(
     `UPDATE executions SET lease_owner = $2, lease_until = now() + $3 * interval '1 millisecond',
        swept_at = now()
-     WHERE id = $1 AND status = $4 AND lease_until IS NOT DISTINCT FROM $5::timestamptz
+     WHERE id = $1 AND status = $4 AND lease_until::text IS NOT DISTINCT FROM $5::text
        AND (lease_until IS NULL OR lease_until < now()) RETURNING id`,
     [l.id, owner, ttlMs, l.status, l.lease_until],
   );
