@@ -4,9 +4,14 @@
 // With a `registry`, every pass after the first asks it for the current members first (the managers'
 // brokers table), so a broker registered since start is tried and a removed one is not; a registry
 // that fails or names none leaves the list as it was.
-// On a new connection the publishing channel is opened and every consumer is registered again; the
-// broker redelivers what the lost connection had not acked. Channels that close under a live
-// connection (a channel error, a cancelled consumer) are opened again on it.
+// A new connection counts only once it is fully set up, within connectTimeoutMs from the TCP connect
+// to the last consumer: the AMQP handshake, the publishing channel, every consumer registered again,
+// and a check that each consumer's queue reports a consumer. A broker that stalls anywhere in that, or
+// on which a consumer cannot be registered (a quorum queue still without a leader), fails like one
+// that refused the connection: the next member is tried, then the pass is repeated after a backoff.
+// The broker redelivers what the lost connection had not acked. Channels that close under a live
+// connection (a channel error, a cancelled consumer) are opened again on it, and a watchdog registers
+// again any consumer found without a channel.
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { type Sub, startConsumer } from './rabbitmq-consumer.js';
 import { type CaBundle, type ConnectFailure, describeConnectError } from './rabbitmq-tls.js';
@@ -22,6 +27,8 @@ export interface ConnectionOptions {
   say: (msg: string) => void;
   /** The brokers registered now; asked before each reconnect pass. */
   registry?: () => Promise<Member[]>;
+  /** How often the watchdog looks for consumers without a channel. @default 5000 */
+  watchMs?: number;
 }
 
 interface Waiter {
@@ -51,8 +58,12 @@ export class RabbitConnection {
   /** Pending backoff pauses; close() ends them so that no timer outlives the bus. */
   private readonly naps = new Set<() => void>();
 
+  private readonly watchdog: NodeJS.Timeout;
+
   constructor(private readonly o: ConnectionOptions) {
     this.members = o.target.members;
+    this.watchdog = setInterval(() => this.watch(), o.watchMs ?? 5000);
+    this.watchdog.unref();
   }
 
   private nap(ms: number): Promise<void> {
@@ -70,7 +81,8 @@ export class RabbitConnection {
   private async connectTo(i: number): Promise<void> {
     const t = this.o.target;
     const m = this.members[i]!;
-    const c = await amqp.connect(
+    const deadline = Date.now() + this.o.connectTimeoutMs;
+    const connecting = amqp.connect(
       {
         protocol: t.protocol,
         hostname: m.host,
@@ -84,6 +96,13 @@ export class RabbitConnection {
       },
       { ca: this.o.ca?.pem, timeout: this.o.connectTimeoutMs, noDelay: true },
     );
+    // a connection that opens after its deadline is closed at once
+    const c = await beforeDeadline(
+      connecting,
+      deadline,
+      'the AMQP handshake',
+      (late) => void late.close().catch(() => {}),
+    );
     let dead = false;
     c.on('error', (err: Error) => this.o.onError(new Error(`RabbitMQ broker ${m.name}: ${err.message}`)));
     c.on('close', () => {
@@ -92,11 +111,14 @@ export class RabbitConnection {
     });
     let p: ConfirmChannel;
     try {
-      p = await this.openPub(c);
+      p = await beforeDeadline(this.openPub(c), deadline, 'opening a channel');
+      await beforeDeadline(this.startSubs(c), deadline, 'registering the consumers');
+      await beforeDeadline(this.checkSubs(c), deadline, 'checking the consumers');
       if (dead) throw new Error('the connection closed while it was being set up');
     } catch (err) {
+      for (const s of this.subs) if (s.channel && s.conn === c) s.channel = undefined;
       await c.close().catch(() => {});
-      throw err;
+      throw new Error(`RabbitMQ broker ${m.name}: ${(err as Error).message}`, { cause: err });
     }
     if (this.closed) {
       await c.close().catch(() => {}); // the bus was closed while this connection was being set up
@@ -107,8 +129,38 @@ export class RabbitConnection {
     this.current = m;
     this.next = i;
     this.o.say(`connected to RabbitMQ ${m.name}`);
-    for (const s of this.subs) if (s.active) void this.runSub(c, s, false);
     this.wake();
+  }
+
+  /** Registers every active consumer on `c` (one attempt each; a failure fails the connection). */
+  private async startSubs(c: ChannelModel): Promise<void> {
+    for (const s of this.subs) {
+      if (!s.active) continue;
+      s.conn = c;
+      await startConsumer(c, s, this.o.onError, () => this.resub(c, s));
+    }
+  }
+
+  /** Each active consumer's queue reports at least one consumer (ours) on the broker. */
+  private async checkSubs(c: ChannelModel): Promise<void> {
+    const queues = [...new Set(this.subs.filter((s) => s.active).map((s) => s.queue))];
+    if (queues.length === 0) return;
+    const ch = await c.createChannel();
+    ch.on('error', () => {});
+    try {
+      for (const q of queues) {
+        const { consumerCount } = await ch.checkQueue(q);
+        if (consumerCount < 1)
+          throw new Error(`queue ${q} shows no consumer after its consumer was registered`);
+      }
+    } finally {
+      await ch.close().catch(() => {});
+    }
+  }
+
+  /** A consumer's channel closed under the live connection `c`: register it again there. */
+  private resub(c: ChannelModel, s: Sub): void {
+    void this.nap(250).then(() => this.runSub(c, s, false));
   }
 
   /** Opens the confirm channel for publishing on `c`; a channel closed under a live `c` is reopened. */
@@ -173,16 +225,33 @@ export class RabbitConnection {
    * With `first`, the first failure is thrown instead (consume() reports it to its caller).
    */
   async runSub(c: ChannelModel, s: Sub, first: boolean): Promise<void> {
-    for (let delay = 250; s.active && this.conn === c && !s.channel; delay = Math.min(delay * 2, 5000)) {
-      try {
-        await startConsumer(c, s, this.o.onError, () => {
-          void this.nap(250).then(() => this.runSub(c, s, false));
-        });
-        return;
-      } catch (err) {
-        if (first) throw err;
-        this.o.onError(err);
-        await this.nap(delay);
+    if (s.starting) return;
+    s.starting = true;
+    try {
+      for (let delay = 250; s.active && this.conn === c && !s.channel; delay = Math.min(delay * 2, 5000)) {
+        try {
+          s.conn = c;
+          await startConsumer(c, s, this.o.onError, () => this.resub(c, s));
+          return;
+        } catch (err) {
+          if (first) throw err;
+          this.o.onError(err);
+          await this.nap(delay);
+        }
+      }
+    } finally {
+      s.starting = false;
+    }
+  }
+
+  /** The watchdog's look: a live connection and an active consumer without a channel → register it. */
+  private watch(): void {
+    const c = this.conn;
+    if (!c || this.closed) return;
+    for (const s of this.subs) {
+      if (s.active && !s.channel && !s.starting) {
+        this.o.say(`consumer of ${s.queue} found without a channel; registering it again`);
+        void this.runSub(c, s, false);
       }
     }
   }
@@ -291,6 +360,7 @@ export class RabbitConnection {
   /** Stops reconnecting and closes the connection (and so every channel). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     this.fail('the RabbitMQ bus is closed');
     for (const wakeUp of [...this.naps]) wakeUp();
     for (const s of this.subs) s.active = false;
@@ -300,4 +370,26 @@ export class RabbitConnection {
     this.current = undefined;
     await c?.close().catch(() => {});
   }
+}
+
+/** `p`, or a rejection naming `what` once `deadline` passed; `late` gets what `p` gives after that. */
+function beforeDeadline<T>(p: Promise<T>, deadline: number, what: string, late?: (v: T) => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let over = false;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        over = true;
+        reject(new Error(`${what} did not finish within the connect timeout`));
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  p.then(
+    (v) => {
+      if (over) late?.(v);
+    },
+    () => {},
+  );
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

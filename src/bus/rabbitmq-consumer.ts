@@ -14,6 +14,10 @@ export interface Sub {
   prefetch: number;
   active: boolean;
   channel?: Channel;
+  /** The connection the channel is (being) opened on. */
+  conn?: ChannelModel;
+  /** A registration is under way (one at a time). */
+  starting?: boolean;
   tag?: string;
 }
 

@@ -36,6 +36,23 @@ const codeOf = (err: unknown): string | undefined => {
   return typeof c === 'string' ? c : undefined;
 };
 
+/** Codes that come only with the session's connection closing (postgres.js then reports the close). */
+const CLOSING_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'ECONNRESET',
+  'EPIPE',
+  '57P01',
+  '57P02',
+]);
+
+/** The statement failed because its session's connection is closing or closed. */
+export function connectionClosing(err: unknown): boolean {
+  const c = codeOf(err);
+  return c !== undefined && CLOSING_CODES.has(c);
+}
+
 /** The error says the session's server is gone or is not the leader: the pool must search again. */
 export function leaderLost(err: unknown): boolean {
   const c = codeOf(err);

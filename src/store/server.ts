@@ -4,7 +4,7 @@
 // reads, is sent once more on the new one; a transaction whose work had begun is never retried.
 import { readFileSync } from 'node:fs';
 import type postgres from 'postgres';
-import { leaderLost, readOnly, safeToResend } from './db-errors.js';
+import { connectionClosing, leaderLost, readOnly, safeToResend } from './db-errors.js';
 import type { HostPort } from './leader.js';
 import { createLeaderPool, type LeaderPool, type Sql } from './leader-pool.js';
 import type { Db } from './port.js';
@@ -130,16 +130,34 @@ async function statement<T>(pool: LeaderPool, send: (sql: Sql) => PendingQuery, 
   }
 }
 
+/**
+ * A statement of a transaction whose session's connection closed does not settle (for a minute): the
+ * transaction itself rejects at once with the close (postgres.js races its work against the
+ * connection's close). Were the statement to reject, postgres.js would write its ROLLBACK on the
+ * closed connection, and that write throws outside any promise and ends the process (postgres.js
+ * 3.4.9, porsager/postgres#1208).
+ */
+async function heldOnClose<T>(p: PromiseLike<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (connectionClosing(err)) await new Promise((r) => setTimeout(r, 60_000).unref());
+    throw err;
+  }
+}
+
 /** The Db of an open transaction: its statements run on the transaction's session, never resent. */
 function inTransaction(tx: postgres.TransactionSql): Db {
   const db: Db = {
     driver: 'server',
     async query<T>(text: string, params: unknown[] = []) {
-      return (await tx.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+      return (await heldOnClose(
+        tx.unsafe(text, params as postgres.ParameterOrJSON<never>[]),
+      )) as unknown as T[];
     },
     transaction: (fn) => fn(db),
     async exec(text: string) {
-      await tx.unsafe(text).simple();
+      await heldOnClose(tx.unsafe(text).simple());
     },
     async close() {},
   };

@@ -1,7 +1,10 @@
 // One worker at a time runs an execution, across managers. A workflow message is acked only when its
 // execution ends; when this worker's broker connection drops mid-run, RabbitMQ gives the message to
 // another worker. That worker waits here while the claim is renewed (this worker still running it), and
-// runs it (a resume from the stored graph) only once the claim lapses: the holder died.
+// runs it (a resume from the stored graph) only once the claim lapses: the holder died. The claim is
+// also the execution's liveness record: a sweeper (sweeper.ts) resumes an active execution whose claim
+// lapsed. A renewal that finds a claim gone (taken over after this worker could not renew it, through
+// a long database outage) reports it through `onLost`, and the worker abandons its run.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from '../store/port.js';
@@ -18,13 +21,39 @@ export interface Leases {
   stop(): void;
 }
 
-export function startLeases(db: Db, ttlMs = LEASE_TTL_MS): Leases {
-  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+/** A name for this worker process, unique across managers and restarts. */
+export const newOwnerName = (): string => `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+export interface LeaseOptions {
+  /** For claims: the worker's store, which rides out an outage (store-retry.ts). */
+  db: Db;
+  /** For renewals and releases: the store as it is (a failed renewal is followed by the next). */
+  renewDb?: Db;
+  ttlMs?: number;
+  /** A claim this worker held was found taken over by another. */
+  onLost?: (id: string) => void;
+  owner?: string;
+}
+
+export function startLeases(o: LeaseOptions): Leases {
+  const { db, ttlMs = LEASE_TTL_MS, onLost = () => {}, owner = newOwnerName() } = o;
+  const renewDb = o.renewDb ?? db;
   const held = new Set<string>();
+  let renewing = false;
   const timer = setInterval(() => {
-    renewLeases(db, [...held], owner, ttlMs).catch(() => {
-      // The database is failing over: the next renewal (a third of the TTL later) tries again.
-    });
+    if (renewing) return;
+    renewing = true;
+    const ids = [...held];
+    renewLeases(renewDb, ids, owner, ttlMs)
+      .then((kept) => {
+        for (const id of ids) if (held.has(id) && !kept.has(id)) onLost(id);
+      })
+      .catch(() => {
+        // The database is failing over: the next renewal (a third of the TTL later) tries again.
+      })
+      .finally(() => {
+        renewing = false;
+      });
   }, ttlMs / 3);
   timer.unref();
   return {
@@ -41,7 +70,7 @@ export function startLeases(db: Db, ttlMs = LEASE_TTL_MS): Leases {
     },
     async release(id) {
       held.delete(id);
-      await releaseLease(db, id, owner).catch(() => {
+      await releaseLease(renewDb, id, owner).catch(() => {
         // Left to lapse by itself.
       });
     },

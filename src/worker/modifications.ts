@@ -71,3 +71,24 @@ export async function undoModification(
     );
   }
 }
+
+/** A workflow's local task (no plugin): a modification's closing task, or a built-in no-op. */
+export async function localTask(
+  db: Db,
+  exec: ExecutionRow,
+  deploymentFk: number,
+  task: string,
+  touched: () => string[],
+): Promise<unknown> {
+  const done = await modificationTask(db, exec, deploymentFk, task, touched);
+  if (done !== undefined) return done;
+  switch (task) {
+    case 'deployment_environment.install_plugins':
+    case 'deployment_environment.uninstall_plugins':
+    case 'deployment_environment.create_workdir':
+    case 'deployment_environment.delete_workdir':
+    case 'deployment_environment.delete_logs':
+      return null; // built-in plugins only; nothing to install or clean
+  }
+  throw new Error(`Unknown local task ${task}`);
+}

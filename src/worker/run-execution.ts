@@ -27,7 +27,7 @@ import type { WorkerMetrics } from './metrics.js';
 import { runRemoteOperation, type OperationEnv } from './operations.js';
 import type { Plugin } from './plugins/types.js';
 import type { SecretsCipher } from './runtime-context.js';
-import { beforeGraph, modificationTask, undoModification } from './modifications.js';
+import { beforeGraph, localTask, undoModification } from './modifications.js';
 import { loadDeployment } from '../store/repositories/deployments.js';
 import {
   type ExecutionRow,
@@ -39,6 +39,7 @@ import { loadNodes } from '../store/repositories/nodes.js';
 import { loadInstances, toPlanInstance } from '../store/repositories/node-instances.js';
 import { loadGraph, saveGraph } from '../store/repositories/tasks-graphs.js';
 import { ExecutionWriter } from './writer.js';
+import { leaveResumable, RunAbandonedError } from './store-retry.js';
 
 /** Operations in flight per execution. @default 100 */
 export const DEFAULT_MAX_IN_FLIGHT = 100;
@@ -69,7 +70,7 @@ export interface RunnerOptions {
   cancelPollMs?: number;
   clock?: Clock;
   /** Runs in progress register here, so a stopping worker can abandon them (see Run.abandon). */
-  active?: Set<{ abandon(): void }>;
+  active?: Set<{ readonly executionId: string; abandon(why?: string): void }>;
   /** Operations finished and the event lag (the metrics listener is on). */
   metrics?: WorkerMetrics;
 }
@@ -187,6 +188,8 @@ class Run {
   private cancelFed: 'cancel' | 'force' | 'kill' | undefined;
   private ended = false;
   private abandoned = false;
+  /** The run's promise was resolved or rejected. */
+  private settled = false;
   private resolve!: (s: EndStatus) => void;
   private reject!: (e: unknown) => void;
   private readonly clock: Clock;
@@ -200,6 +203,10 @@ class Run {
     private readonly modification: ScaleModification | undefined,
   ) {
     this.clock = o.clock ?? { now: () => Date.now() };
+  }
+
+  get executionId(): string {
+    return this.exec.id;
   }
 
   start(first: EngineInput, cancel?: 'cancel' | 'force' | 'kill'): Promise<EndStatus> {
@@ -233,15 +240,20 @@ class Run {
 
   /**
    * The worker is stopping: kill the running operations' processes and write nothing more. The
-   * stored graph keeps them `sent`/`started`, so the next worker runs them again (resume).
+   * stored graph keeps them `sent`/`started`, so the next worker runs them again (resume). The run's
+   * promise rejects with RunAbandonedError: the execution is left as it is.
    */
-  abandon() {
+  abandon(why = 'the worker is stopping') {
     if (this.abandoned) return;
     this.abandoned = true;
     this.ended = true;
     clearInterval(this.poll);
     for (const t of this.timers) clearTimeout(t);
     for (const c of this.controllers.values()) c.abort();
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(new RunAbandonedError(why));
+    }
   }
 
   feed(ev: EngineInput) {
@@ -342,28 +354,17 @@ class Run {
 
   private async runOperation(op: OperationSpec, retries: number, signal: AbortSignal): Promise<unknown> {
     if (op.type === 'RemoteWorkflowTask') return runRemoteOperation(this.env, op, retries, signal);
-    const k = op.parameters.task_kwargs;
     const touched = () =>
       this.state.index.ops
         .map((x) => x.parameters.task_kwargs.node_instance_id)
         .filter((x): x is string => !!x);
-    const done = await modificationTask(
+    return localTask(
       this.env.db,
       this.exec,
       this.env.dep._storage_id,
-      k.local_task!,
+      op.parameters.task_kwargs.local_task!,
       touched,
     );
-    if (done !== undefined) return done;
-    switch (k.local_task) {
-      case 'deployment_environment.install_plugins':
-      case 'deployment_environment.uninstall_plugins':
-      case 'deployment_environment.create_workdir':
-      case 'deployment_environment.delete_workdir':
-      case 'deployment_environment.delete_logs':
-        return null; // built-in plugins only; nothing to install or clean
-    }
-    throw new Error(`Unknown local task ${k.local_task}`);
   }
 
   private async finish(status: EndStatus, error?: string) {
@@ -378,19 +379,24 @@ class Run {
       await this.o.status.setStatus(this.exec.id, status, error);
     } catch (err) {
       // REST moved it to cancelling while the last operation finished: it ends cancelled.
-      if (status === 'terminated') await this.o.status.setStatus(this.exec.id, 'cancelled');
+      if (status === 'terminated' && !leaveResumable(err))
+        await this.o.status.setStatus(this.exec.id, 'cancelled');
       else throw err;
       status = 'cancelled';
     }
+    this.settled = true;
     this.resolve(status);
   }
 
+  /** A write failed (the store stayed down, or a bug): nothing more is written; the caller decides. */
   private fatal(err: unknown) {
     this.processing = false;
-    if (this.ended) {
+    if (this.settled) {
       this.o.log?.error({ execution_id: this.exec.id, err: (err as Error).message }, 'late write failed');
       return;
     }
+    this.settled = true;
+    this.abandoned = true;
     this.ended = true;
     clearInterval(this.poll);
     for (const t of this.timers) clearTimeout(t);

@@ -1,7 +1,10 @@
 // The management worker: takes executions from the workflow queue (late ack: a message is acked
 // only once its execution reached an end status, so a worker that dies mid-run leaves it to the
 // next one), runs the system workflows that build and remove deployment environments, and every
-// other built-in workflow with the engine (run-execution.ts).
+// other built-in workflow with the engine (run-execution.ts). Its store calls ride out a database
+// outage of up to storeRetryWindowMs (store-retry.ts); an execution that cannot go on for longer is
+// left resumable and its message returned to the queue, never failed or acked half-way. Each running
+// execution holds a lease the worker renews (leases.ts); a sweeper resumes those whose lease lapsed.
 import type { Logger } from 'pino';
 import { type Bus, type Consumer, WORKFLOW_QUEUE } from '../bus/port.js';
 import { workflowEvent } from '../engine/index.js';
@@ -15,7 +18,9 @@ import type { Plugin } from './plugins/types.js';
 import { type ExecutionStatusPort, type RunnerOptions, runWorkflowExecution } from './run-execution.js';
 import { loadDeployment } from '../store/repositories/deployments.js';
 import { type ExecutionRow, loadExecution } from '../store/repositories/executions.js';
-import { startLeases } from './leases.js';
+import { LEASE_TTL_MS, newOwnerName, startLeases } from './leases.js';
+import { DEFAULT_STORE_RETRY_WINDOW_MS, leaveResumable, retryingDb, withStoreRetry } from './store-retry.js';
+import { DEFAULT_SWEEP_MS, startSweeper } from './sweeper.js';
 import type { WorkerMetrics } from './metrics.js';
 import { loadNodes } from '../store/repositories/nodes.js';
 import { ExecutionWriter } from './writer.js';
@@ -26,8 +31,11 @@ import type { SecretsCipher as StoredSecretsCipher } from '../store/secrets-cryp
 export interface WorkerOptions {
   db: Db;
   bus: Bus;
-  /** The execution lifecycle: the worker reports statuses through it (its rules, its side effects). */
-  lifecycle: Pick<Lifecycle, 'updateStatus'>;
+  /**
+   * The execution lifecycle: the worker reports statuses through it (its rules, its side effects), and
+   * its sweeper resumes executions no worker holds through it.
+   */
+  lifecycle: Pick<Lifecycle, 'updateStatus' | 'act' | 'dispatch'>;
   /** Root of the file server (blueprints/<tenant>/<id>/ holds the scripts). */
   resourcesDir: string;
   /** Decrypts secrets for operations; the snapshot workflows also encrypt with it. */
@@ -42,6 +50,15 @@ export interface WorkerOptions {
   cancelPollMs?: number;
   /** Count operations and the event lag into these (the metrics listener is on). */
   metrics?: WorkerMetrics;
+  /**
+   * How long a store call keeps trying through a lost database connection before the execution is
+   * left resumable (env STRATUS_WORKER_DB_RETRY_WINDOW_S). @default 45000
+   */
+  storeRetryWindowMs?: number;
+  /** An execution's lease lapses this long after its last renewal. @default 6000 */
+  leaseMs?: number;
+  /** How often the sweeper looks for executions whose lease lapsed (0: no sweeper). @default 5000 */
+  sweepMs?: number;
 }
 
 export interface Worker {
@@ -57,10 +74,19 @@ export function builtinPlugins(extra: Plugin[] = []): Map<string, Plugin> {
   return new Map(all.map((p) => [p.name, p]));
 }
 
-export async function startWorker(o: WorkerOptions): Promise<Worker> {
+export async function startWorker(options: WorkerOptions): Promise<Worker> {
+  const windowS = envInt('STRATUS_WORKER_DB_RETRY_WINDOW_S');
+  const retry = {
+    windowMs: options.storeRetryWindowMs ?? (windowS ? windowS * 1000 : DEFAULT_STORE_RETRY_WINDOW_MS),
+    onRetry: (err: unknown, attempt: number) => {
+      if (attempt === 1) options.log?.warn({ err: (err as Error).message }, 'database unreachable; retrying');
+    },
+  };
+  const o: WorkerOptions = { ...options, db: retryingDb(options.db, retry) };
   const status: ExecutionStatusPort = {
     async setStatus(id, s, error) {
-      await o.lifecycle.updateStatus(id, s, error ?? null);
+      // the same status again is allowed, so a change whose commit was not confirmed may be sent again
+      await withStoreRetry(() => o.lifecycle.updateStatus(id, s, error ?? null), retry);
     },
   };
   const runner: RunnerOptions = {
@@ -79,8 +105,18 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   // A redelivery of an execution this worker is still running (its broker connection dropped and
   // came back) waits for the local run instead of starting a second one.
   const running = new Map<string, Promise<void>>();
-  // ...and a redelivery to another worker waits for this one's claim to end (worker/leases.ts).
-  const leases = startLeases(o.db);
+  // ...and a redelivery to another worker waits for this one's claim to end (worker/leases.ts). The
+  // renewals go to the store directly: a failed one is simply followed by the next.
+  const leaseMs = o.leaseMs ?? LEASE_TTL_MS;
+  const owner = newOwnerName();
+  const lost = (id: string) => {
+    for (const r of runner.active ?? []) {
+      if (r.executionId !== id) continue;
+      o.log?.warn({ execution_id: id }, 'another worker took the execution over; abandoning it here');
+      r.abandon('another worker took it over');
+    }
+  };
+  const leases = startLeases({ db: o.db, renewDb: options.db, ttlMs: leaseMs, onLost: lost, owner });
   const run = async (m: WorkflowMessage) => {
     if (!(await leases.acquire(m.id, (s) => !RUNNABLE.has(s)))) return;
     try {
@@ -89,6 +125,18 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       await leases.release(m.id);
     }
   };
+  const sweepMs = o.sweepMs ?? DEFAULT_SWEEP_MS;
+  const sweeper =
+    sweepMs > 0
+      ? startSweeper({
+          db: options.db,
+          lifecycle: o.lifecycle,
+          owner: `${owner}:sweeper`,
+          leaseMs,
+          periodMs: sweepMs,
+          log: o.log,
+        })
+      : undefined;
   const consumer: Consumer = await o.bus.consume(
     WORKFLOW_QUEUE,
     async (m) => {
@@ -107,6 +155,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       // Executions in progress stay started; their next worker resumes them from the stored graph.
       for (const r of runner.active ?? []) r.abandon();
       leases.stop();
+      sweeper?.stop();
     },
   };
 }
@@ -136,8 +185,15 @@ async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: Workf
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    if (leaveResumable(err)) {
+      // Nothing is recorded: the message goes back to the queue (the consumer nacks it) and the
+      // execution resumes from its stored graph on whichever worker takes it, or through a sweeper.
+      o.log?.warn({ execution_id: exec.id, err: message }, 'execution left resumable');
+      throw err;
+    }
     o.log?.warn({ execution_id: exec.id, workflow_id: exec.workflow_id, err: message }, 'execution failed');
-    await runner.status.setStatus(exec.id, 'failed', message).catch(() => {});
+    // retried through an outage; when the store stays down, the message goes back to the queue
+    await runner.status.setStatus(exec.id, 'failed', message);
   }
 }
 
@@ -198,6 +254,7 @@ async function runSystemWorkflow(o: RunnerOptions, exec: ExecutionRow, cipher?: 
   try {
     after = await systemBody(o, exec, cipher, say);
   } catch (err) {
+    if (leaveResumable(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
     o.log?.warn({ execution_id: exec.id, workflow_id: exec.workflow_id, err: message }, 'execution failed');
     const writer = writerFor(o, exec);

@@ -13,6 +13,11 @@ export interface TestPostgres {
   url: string;
   port: number;
   dir: string;
+  /**
+   * `pg_ctl restart -m fast`: every session is terminated, the server is down for a moment; with
+   * `downMs`, a fast stop, that long down, and a start.
+   */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,6 +91,14 @@ export async function startPostgres(opts: { password?: string; conf?: string } =
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
     dir,
+    async restart(downMs) {
+      const ctl = (...args: string[]) =>
+        asPg(join(BIN, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), ...args]);
+      if (downMs === undefined) return ctl('-m', 'fast', '-w', '-t', '60', 'restart');
+      ctl('-m', 'fast', '-w', '-t', '60', 'stop');
+      await new Promise((r) => setTimeout(r, downMs));
+      ctl('-w', '-t', '60', 'start');
+    },
     async stop() {
       try {
         asPg(join(BIN, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);

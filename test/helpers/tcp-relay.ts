@@ -1,11 +1,12 @@
 // A TCP relay on loopback to a local port, standing in for one broker: `cut` drops its connections
-// and refuses new ones, as a dead host would.
+// and refuses new ones, as a dead host would; `restore` takes new ones again.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { freePort } from './postgres.js';
 
 export interface Relay {
   port: number;
   cut(): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
@@ -29,6 +30,9 @@ export async function relay(target: number): Promise<Relay> {
     cut() {
       open = false;
       for (const s of sockets) s.destroy();
+    },
+    restore() {
+      open = true;
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

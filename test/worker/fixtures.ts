@@ -96,3 +96,32 @@ outputs:
 `;
 
 export const JOURNEY_FILES = { 'blueprint.yaml': JOURNEY_YAML, 'scripts/op.sh': OP_SH };
+
+/**
+ * One node of `n` instances whose create, configure and start append a line to
+ * `<marker_dir>/<instance>.<op>` and then sleep `sleep` seconds: a wide install for fault tests.
+ */
+export function wideFiles(n: number, sleep: number): Record<string, string> {
+  const op = (name: string) =>
+    `        ${name}: {implementation: scripts/op.sh, inputs: {OP: ${name}, MARKER_DIR: {get_input: marker_dir}}}`;
+  return {
+    'blueprint.yaml': `tosca_definitions_version: cloudify_dsl_1_3
+imports:
+  - http://www.getcloudify.org/spec/cloudify/5.1/types.yaml
+inputs:
+  marker_dir: {type: string}
+node_templates:
+  box:
+    type: cloudify.nodes.Root
+    instances: {deploy: ${n}}
+    interfaces:
+      cloudify.interfaces.lifecycle:
+${['create', 'configure', 'start'].map(op).join('\n')}
+`,
+    'scripts/op.sh': `#!/bin/bash
+set -e
+echo "$OP" >> "$MARKER_DIR/$(ctx instance id).$OP"
+sleep ${sleep}
+`,
+  };
+}

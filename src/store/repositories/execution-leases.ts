@@ -12,14 +12,15 @@ export async function claimExecution(db: Db, id: string, owner: string, ttlMs: n
   return rows.length === 1;
 }
 
-/** Extends `owner`'s claims on these executions. */
-export async function renewLeases(db: Db, ids: string[], owner: string, ttlMs: number): Promise<void> {
-  if (ids.length === 0) return;
-  await db.query(
+/** Extends `owner`'s claims on these executions; returns the ids it still held (and so renewed). */
+export async function renewLeases(db: Db, ids: string[], owner: string, ttlMs: number): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.query<{ id: string }>(
     `UPDATE executions SET lease_until = now() + $3 * interval '1 millisecond'
-     WHERE id = ANY($1::text[]) AND lease_owner = $2`,
+     WHERE id = ANY($1::text[]) AND lease_owner = $2 RETURNING id`,
     [sqlArray(ids), owner, ttlMs],
   );
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function releaseLease(db: Db, id: string, owner: string): Promise<void> {
@@ -27,4 +28,40 @@ export async function releaseLease(db: Db, id: string, owner: string): Promise<v
     'UPDATE executions SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
     [id, owner],
   );
+}
+
+/** An active execution whose lease lapsed or was never taken; `lease_until` as the database wrote it. */
+export interface LapsedLease {
+  id: string;
+  _storage_id: number;
+  status: string;
+  lease_until: string | null;
+}
+
+const SWEPT = ['started', 'cancelling', 'force_cancelling', 'kill_cancelling'];
+
+/** Active executions (past pending) that no worker holds: no lease, or one not renewed in time. */
+export async function lapsedLeases(db: Db): Promise<LapsedLease[]> {
+  return db.query<LapsedLease>(
+    `SELECT id, _storage_id, status, lease_until::text AS lease_until FROM executions
+     WHERE status = ANY($1::text[]) AND (lease_until IS NULL OR lease_until < now())
+     ORDER BY _storage_id LIMIT 100`,
+    [sqlArray(SWEPT)],
+  );
+}
+
+/**
+ * Takes a lapsed lease over for `owner`, only if it is still the one the sweeper saw (no renewal
+ * since) and the execution is still in `status`. Stamps swept_at. (The lease is compared as text: a
+ * timestamp parameter would go through a JavaScript Date and lose its microseconds.)
+ */
+export async function takeOverLease(db: Db, l: LapsedLease, owner: string, ttlMs: number): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE executions SET lease_owner = $2, lease_until = now() + $3 * interval '1 millisecond',
+       swept_at = now()
+     WHERE id = $1 AND status = $4 AND lease_until::text IS NOT DISTINCT FROM $5::text
+       AND (lease_until IS NULL OR lease_until < now()) RETURNING id`,
+    [l.id, owner, ttlMs, l.status, l.lease_until],
+  );
+  return rows.length === 1;
 }

@@ -1,0 +1,116 @@
+// Lease takeover: the worker running an install (its own process, taking executions from RabbitMQ) is
+// SIGKILLed, and no other worker consumes that queue, so nothing brings the message back. Another
+// worker (in this process, on a bus of its own) has only its sweeper: once the dead worker's lease has
+// lapsed and stayed lapsed for a lease length, the sweeper resumes the execution, which ends terminated
+// with every instance started and no operation that had succeeded run again.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, it } from 'node:test';
+import { createInProcessBus } from '../../src/bus/in-process.js';
+import { busDispatcher } from '../../src/executions/dispatch.js';
+import { Lifecycle } from '../../src/executions/lifecycle.js';
+import type { Db } from '../../src/store/port.js';
+import { openServer, parseDbUrl } from '../../src/store/server.js';
+import { startWorker, type Worker } from '../../src/worker/worker.js';
+import { brokerUnavailable, startBroker, type TestBroker } from '../bus/rabbit-broker.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { wideFiles } from './fixtures.js';
+import {
+  API,
+  createDeployment,
+  events,
+  startExecution,
+  until,
+  uploadBlueprint,
+  waitExecution,
+} from './helpers.js';
+import { type ManagerProc, type Proc, startManagerProcess, startWorkerProcess } from './processes.js';
+import { checkRunCounts, markerCounts } from './resume-checks.js';
+
+const N = 10;
+
+it('a worker killed mid-install: another worker sweeps the execution up once its lease lapsed', {
+  skip: brokerUnavailable(),
+  timeout: 400_000,
+}, async () => {
+  const data = mkdtempSync(join(tmpdir(), 'stratus-lease-'));
+  const markers = join(data, 'markers');
+  mkdirSync(markers);
+  let pg: TestPostgres | undefined;
+  let broker: TestBroker | undefined;
+  let rest: ManagerProc | undefined;
+  let killed: Proc | undefined;
+  let db: Db | undefined;
+  let sweeperWorker: Worker | undefined;
+  after(async () => {
+    await sweeperWorker?.stop();
+    await killed?.kill();
+    await rest?.kill();
+    await db?.close();
+    await broker?.stop();
+    await pg?.stop();
+    rmSync(data, { recursive: true, force: true });
+  });
+  pg = await startPostgres();
+  const admin = await openServer(parseDbUrl(pg.url));
+  await admin.exec('CREATE DATABASE stratus_lease');
+  await admin.close();
+  const dbUrl = pg.url.replace(/\/postgres$/, '/stratus_lease');
+  broker = await startBroker();
+  const mgrDir = join(data, 'mgr');
+  const common = ['--data-dir', mgrDir, '--db', dbUrl, '--amqp', broker.url];
+  rest = await startManagerProcess(common);
+  killed = await startWorkerProcess(common);
+  await uploadBlueprint(rest, 'wide', wideFiles(N, 2));
+  await createDeployment(rest, 'k1', 'wide', { marker_dir: markers });
+
+  // The second worker: the same database and files, a bus nobody else publishes on.
+  db = await openServer(parseDbUrl(dbUrl));
+  const bus = createInProcessBus();
+  const lifecycle = new Lifecycle({
+    db,
+    settings: { maxConcurrentWorkflows: 20 },
+    dispatcher: busDispatcher(db, bus, { restHost: '127.0.0.1', restPort: 1 }),
+  });
+  sweeperWorker = await startWorker({
+    db,
+    bus,
+    lifecycle,
+    resourcesDir: join(mgrDir, 'resources'),
+    sweepMs: 500,
+  });
+
+  const ex = await startExecution(rest, 'k1', 'install');
+  await until(
+    async () => [...markerCounts(markers).keys()],
+    (f) => f.some((x) => x.endsWith('.configure')),
+    120_000,
+    'the first configure',
+  );
+  await killed.kill('SIGKILL');
+  const killedAt = Date.now();
+  const done = await waitExecution(rest, ex.id, 180_000);
+  const tookMs = Date.now() - killedAt;
+  assert.equal(done.status, 'terminated', done.error);
+  assert.equal(done.resume, true);
+  assert.equal(done.finished_operations, done.total_operations);
+  // the lease (6 s) lapsed, then stayed lapsed for another lease length before the takeover
+  assert.ok(tookMs >= 10_000, `taken over after ${tookMs} ms`);
+  const [row] = await db.query<{ swept_at: unknown; lease_owner: unknown }>(
+    'SELECT swept_at, lease_owner FROM executions WHERE id = $1',
+    [ex.id],
+  );
+  assert.ok(row.swept_at, 'a sweeper took the execution over');
+  assert.equal(row.lease_owner, null, 'the lease is released once the execution ended');
+  checkRunCounts(await events(rest, ex.id), markerCounts(markers));
+  const nis = (
+    await rest.call({ method: 'GET', url: `${API}/node-instances?deployment_id=k1&_size=100` })
+  ).json().items as { state: string }[];
+  assert.equal(nis.length, N);
+  assert.ok(
+    nis.every((i) => i.state === 'started'),
+    nis.map((i) => i.state).join(' '),
+  );
+});
