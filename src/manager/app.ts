@@ -81,8 +81,10 @@ export async function buildApp(
     await registerAgentFileRoutes(open.withTypeProvider(), ctx);
   });
   await app.register(async (secured) => {
-    secured.addHook('preHandler', async (req) => {
-      req.auth = await ctx.authenticator.authenticate(req.headers);
+    // onRequest, before the body is parsed and validated: an unauthenticated caller gets 401, one
+    // without the permission 403, and only then does the schema answer 400 (Cloudify's order).
+    secured.addHook('onRequest', async (req) => {
+      req.auth = await ctx.authenticator.authenticate(req.headers, req.ip);
       const { permission, tenant } = req.routeOptions.config;
       if (tenant && !req.auth.tenant) throw forbidden('Authorization failed: tenant not provided');
       if (permission && !hasPermission(req.auth.roles, permission)) {

@@ -19,8 +19,10 @@ export interface ManagerConfig {
   adminPassword?: string;
   /** Failed logins before the account locks. @default 4 (Cloudify's failed_logins_before_account_lock) */
   failedLoginsBeforeLock: number;
-  /** Minutes an account stays locked. @default 15 */
+  /** Minutes an account stays locked (Cloudify's account_lock_period). @default 15 */
   accountLockMinutes: number;
+  /** Failed logins one client address may make in a minute, whatever the usernames. @default 20 */
+  loginFailuresPerMinute: number;
   /** Default `_size` of lists. @default 1000 */
   defaultPageSize: number;
   /** Largest `_size` a list accepts. @default 10000 */
@@ -65,6 +67,7 @@ export function defaultConfig(overrides: Partial<ManagerConfig> = {}): ManagerCo
     port: 8080,
     failedLoginsBeforeLock: 4,
     accountLockMinutes: 15,
+    loginFailuresPerMinute: 20,
     defaultPageSize: 1000,
     maxPageSize: 10000,
     blueprintMaxSizeMb: 50,
