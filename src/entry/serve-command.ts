@@ -164,6 +164,7 @@ export function registerServeCommand(program: Command): void {
       amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
       maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
       secretsKey: process.env.STRATUS_SECRETS_KEY,
+      debug: process.env.STRATUS_DEBUG === 'true',
       // A cluster's managers register under these (the installer sets them; managers.private_ip is unique).
       hostname: process.env.STRATUS_HOSTNAME || hostname(),
       ...(process.env.STRATUS_PRIVATE_IP ? { privateIp: process.env.STRATUS_PRIVATE_IP } : {}),

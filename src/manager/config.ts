@@ -23,6 +23,8 @@ export interface ManagerConfig {
   accountLockMinutes: number;
   /** Failed logins one client address may make in a minute, whatever the usernames. @default 20 */
   loginFailuresPerMinute: number;
+  /** Stack traces of unexpected errors in the answers' server_traceback (env STRATUS_DEBUG=true). */
+  debug?: boolean;
   /** Default `_size` of lists. @default 1000 */
   defaultPageSize: number;
   /** Largest `_size` a list accepts. @default 10000 */

@@ -22,6 +22,8 @@ export interface ResourceDef {
   tenantScoped: boolean;
   /** The row's unique key, also the order that makes paging stable. @default t._storage_id */
   orderBy?: string;
+  /** The text column `_search` matches a substring of. @default t.id */
+  search?: string;
 }
 
 export interface Scope {
@@ -182,7 +184,7 @@ export async function listResources<T = Record<string, unknown>>(
   }
   if (typeof q._search === 'string') {
     params.push(`%${q._search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    where.push(`t.id ILIKE $${params.length}`);
+    where.push(`${def.search ?? 't.id'} ILIKE $${params.length}`);
   }
   const order = parseSort(def, q._sort);
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
