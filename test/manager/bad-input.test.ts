@@ -54,6 +54,22 @@ forEachDriver('bad input is never a 5xx', (fx) => {
     assertClientError(body, 'a NUL in a JSON body');
   });
 
+  test('an empty _include, and names of Object.prototype as fields', async () => {
+    for (const url of [
+      `${A}/deployments?_include=`,
+      `${A}/executions/nope?_include=`,
+      `${A}/deployments?_include=constructor`,
+      `${A}/deployments?_sort=-toString`,
+      `${A}/deployments?constructor=x`,
+      `${A}/blueprints?__proto__=x`,
+    ]) {
+      const r = await m.call({ method: 'GET', url });
+      assert.ok(r.statusCode < 500, `${url}: ${r.statusCode} ${r.body.slice(0, 200)}`);
+    }
+    const all = await m.call({ method: 'GET', url: `${A}/blueprints?_include=` });
+    assert.equal(all.statusCode, 200);
+  });
+
   test('_search on every cluster list', async () => {
     for (const list of ['managers', 'brokers', 'db-nodes']) {
       const r = await m.call({ method: 'GET', url: `${A}/${list}?_search=abc` });

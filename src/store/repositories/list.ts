@@ -131,10 +131,17 @@ export function selectList(def: ResourceDef, include?: string[]): string {
   return names.map((n) => `${def.fields[n].sql} AS "${n}"`).join(', ');
 }
 
+/** The field named `name`; never one of Object.prototype's (`constructor`, `toString`). */
+function fieldOf(def: ResourceDef, name: string): FieldDef | undefined {
+  return Object.hasOwn(def.fields, name) ? def.fields[name] : undefined;
+}
+
 export function parseInclude(def: ResourceDef, v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
   const names = asList(v);
-  const unknown = names.filter((n) => !(n in def.fields));
+  // `_include=` (nothing named) is every field, as no `_include` at all.
+  if (names.length === 0) return undefined;
+  const unknown = names.filter((n) => !fieldOf(def, n));
   if (unknown.length) {
     throw noSuchIncludeField(
       `Include field(s) ${unknown.join(', ')} do not exist. Allowed fields are: ${Object.keys(def.fields).join(', ')}`,
@@ -166,7 +173,7 @@ export async function listResources<T = Record<string, unknown>>(
   }
   const reserved = new Set(opts.reserved ?? []);
   const filterKeys = Object.keys(q).filter((k) => !k.startsWith('_') && !reserved.has(k));
-  const badFilters = filterKeys.filter((k) => !def.fields[k] || def.fields[k].filter === false);
+  const badFilters = filterKeys.filter((k) => fieldOf(def, k)?.filter === false || !fieldOf(def, k));
   if (badFilters.length) {
     throw badParameters(
       `Filter keys '${JSON.stringify(badFilters)}' do not exist. Allowed keys are: ${filterable(def).join(', ')}`,
@@ -233,7 +240,7 @@ function parseSort(def: ResourceDef, v: unknown): string[] {
   const bad: string[] = [];
   for (const k of keys) {
     const m = /^([+-]?)@?(\w+)$/.exec(k);
-    const f = m && def.fields[m[2]];
+    const f = m && fieldOf(def, m[2]!);
     if (!m || !f || (f.sort ?? f.filter) === false) bad.push(k);
     else out.push(`${f.sql} ${m[1] === '-' ? 'DESC' : 'ASC'}`);
   }
