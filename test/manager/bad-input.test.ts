@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { forEachDriver } from '../helpers/drivers.js';
+import { embeddedOnly, forEachDriver } from '../helpers/drivers.js';
 import { startTestManager, type TestManager } from '../helpers/manager.js';
 
 const A = '/api/v3.1';
@@ -115,4 +115,22 @@ forEachDriver('bad input is never a 5xx', (fx) => {
       assert.equal(r.json().server_traceback, null);
     }
   });
+});
+
+embeddedOnly('server_traceback only in debug mode', (fx) => {
+  for (const debug of [false, true]) {
+    test(`an unexpected failure is a 500 ${debug ? 'with' : 'without'} its stack trace (debug ${debug})`, async () => {
+      const m = await startTestManager(fx, { debug });
+      try {
+        await m.db.close();
+        const r = await m.call({ method: 'GET', url: `${A}/blueprints` });
+        assert.equal(r.statusCode, 500, r.body);
+        const trace = r.json().server_traceback;
+        if (debug) assert.match(trace, /\n\s+at /);
+        else assert.equal(trace, null);
+      } finally {
+        await m.close().catch(() => {});
+      }
+    });
+  }
 });
