@@ -29,6 +29,15 @@ function prometheusAccess(url: string, caPath: string | undefined): PrometheusAc
   return { url: url.replace(/\/+$/, ''), ...(caPath ? { caPath } : {}), username, password };
 }
 
+/** STRATUS_TRUSTED_PROXIES: comma-separated IPs or CIDRs (the load balancers). */
+function trustedProxies(value: string | undefined): { trustedProxies?: string[] } {
+  const list = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return list.length ? { trustedProxies: list } : {};
+}
+
 function workers(o: Flags): number {
   const n = intOption('--workers', o.workers, 0, 64);
   const shared = Boolean(o.db && o.amqp);
@@ -146,7 +155,9 @@ export function registerServeCommand(program: Command): void {
       amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
       maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
       secretsKey: process.env.STRATUS_SECRETS_KEY,
+      secretsKeyFile: process.env.STRATUS_SECRETS_KEY_FILE || undefined,
       debug: process.env.STRATUS_DEBUG === 'true',
+      ...trustedProxies(process.env.STRATUS_TRUSTED_PROXIES),
       // A cluster's managers register under these (the installer sets them; managers.private_ip is unique).
       hostname: process.env.STRATUS_HOSTNAME || hostname(),
       ...(process.env.STRATUS_PRIVATE_IP ? { privateIp: process.env.STRATUS_PRIVATE_IP } : {}),

@@ -61,6 +61,7 @@ function workerConfig(o: Flags): ManagerConfig {
     amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
     maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
     secretsKey: process.env.STRATUS_SECRETS_KEY,
+    secretsKeyFile: process.env.STRATUS_SECRETS_KEY_FILE || undefined,
     ...(o.metricsPort ? { metricsPort: intOption('--metrics-port', o.metricsPort, 1, 65535) } : {}),
   });
 }

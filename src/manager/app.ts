@@ -48,6 +48,7 @@ export async function buildApp(
     bodyLimit: ctx.config.blueprintMaxSizeMb * 1024 * 1024,
     // Resource ids may be up to 256 characters (Cloudify's limit); Fastify's default is 100.
     routerOptions: { maxParamLength: 300 },
+    ...(ctx.config.trustedProxies?.length ? { trustProxy: ctx.config.trustedProxies } : {}),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.decorateRequest('auth', null as never);

@@ -23,6 +23,11 @@ export interface ManagerConfig {
   accountLockMinutes: number;
   /** Failed logins one client address may make in a minute, whatever the usernames. @default 20 */
   loginFailuresPerMinute: number;
+  /**
+   * Proxies (IPs or CIDRs, e.g. the load balancers) whose X-Forwarded-For names the client address
+   * that failed-login counting uses; unset: the peer's address.
+   */
+  trustedProxies?: string[];
   /** Stack traces of unexpected errors in the answers' server_traceback (env STRATUS_DEBUG=true). */
   debug?: boolean;
   /** Default `_size` of lists. @default 1000 */
@@ -40,6 +45,8 @@ export interface ManagerConfig {
   maxConcurrentWorkflows: number;
   /** 32-byte key (hex or base64) that encrypts secrets at rest; derived from the data dir key file when unset. */
   secretsKey?: string;
+  /** The key file when `secretsKey` is unset, created (mode 0400) if missing. @default <dataDir>/secrets.key */
+  secretsKeyFile?: string;
   /** This manager's identity in the `managers` table. */
   hostname: string;
   privateIp: string;

@@ -3,10 +3,11 @@
 // admin password is printed only when the manager generated it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { secretsCipher } from '../../src/entry/manager.js';
 import { freePort } from '../helpers/postgres.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -114,5 +115,19 @@ describe('the admin password at start-up', () => {
   it('is printed once when the manager generated it', async () => {
     const out = await firstStart({});
     assert.match(out, /Admin password: [\w-]{16}\n/);
+  });
+});
+
+describe('the secrets key', () => {
+  it('can live outside the data directory (STRATUS_SECRETS_KEY_FILE)', () => {
+    const dataDir = mkdtempSync(join(work, 'keyless-data-'));
+    const keyFile = join(work, 'keys', 'secrets.key');
+    const sealed = secretsCipher({ dataDir, secretsKeyFile: keyFile }).encrypt('s3cr3t');
+    assert.equal(existsSync(join(dataDir, 'secrets.key')), false);
+    assert.equal(statSync(keyFile).mode & 0o777, 0o400);
+    assert.equal(
+      secretsCipher({ dataDir: join(work, 'other'), secretsKeyFile: keyFile }).decrypt(sealed),
+      's3cr3t',
+    );
   });
 });

@@ -115,3 +115,33 @@ embeddedOnly('authentication before validation', (fx) => {
     assert.equal((await login('admin', ADMIN_PASSWORD, '10.7.0.2')).statusCode, 200);
   });
 });
+
+embeddedOnly('failed logins behind a trusted proxy', (fx) => {
+  let m: TestManager;
+  before(async () => {
+    m = await startTestManager(fx, { failedLoginsBeforeLock: 4, trustedProxies: ['10.5.0.1'] });
+  });
+  after(async () => m?.close());
+
+  const via = (pw: string, client: string, proxy = '10.5.0.1') =>
+    m.call({
+      method: 'GET',
+      url: `${A}/user`,
+      as: basic('admin', pw),
+      tenant: null,
+      remoteAddress: proxy,
+      headers: { 'x-forwarded-for': client },
+    });
+
+  test("the lock holds for the client that X-Forwarded-For names, not for the proxy's other clients", async () => {
+    for (let i = 0; i < 4; i++) assert.equal((await via('guess', '192.0.2.7')).statusCode, 401);
+    assert.match((await via(ADMIN_PASSWORD, '192.0.2.7')).json().message, /locked/);
+    assert.equal((await via(ADMIN_PASSWORD, '192.0.2.8')).statusCode, 200);
+  });
+
+  test('an untrusted peer cannot choose its address with X-Forwarded-For', async () => {
+    for (let i = 0; i < 4; i++)
+      assert.equal((await via('guess', `198.51.100.${i}`, '10.6.0.1')).statusCode, 401);
+    assert.match((await via(ADMIN_PASSWORD, '198.51.100.99', '10.6.0.1')).json().message, /locked/);
+  });
+});
