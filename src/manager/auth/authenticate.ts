@@ -109,20 +109,26 @@ export class Authenticator {
     if (this.guard.locked(username, address))
       throw unauthorized(`User unauthorized: User ${username} is locked`);
     const u = await credentialsByUsername(this.db, username);
-    const key = u && sha256(`${username}\0${password}\0${u.password}`);
-    const cached = key ? basicCache.get(key) : undefined;
-    if (!(u && key && cached && cached > Date.now())) {
-      if (!(await verifyPassword(password, u?.password ?? (await dummyHash())))) {
+    const fail = unauthorized(`User unauthorized: Authentication failed for user ${username}`);
+    if (!u) {
+      await verifyPassword(password, await dummyHash());
+      this.guard.failed(username, address);
+      throw fail;
+    }
+    const key = sha256(`${username}\0${password}\0${u.password}`);
+    const cached = basicCache.get(key);
+    if (!(cached && cached > Date.now())) {
+      if (!(await verifyPassword(password, u.password))) {
         this.guard.failed(username, address);
-        if (u) await bounded(recordFailedLogin(this.db, u.id));
-        throw unauthorized(`User unauthorized: Authentication failed for user ${username}`);
+        await bounded(recordFailedLogin(this.db, u.id));
+        throw fail;
       }
       this.guard.succeeded(username, address);
-      basicCache.set(key!, Date.now() + BASIC_CACHE_MS);
-      await bounded(recordLogin(this.db, u!.id));
+      basicCache.set(key, Date.now() + BASIC_CACHE_MS);
+      await bounded(recordLogin(this.db, u.id));
     }
-    this.checkActive(u!);
-    return { user: this.userOf(u!) };
+    this.checkActive(u);
+    return { user: this.userOf(u) };
   }
 
   private async byApiToken(value: string) {
