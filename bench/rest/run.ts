@@ -193,10 +193,15 @@ try {
   log(`starting the manager on ${HOST}:${port}`);
   manager = spawn(
     join(ROOT, 'bin/cfy_manager'),
-    ['serve', '--db', pg.url, '--host', HOST, '--port', String(port), '--admin-password', ADMIN_PASSWORD],
+    ['serve', '--host', HOST, '--port', String(port), '--admin-password', ADMIN_PASSWORD],
     {
       cwd: ROOT,
-      env: { ...process.env, STRATUS_DATA_DIR: join(dir, 'data'), STRATUS_DB_URL: '', STRATUS_AMQP_URL: '' },
+      env: {
+        ...process.env,
+        STRATUS_DATA_DIR: join(dir, 'data'),
+        STRATUS_DB_URL: pg.url,
+        STRATUS_AMQP_URL: '',
+      },
       stdio: ['ignore', logFd, logFd],
     },
   );

@@ -132,10 +132,6 @@ s.listen(Number(process.env.PORT), '127.0.0.1');
 function serveArgs(workers: number, extra: string[]): string[] {
   return [
     'serve',
-    '--db',
-    pg!.url,
-    '--amqp',
-    broker!.url,
     '--admin-password',
     PASSWORD,
     '--host',
@@ -150,8 +146,8 @@ function serveArgs(workers: number, extra: string[]): string[] {
 
 async function runManager(name: string, workers: number, extra: string[], probe: string, ca?: Buffer) {
   const child = start(join(ROOT, 'bin/cfy_manager'), serveArgs(workers, extra), join(dir, `${name}.log`), {
-    STRATUS_DB_URL: '',
-    STRATUS_AMQP_URL: '',
+    STRATUS_DB_URL: pg!.url,
+    STRATUS_AMQP_URL: broker!.url,
   });
   running.push(child);
   await waitReady(probe, child, name, ca);

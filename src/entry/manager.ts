@@ -58,10 +58,12 @@ export interface CreateManagerOptions {
 }
 
 /** The secrets key: from the settings (shared by a cluster's managers), or the data dir's key file. */
-export function secretsCipher(config: Pick<ManagerConfig, 'secretsKey' | 'dataDir'>): SecretsCipher {
+export function secretsCipher(
+  config: Pick<ManagerConfig, 'secretsKey' | 'secretsKeyFile' | 'dataDir'>,
+): SecretsCipher {
   const key = config.secretsKey
     ? parseKey(config.secretsKey)
-    : loadOrCreateKeyFile(join(config.dataDir, 'secrets.key'));
+    : loadOrCreateKeyFile(config.secretsKeyFile ?? join(config.dataDir, 'secrets.key'));
   return createCipher(key);
 }
 

@@ -5,7 +5,7 @@ import { availableParallelism, hostname } from 'node:os';
 import type { Command } from 'commander';
 import { defaultConfig, type PrometheusAccess } from '../manager/config.js';
 import { loadFrontCerts } from './front-certs.js';
-import { intOption } from './options.js';
+import { intOption, registerServerOptions, serverUrl } from './options.js';
 import { type ServeOptions, serve } from './serve.js';
 import { restWorkerCount } from './serve-cluster.js';
 
@@ -27,6 +27,15 @@ function prometheusAccess(url: string, caPath: string | undefined): PrometheusAc
       '--prometheus-url needs STRATUS_PROMETHEUS_USER and STRATUS_PROMETHEUS_PASSWORD in the environment (prometheus.credentials)',
     );
   return { url: url.replace(/\/+$/, ''), ...(caPath ? { caPath } : {}), username, password };
+}
+
+/** STRATUS_TRUSTED_PROXIES: comma-separated IPs or CIDRs (the load balancers). */
+function trustedProxies(value: string | undefined): { trustedProxies?: string[] } {
+  const list = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return list.length ? { trustedProxies: list } : {};
 }
 
 function workers(o: Flags): number {
@@ -106,26 +115,6 @@ export function registerServeCommand(program: Command): void {
     .option('--data-dir <dir>', 'data directory (env STRATUS_DATA_DIR)', process.env.STRATUS_DATA_DIR)
     .option('--admin-password <password>', 'bootstrap admin password (env STRATUS_ADMIN_PASSWORD)')
     .option(
-      '--db <url>',
-      'PostgreSQL URL, several hosts allowed (env STRATUS_DB_URL)',
-      process.env.STRATUS_DB_URL,
-    )
-    .option(
-      '--amqp <url>',
-      'RabbitMQ URL, several brokers allowed: amqps://user:pw@h1:5671,h2:5671,h3:5671/ (env STRATUS_AMQP_URL)',
-      process.env.STRATUS_AMQP_URL,
-    )
-    .option(
-      '--amqp-ca <file>',
-      "CA that signed the brokers' certificates, for amqps:// (env STRATUS_AMQP_CA)",
-      process.env.STRATUS_AMQP_CA,
-    )
-    .option(
-      '--amqp-follow-registry',
-      'after a lost broker connection, try the brokers registered now (cfy cluster brokers) (env STRATUS_AMQP_FOLLOW_REGISTRY=true)',
-      process.env.STRATUS_AMQP_FOLLOW_REGISTRY === 'true',
-    )
-    .option(
       '--max-concurrent-workflows <n>',
       'executions that run at once; more wait as queued (env STRATUS_MAX_CONCURRENT_WORKFLOWS)',
       process.env.STRATUS_MAX_CONCURRENT_WORKFLOWS ?? '20',
@@ -150,7 +139,9 @@ export function registerServeCommand(program: Command): void {
       "CA that verifies Prometheus's certificate (env STRATUS_PROMETHEUS_CA)",
       process.env.STRATUS_PROMETHEUS_CA,
     );
-  registerTlsOptions(cmd).action(async (o: Flags) => {
+  registerTlsOptions(registerServerOptions(cmd)).action(async (o: Flags, command: Command) => {
+    o.db = serverUrl(command, o, 'db');
+    o.amqp = serverUrl(command, o, 'amqp');
     const tls = front(o);
     const config = defaultConfig({
       host: o.host,
@@ -164,6 +155,9 @@ export function registerServeCommand(program: Command): void {
       amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
       maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
       secretsKey: process.env.STRATUS_SECRETS_KEY,
+      secretsKeyFile: process.env.STRATUS_SECRETS_KEY_FILE || undefined,
+      debug: process.env.STRATUS_DEBUG === 'true',
+      ...trustedProxies(process.env.STRATUS_TRUSTED_PROXIES),
       // A cluster's managers register under these (the installer sets them; managers.private_ip is unique).
       hostname: process.env.STRATUS_HOSTNAME || hostname(),
       ...(process.env.STRATUS_PRIVATE_IP ? { privateIp: process.env.STRATUS_PRIVATE_IP } : {}),

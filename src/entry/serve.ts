@@ -32,7 +32,12 @@ export function finishMessage(opts: ServeOptions, password: string | undefined):
   const host = front?.publicName ?? (config.host === '0.0.0.0' ? config.publicIp : config.host);
   const port = front ? front.httpsPort : config.port;
   const url = `${front ? 'https' : 'http'}://${host}:${port}`;
-  const pw = password ?? '(unchanged: it was printed on the first start)';
+  // Only a generated password is printed; one the operator gave is theirs already (and stays out of logs).
+  const pw =
+    password ??
+    (config.adminPassword
+      ? '(the one given in STRATUS_ADMIN_PASSWORD or --admin-password)'
+      : '(unchanged: it was printed on the first start)');
   const tls = front ? ` --ssl${front.certs.caPath ? ` -c ${front.certs.caPath}` : ''}` : '';
   return [
     bar,
@@ -75,7 +80,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
 }
 
-/** One REST process: the manager, its listeners, and its shutdown. Resolves with the new admin password. */
+/** One REST process: the manager, its listeners, and its shutdown. Resolves with the admin password it generated. */
 export async function runManager(opts: ServeOptions): Promise<string | undefined> {
   const { config } = opts;
   const logger = pino({ name: 'stratus-manager', redact: ['req.headers.authorization', '*.password'] });
@@ -122,5 +127,5 @@ export async function runManager(opts: ServeOptions): Promise<string | undefined
   process.on('SIGINT', () => void stop('SIGINT'));
   // A worker whose primary is gone has no one to report to: it stops too.
   if (cluster.isWorker) process.on('disconnect', () => void stop('primary exited'));
-  return manager.bootstrap.adminPassword;
+  return manager.bootstrap.generated ? manager.bootstrap.adminPassword : undefined;
 }

@@ -16,28 +16,14 @@ import { workerMetrics } from '../worker/metrics.js';
 import { startWorker, type Worker } from '../worker/worker.js';
 import { openBus, secretsCipher } from './manager.js';
 import { processRegistry, registryExposition, startMetricsListener } from './metrics.js';
-import { intOption } from './options.js';
+import { intOption, registerServerOptions, serverUrl } from './options.js';
 
 export function registerWorkerCommand(program: Command): void {
-  program
-    .command('worker')
-    .description('Run the management worker alone: executions from RabbitMQ, state in PostgreSQL')
-    .option('--db <url>', 'PostgreSQL URL (env STRATUS_DB_URL)', process.env.STRATUS_DB_URL)
-    .option(
-      '--amqp <url>',
-      'RabbitMQ URL, several brokers allowed: amqps://user:pw@h1:5671,h2:5671,h3:5671/ (env STRATUS_AMQP_URL)',
-      process.env.STRATUS_AMQP_URL,
-    )
-    .option(
-      '--amqp-ca <file>',
-      "CA that signed the brokers' certificates, for amqps:// (env STRATUS_AMQP_CA)",
-      process.env.STRATUS_AMQP_CA,
-    )
-    .option(
-      '--amqp-follow-registry',
-      'after a lost broker connection, try the brokers registered now (cfy cluster brokers) (env STRATUS_AMQP_FOLLOW_REGISTRY=true)',
-      process.env.STRATUS_AMQP_FOLLOW_REGISTRY === 'true',
-    )
+  registerServerOptions(
+    program
+      .command('worker')
+      .description('Run the management worker alone: executions from RabbitMQ, state in PostgreSQL'),
+  )
     .option(
       '--data-dir <dir>',
       'data directory shared with the REST service (env STRATUS_DATA_DIR)',
@@ -56,7 +42,9 @@ export function registerWorkerCommand(program: Command): void {
       'serve our Prometheus metrics on 127.0.0.1:<port>/metrics (env STRATUS_METRICS_PORT)',
       process.env.STRATUS_METRICS_PORT,
     )
-    .action((o: Flags) => runWorker(o));
+    .action((o: Flags, command: Command) =>
+      runWorker({ ...o, db: serverUrl(command, o, 'db'), amqp: serverUrl(command, o, 'amqp') }),
+    );
 }
 
 type Flags = Record<string, string | undefined>;
@@ -73,6 +61,7 @@ function workerConfig(o: Flags): ManagerConfig {
     amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
     maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
     secretsKey: process.env.STRATUS_SECRETS_KEY,
+    secretsKeyFile: process.env.STRATUS_SECRETS_KEY_FILE || undefined,
     ...(o.metricsPort ? { metricsPort: intOption('--metrics-port', o.metricsPort, 1, 65535) } : {}),
   });
 }

@@ -2,17 +2,12 @@
 // routes, then the authenticated context that holds every other route. Tests call it and inject().
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  LogController,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { sqlState } from '../store/port.js';
 import { hasPermission } from './auth/permissions.js';
 import { API, type ManagerContext } from './context.js';
-import { badParameters, CloudifyError, forbidden } from '../common/errors.js';
+import { badParameters, forbidden } from '../common/errors.js';
+import { installErrorHandling, rejectNul } from './http-errors.js';
 import { registerBlueprintRoutes } from './routes/blueprints.js';
 import { registerClusterRoutes } from './routes/cluster.js';
 import { registerDeploymentRoutes } from './routes/deployments.js';
@@ -53,6 +48,7 @@ export async function buildApp(
     bodyLimit: ctx.config.blueprintMaxSizeMb * 1024 * 1024,
     // Resource ids may be up to 256 characters (Cloudify's limit); Fastify's default is 100.
     routerOptions: { maxParamLength: 300 },
+    ...(ctx.config.trustedProxies?.length ? { trustProxy: ctx.config.trustedProxies } : {}),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.decorateRequest('auth', null as never);
@@ -63,11 +59,12 @@ export async function buildApp(
   // The Python client also sends query booleans as str(bool), `force=False`; Cloudify lowercases them.
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') req.body = {};
+    rejectNul(req);
     const q = req.query as Record<string, unknown>;
     for (const k of Object.keys(q ?? {}))
       if (typeof q[k] === 'string' && /^(true|false)$/i.test(q[k])) q[k] = q[k].toLowerCase();
   });
-  installErrorHandling(app);
+  installErrorHandling(app, { debug: ctx.config.debug === true });
   await app.register(multipart, {
     limits: { fileSize: ctx.config.blueprintMaxSizeMb * 1024 * 1024, files: 1, fields: 20 },
   });
@@ -81,8 +78,10 @@ export async function buildApp(
     await registerAgentFileRoutes(open.withTypeProvider(), ctx);
   });
   await app.register(async (secured) => {
-    secured.addHook('preHandler', async (req) => {
-      req.auth = await ctx.authenticator.authenticate(req.headers);
+    // onRequest, before the body is parsed and validated: an unauthenticated caller gets 401, one
+    // without the permission 403, and only then does the schema answer 400 (Cloudify's order).
+    secured.addHook('onRequest', async (req) => {
+      req.auth = await ctx.authenticator.authenticate(req.headers, req.ip);
       const { permission, tenant } = req.routeOptions.config;
       if (tenant && !req.auth.tenant) throw forbidden('Authorization failed: tenant not provided');
       if (permission && !hasPermission(req.auth.roles, permission)) {
@@ -136,56 +135,4 @@ function installBodyParsers(app: FastifyInstance): void {
     }
   });
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body: Buffer, done) => done(null, body));
-}
-
-function installErrorHandling(app: FastifyInstance): void {
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({
-      message: `Requested URL ${req.url} was not found`,
-      error_code: 'not_found_error',
-      server_traceback: null,
-    });
-  });
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const send = (status: number, code: string, message: string, traceback: string | null = null) =>
-      reply.code(status).send({ message, error_code: code, server_traceback: traceback });
-    if (err instanceof CloudifyError) return send(err.status, err.errorCode, err.message);
-    if (err.validation)
-      return send(
-        400,
-        'bad_parameters_error',
-        `${err.validationContext ?? 'request'} ${err.message}`.replace(/^(\w+) \1/, '$1'),
-      );
-    switch (err.code) {
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return send(415, 'unsupported_content_type_error', 'Content type must be application/json');
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      case 'FST_REQ_FILE_TOO_LARGE':
-        return send(413, 'payload_too_large_error', `The request body is over the limit: ${err.message}`);
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return send(400, 'bad_parameters_error', `Malformed JSON in the request body: ${err.message}`);
-      case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      case 'FST_PARTS_LIMIT':
-      case 'FST_FILES_LIMIT':
-      case 'FST_FIELDS_LIMIT':
-        return send(400, 'bad_parameters_error', err.message);
-    }
-    if (sqlState(err) === '23505')
-      return send(409, 'conflict_error', `A resource with this id already exists: ${err.message}`);
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return send(
-        err.statusCode,
-        err.statusCode === 404 ? 'not_found_error' : 'bad_parameters_error',
-        err.message,
-      );
-    }
-    req.log.error({ err }, 'unhandled error');
-    return send(
-      500,
-      'internal_server_error',
-      `Internal error occurred in manager REST server - ${err.message}`,
-      err.stack ?? null,
-    );
-  });
 }

@@ -19,8 +19,17 @@ export interface ManagerConfig {
   adminPassword?: string;
   /** Failed logins before the account locks. @default 4 (Cloudify's failed_logins_before_account_lock) */
   failedLoginsBeforeLock: number;
-  /** Minutes an account stays locked. @default 15 */
+  /** Minutes an account stays locked (Cloudify's account_lock_period). @default 15 */
   accountLockMinutes: number;
+  /** Failed logins one client address may make in a minute, whatever the usernames. @default 20 */
+  loginFailuresPerMinute: number;
+  /**
+   * Proxies (IPs or CIDRs, e.g. the load balancers) whose X-Forwarded-For names the client address
+   * that failed-login counting uses; unset: the peer's address.
+   */
+  trustedProxies?: string[];
+  /** Stack traces of unexpected errors in the answers' server_traceback (env STRATUS_DEBUG=true). */
+  debug?: boolean;
   /** Default `_size` of lists. @default 1000 */
   defaultPageSize: number;
   /** Largest `_size` a list accepts. @default 10000 */
@@ -36,6 +45,8 @@ export interface ManagerConfig {
   maxConcurrentWorkflows: number;
   /** 32-byte key (hex or base64) that encrypts secrets at rest; derived from the data dir key file when unset. */
   secretsKey?: string;
+  /** The key file when `secretsKey` is unset, created (mode 0400) if missing. @default <dataDir>/secrets.key */
+  secretsKeyFile?: string;
   /** This manager's identity in the `managers` table. */
   hostname: string;
   privateIp: string;
@@ -65,6 +76,7 @@ export function defaultConfig(overrides: Partial<ManagerConfig> = {}): ManagerCo
     port: 8080,
     failedLoginsBeforeLock: 4,
     accountLockMinutes: 15,
+    loginFailuresPerMinute: 20,
     defaultPageSize: 1000,
     maxPageSize: 10000,
     blueprintMaxSizeMb: 50,

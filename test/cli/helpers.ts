@@ -43,12 +43,12 @@ export async function startManager(
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'stratus-cli-mgr-'));
   const args = ['serve', '--port', String(port), '--data-dir', dataDir, '--admin-password', ADMIN_PASSWORD];
-  if (o.db) args.push('--db', o.db);
   args.push(...(o.args ?? []));
+  const dbEnv = o.db ? { STRATUS_DB_URL: o.db } : {};
   const proc = spawn(CFY_MANAGER, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
+    ...(o.env || o.db ? { env: { ...process.env, ...dbEnv, ...o.env } } : {}),
   });
   let out = '';
   proc.stdout!.on('data', (d) => {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { generateCa, generateLeaf } from '../../src/installer/certs/x509.js';
 import { freePort } from '../helpers/postgres.js';
+import { urlsToEnv } from '../helpers/server-urls.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CFY_MANAGER = join(ROOT, 'bin/cfy_manager');
@@ -79,8 +80,10 @@ export async function serveWithFront(args: string[], ms = 120_000): Promise<Serv
     '--http-port',
     String(http),
   ];
-  const proc = spawn(CFY_MANAGER, ['serve', ...ports, ...args], {
+  const urls = urlsToEnv(args);
+  const proc = spawn(CFY_MANAGER, ['serve', ...ports, ...urls.args], {
     cwd: ROOT,
+    env: { ...process.env, ...urls.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -21,27 +21,7 @@ export interface DriverFixture {
 let dbCounter = 0;
 
 export function forEachDriver(title: string, body: (fx: DriverFixture) => void): void {
-  describe(`${title} [embedded]`, () => {
-    const dirs: string[] = [];
-    const dbs: Db[] = [];
-    after(async () => {
-      for (const db of dbs) await db.close().catch(() => {});
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    });
-    body({
-      name: 'embedded',
-      async open() {
-        const dir = mkdtempSync(join(tmpdir(), 'stratus-pglite-'));
-        dirs.push(dir);
-        const db = await openEmbedded(dir);
-        dbs.push(db);
-        await migrate(db);
-        return db;
-      },
-      lastLocation: () => ({ dataDir: dirs[dirs.length - 1] }),
-    });
-  });
-
+  embeddedOnly(title, body);
   describe(`${title} [server]`, () => {
     let pg: TestPostgres;
     let lastUrl = '';
@@ -67,6 +47,30 @@ export function forEachDriver(title: string, body: (fx: DriverFixture) => void):
         return db;
       },
       lastLocation: () => ({ dbUrl: lastUrl }),
+    });
+  });
+}
+
+/** The suite on the embedded driver only (behaviour that does not depend on the store). */
+export function embeddedOnly(title: string, body: (fx: DriverFixture) => void): void {
+  describe(`${title} [embedded]`, () => {
+    const dirs: string[] = [];
+    const dbs: Db[] = [];
+    after(async () => {
+      for (const db of dbs) await db.close().catch(() => {});
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+    body({
+      name: 'embedded',
+      async open() {
+        const dir = mkdtempSync(join(tmpdir(), 'stratus-pglite-'));
+        dirs.push(dir);
+        const db = await openEmbedded(dir);
+        dbs.push(db);
+        await migrate(db);
+        return db;
+      },
+      lastLocation: () => ({ dataDir: dirs[dirs.length - 1] }),
     });
   });
 }

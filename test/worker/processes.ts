@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ADMIN_PASSWORD, adminAuth } from '../helpers/manager.js';
 import type { Caller } from './helpers.js';
 import { freePort } from '../helpers/postgres.js';
+import { urlsToEnv } from '../helpers/server-urls.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -17,10 +18,11 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startProcess(args: string[], env: Record<string, string> = {}): Proc {
+export function startProcess(argv: string[], env: Record<string, string> = {}): Proc {
+  const { args, env: urls } = urlsToEnv(argv);
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'cfy_manager'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
+    env: { ...process.env, STRATUS_ADMIN_PASSWORD: ADMIN_PASSWORD, ...urls, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -13,7 +13,9 @@ import {
 } from '../../store/repositories/users.js';
 import type { ManagerConfig } from '../config.js';
 import { forbidden, NO_AUTH_MESSAGE, unauthorized } from '../../common/errors.js';
-import { verifyPassword } from './passwords.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { LoginGuard } from './login-guard.js';
+import { randomBytes } from 'node:crypto';
 import { bounded } from '../../common/bounded.js';
 import { parseToken, sha256 } from '../../common/tokens.js';
 
@@ -38,12 +40,20 @@ const tokenTouched = new Map<string, number>();
 // database has no leader, a read-only request still answers from a replica (decision 26).
 
 export class Authenticator {
+  private guard: LoginGuard;
+
   constructor(
     private db: Db,
-    private config: ManagerConfig,
-  ) {}
+    config: ManagerConfig,
+  ) {
+    this.guard = new LoginGuard(config);
+  }
 
-  async authenticate(headers: Record<string, string | string[] | undefined>): Promise<AuthContext> {
+  /** `address` is the client's (lock-out and rate limit of failed logins, login-guard.ts). */
+  async authenticate(
+    headers: Record<string, string | string[] | undefined>,
+    address = '',
+  ): Promise<AuthContext> {
     const h = (name: string) => {
       const v = headers[name];
       return Array.isArray(v) ? v[0] : v;
@@ -55,7 +65,7 @@ export class Authenticator {
     if (execToken || (apiToken && !apiToken.startsWith('ctok-'))) {
       ctx = await this.byExecutionToken((execToken ?? apiToken)!);
     } else if (basic?.toLowerCase().startsWith('basic ')) {
-      ctx = await this.byBasic(basic.slice(6).trim());
+      ctx = await this.byBasic(basic.slice(6).trim(), address);
     } else if (apiToken) {
       ctx = await this.byApiToken(apiToken);
     } else {
@@ -84,26 +94,40 @@ export class Authenticator {
     return { user: this.userOf(u), execution: { storageId: u.exec_storage_id, id: u.exec_id } };
   }
 
-  private async byBasic(encoded: string) {
+  private async byBasic(encoded: string, address: string) {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const username = colon < 0 ? decoded : decoded.slice(0, colon);
     const password = colon < 0 ? '' : decoded.slice(colon + 1);
     if (!/^[A-Za-z]/.test(username)) throw unauthorized(NO_AUTH_MESSAGE);
+    // The same answers whether the user exists or not: a wrong password and an unknown name fail
+    // alike (after the same bcrypt work), and a made-up name locks like a real one.
+    if (this.guard.addressBlocked(address))
+      throw unauthorized(
+        'User unauthorized: too many failed logins from this address; try again in a minute',
+      );
+    if (this.guard.locked(username, address))
+      throw unauthorized(`User unauthorized: User ${username} is locked`);
     const u = await credentialsByUsername(this.db, username);
     const fail = unauthorized(`User unauthorized: Authentication failed for user ${username}`);
-    if (!u) throw fail;
-    this.checkUsable(u);
+    if (!u) {
+      await verifyPassword(password, await dummyHash());
+      this.guard.failed(username, address);
+      throw fail;
+    }
     const key = sha256(`${username}\0${password}\0${u.password}`);
     const cached = basicCache.get(key);
     if (!(cached && cached > Date.now())) {
       if (!(await verifyPassword(password, u.password))) {
+        this.guard.failed(username, address);
         await bounded(recordFailedLogin(this.db, u.id));
         throw fail;
       }
+      this.guard.succeeded(username, address);
       basicCache.set(key, Date.now() + BASIC_CACHE_MS);
       await bounded(recordLogin(this.db, u.id));
     }
+    this.checkActive(u);
     return { user: this.userOf(u) };
   }
 
@@ -115,7 +139,7 @@ export class Authenticator {
     if (u.expiration_date && u.expiration_date.getTime() < Date.now()) {
       throw unauthorized('User unauthorized: Token is expired');
     }
-    this.checkUsable(u);
+    this.checkActive(u);
     const last = tokenTouched.get(parsed.id) ?? 0;
     if (Date.now() - last > 10_000) {
       tokenTouched.set(parsed.id, Date.now());
@@ -124,9 +148,18 @@ export class Authenticator {
     return { user: this.userOf(u) };
   }
 
-  private checkUsable(u: CredentialRow): void {
+  private checkActive(u: CredentialRow): void {
     if (!u.active) throw unauthorized(`User unauthorized: User ${u.username} is not active`);
-    if (isLocked(u, this.config)) throw unauthorized(`User unauthorized: User ${u.username} is locked`);
+  }
+
+  /** Whether `username` is locked for some client address of this process (the users list). */
+  lockedAnywhere(username: string): boolean {
+    return this.guard.lockedAnywhere(username);
+  }
+
+  /** `cfy users unlock`: every address's lock of this username, in this process. */
+  unlock(username: string): void {
+    this.guard.unlock(username);
   }
 
   private userOf(u: CredentialRow) {
@@ -134,14 +167,9 @@ export class Authenticator {
   }
 }
 
-/**
- * Locked: `failedLoginsBeforeLock` failed logins or more, the last one less than `accountLockMinutes`
- * ago. A successful login or an unlock resets the counter.
- */
-export function isLocked(
-  u: { failed_logins_counter: number; last_failed_login_at: Date | null },
-  config: Pick<ManagerConfig, 'failedLoginsBeforeLock' | 'accountLockMinutes'>,
-): boolean {
-  const lockedUntil = (u.last_failed_login_at?.getTime() ?? 0) + config.accountLockMinutes * 60_000;
-  return u.failed_logins_counter >= config.failedLoginsBeforeLock && lockedUntil > Date.now();
+// Checked against when the user does not exist, so that an unknown name costs what a known one does.
+let dummy: Promise<string> | undefined;
+function dummyHash(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(16).toString('hex'));
+  return dummy;
 }

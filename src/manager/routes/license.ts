@@ -11,6 +11,7 @@ import {
 } from '../../store/repositories/license.js';
 import type { Api, ManagerContext } from '../context.js';
 import { badParameters } from '../../common/errors.js';
+import { storableDate } from '../../common/dates.js';
 import { Any, Bool, errorResponses, listOf, NStr, resource, Str } from '../schemas/common.js';
 
 const LicenseBody = resource({
@@ -49,7 +50,7 @@ function asDate(v: unknown): Date | null {
     : /^\d{4}-\d{2}-\d{2}/.test(s)
       ? new Date(s.length === 10 ? `${s}T00:00:00Z` : s)
       : new Date(Number.NaN);
-  if (Number.isNaN(d.getTime())) {
+  if (!storableDate(d)) {
     throw bad(`\`expiration_date\` "${s}" is not a date (use MM/DD/YYYY or YYYY-MM-DD)`);
   }
   return d;

@@ -6,6 +6,7 @@ import { createToken, deleteToken, findToken, type TokenView } from '../../store
 import { hasPermission } from '../auth/permissions.js';
 import type { Api, ManagerContext } from '../context.js';
 import { badParameters, notFoundResource } from '../../common/errors.js';
+import { storableDate } from '../../common/dates.js';
 import { errorResponses, NStr, resource, Str } from '../schemas/common.js';
 
 const TokenBody = resource({
@@ -49,7 +50,7 @@ export async function registerTokenRoutes(app: Api, ctx: ManagerContext): Promis
       let expires: Date | null = null;
       if (body.expiration_date) {
         expires = new Date(body.expiration_date);
-        if (Number.isNaN(expires.getTime()))
+        if (!storableDate(expires))
           throw badParameters(`expiration_date "${body.expiration_date}" is not a valid UTC date`);
       }
       const t = newToken();

@@ -14,7 +14,7 @@ import {
   userTenantRoles,
   usernames,
 } from '../../store/repositories/users.js';
-import { isLocked } from '../auth/authenticate.js';
+import type { Authenticator } from '../auth/authenticate.js';
 import { hashPassword } from '../auth/passwords.js';
 import { type Api, isAdmin, type ManagerContext } from '../context.js';
 import { badParameters, conflict, notFoundResource } from '../../common/errors.js';
@@ -31,7 +31,12 @@ async function getUser(db: Db, username: string): Promise<UserRecord> {
 }
 
 /** A user as 5.1 shows it: without `getData` (`?_get_data=true`) its tenants and groups are counts. */
-export async function userView(db: Db, config: ManagerContext['config'], username: string, getData = true) {
+export async function userView(
+  db: Db,
+  auth: Pick<Authenticator, 'lockedAnywhere'>,
+  username: string,
+  getData = true,
+) {
   const u = await getUser(db, username);
   const tenants = await userTenantRoles(db, u.id);
   const data = getData
@@ -45,7 +50,7 @@ export async function userView(db: Db, config: ManagerContext['config'], usernam
     username: u.username,
     role: u.role,
     active: u.active,
-    is_locked: isLocked(u, config),
+    is_locked: auth.lockedAnywhere(u.username),
     ...data,
     group_system_roles: {},
     created_at: u.created_at,
@@ -78,14 +83,14 @@ export async function registerUserRoutes(app: Api, ctx: ManagerContext): Promise
 }
 
 function registerReads(app: Api, ctx: ManagerContext): void {
-  const { db, config } = ctx;
+  const { db } = ctx;
   app.get(
     '/user',
     {
       config: { permission: 'user_get_self' },
       schema: { summary: 'The calling user', querystring: GetData, response: { 200: UserBody } },
     },
-    async (req) => userView(db, config, req.auth.user.username, req.query._get_data ?? false),
+    async (req) => userView(db, ctx.authenticator, req.auth.user.username, req.query._get_data ?? false),
   );
 
   app.get(
@@ -96,7 +101,9 @@ function registerReads(app: Api, ctx: ManagerContext): void {
     },
     async (req) => {
       const getData = req.query._get_data ?? false;
-      const items = await Promise.all((await usernames(db)).map((n) => userView(db, config, n, getData)));
+      const items = await Promise.all(
+        (await usernames(db)).map((n) => userView(db, ctx.authenticator, n, getData)),
+      );
       return {
         items,
         metadata: { pagination: { total: items.length, size: items.length, offset: 0 }, filtered: null },
@@ -116,13 +123,13 @@ function registerReads(app: Api, ctx: ManagerContext): void {
     },
     async (req) => {
       checkSelfOrAdmin(req, req.params.username);
-      return userView(db, config, req.params.username, req.query._get_data ?? false);
+      return userView(db, ctx.authenticator, req.params.username, req.query._get_data ?? false);
     },
   );
 }
 
 function registerCreate(app: Api, ctx: ManagerContext): void {
-  const { db, config } = ctx;
+  const { db } = ctx;
   app.put(
     '/users',
     {
@@ -147,13 +154,13 @@ function registerCreate(app: Api, ctx: ManagerContext): void {
         systemRoleId,
       });
       if (!created) throw conflict(`User \`${username}\` already exists`);
-      return reply.code(201).send(await userView(db, config, username));
+      return reply.code(201).send(await userView(db, ctx.authenticator, username));
     },
   );
 }
 
 function registerChanges(app: Api, ctx: ManagerContext): void {
-  const { db, config } = ctx;
+  const { db } = ctx;
   app.post(
     '/users/:username',
     {
@@ -177,13 +184,13 @@ function registerChanges(app: Api, ctx: ManagerContext): void {
       }
       if (password) changes.passwordHash = await hashPassword(password);
       await updateUser(db, username, changes);
-      return userView(db, config, username);
+      return userView(db, ctx.authenticator, username);
     },
   );
 }
 
 function registerAdministration(app: Api, ctx: ManagerContext): void {
-  const { db, config } = ctx;
+  const { db } = ctx;
   app.post(
     '/users/unlock/:username',
     {
@@ -194,7 +201,8 @@ function registerAdministration(app: Api, ctx: ManagerContext): void {
       const { username } = req.params;
       await getUser(db, username);
       await unlockUser(db, username);
-      return userView(db, config, username);
+      ctx.authenticator.unlock(username);
+      return userView(db, ctx.authenticator, username);
     },
   );
 
@@ -211,7 +219,7 @@ function registerAdministration(app: Api, ctx: ManagerContext): void {
       if (username === 'admin' && action === 'deactivate')
         throw badParameters('The bootstrap admin cannot be deactivated');
       await setUserActive(db, username, action === 'activate');
-      return userView(db, config, username);
+      return userView(db, ctx.authenticator, username);
     },
   );
 }

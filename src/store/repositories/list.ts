@@ -22,6 +22,8 @@ export interface ResourceDef {
   tenantScoped: boolean;
   /** The row's unique key, also the order that makes paging stable. @default t._storage_id */
   orderBy?: string;
+  /** The text column `_search` matches a substring of. @default t.id */
+  search?: string;
 }
 
 export interface Scope {
@@ -129,10 +131,17 @@ export function selectList(def: ResourceDef, include?: string[]): string {
   return names.map((n) => `${def.fields[n].sql} AS "${n}"`).join(', ');
 }
 
+/** The field named `name`; never one of Object.prototype's (`constructor`, `toString`). */
+function fieldOf(def: ResourceDef, name: string): FieldDef | undefined {
+  return Object.hasOwn(def.fields, name) ? def.fields[name] : undefined;
+}
+
 export function parseInclude(def: ResourceDef, v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
   const names = asList(v);
-  const unknown = names.filter((n) => !(n in def.fields));
+  // `_include=` (nothing named) is every field, as no `_include` at all.
+  if (names.length === 0) return undefined;
+  const unknown = names.filter((n) => !fieldOf(def, n));
   if (unknown.length) {
     throw noSuchIncludeField(
       `Include field(s) ${unknown.join(', ')} do not exist. Allowed fields are: ${Object.keys(def.fields).join(', ')}`,
@@ -164,7 +173,7 @@ export async function listResources<T = Record<string, unknown>>(
   }
   const reserved = new Set(opts.reserved ?? []);
   const filterKeys = Object.keys(q).filter((k) => !k.startsWith('_') && !reserved.has(k));
-  const badFilters = filterKeys.filter((k) => !def.fields[k] || def.fields[k].filter === false);
+  const badFilters = filterKeys.filter((k) => fieldOf(def, k)?.filter === false || !fieldOf(def, k));
   if (badFilters.length) {
     throw badParameters(
       `Filter keys '${JSON.stringify(badFilters)}' do not exist. Allowed keys are: ${filterable(def).join(', ')}`,
@@ -182,7 +191,7 @@ export async function listResources<T = Record<string, unknown>>(
   }
   if (typeof q._search === 'string') {
     params.push(`%${q._search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    where.push(`t.id ILIKE $${params.length}`);
+    where.push(`${def.search ?? 't.id'} ILIKE $${params.length}`);
   }
   const order = parseSort(def, q._sort);
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
@@ -231,7 +240,7 @@ function parseSort(def: ResourceDef, v: unknown): string[] {
   const bad: string[] = [];
   for (const k of keys) {
     const m = /^([+-]?)@?(\w+)$/.exec(k);
-    const f = m && def.fields[m[2]];
+    const f = m && fieldOf(def, m[2]!);
     if (!m || !f || (f.sort ?? f.filter) === false) bad.push(k);
     else out.push(`${f.sql} ${m[1] === '-' ? 'DESC' : 'ASC'}`);
   }

@@ -11,6 +11,7 @@ export const MANAGERS: ResourceDef = {
   from: `managers t ${CA}`,
   tenantScoped: false,
   orderBy: 't.id',
+  search: 't.hostname',
   fields: {
     id: { sql: 't.id' },
     hostname: { sql: 't.hostname' },
@@ -33,6 +34,7 @@ export const BROKERS: ResourceDef = {
   from: `rabbitmq_brokers t ${CA}`,
   tenantScoped: false,
   orderBy: 't.name',
+  search: 't.name',
   fields: {
     name: { sql: 't.name' },
     host: { sql: 't.host' },
@@ -52,6 +54,7 @@ export const DB_NODES: ResourceDef = {
   from: 'db_nodes t',
   tenantScoped: false,
   orderBy: 't.name',
+  search: 't.name',
   fields: {
     name: { sql: 't.name' },
     node_id: { sql: 't.name' },
