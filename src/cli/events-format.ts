@@ -13,7 +13,7 @@ export const isLog = (e: CloudifyEvent): boolean => String(e.type).includes('log
 
 export function formatEvent(e: CloudifyEvent, verbose = 0): string | null {
   if (isLog(e) && String(e.level).toLowerCase() === 'debug' && verbose < 2) return null;
-  const ts = String(e.timestamp ?? e['@timestamp'] ?? e.reported_timestamp ?? '')
+  const ts = String(e['@timestamp'] ?? e.reported_timestamp ?? e.timestamp ?? '')
     .replace('T', ' ')
     .replace(/Z$/, '');
   const kind = isLog(e) ? 'LOG' : 'CFY';

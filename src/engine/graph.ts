@@ -72,9 +72,17 @@ export interface OperationSpec {
   parameters: OperationParameters;
 }
 
+/** A line the workflow function itself logs (Cloudify's `ctx.logger` in a workflow), in order. */
+export interface WorkflowLog {
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
 export interface TasksGraph {
   name: string;
   operations: OperationSpec[];
+  /** logged right after `workflow_started` on a first run (not stored, not repeated on resume) */
+  logs?: WorkflowLog[];
 }
 
 /** A graph as read back from storage: each operation with its last persisted state. */
@@ -100,6 +108,7 @@ export const isEmpty = (f: Fragment) => f.roots.length === 0;
 export class GraphBuilder {
   private readonly ops: OperationSpec[] = [];
   private readonly byId = new Map<string, OperationSpec>();
+  private readonly logs: WorkflowLog[] = [];
 
   constructor(
     readonly name: string,
@@ -140,8 +149,13 @@ export class GraphBuilder {
     return this.byId.get(id);
   }
 
+  /** A workflow-level log line (see TasksGraph.logs). */
+  log(level: WorkflowLog['level'], message: string): void {
+    this.logs.push({ level, message });
+  }
+
   build(): TasksGraph {
-    return { name: this.name, operations: this.ops };
+    return { name: this.name, operations: this.ops, ...(this.logs.length ? { logs: this.logs } : {}) };
   }
 }
 

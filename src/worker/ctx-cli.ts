@@ -1,7 +1,8 @@
 // `ctx`: the script plugin's client for the ctx proxy (dsl-and-workflows.md §4.4). Arguments are
 // strings unless they start with the JSON prefix (`@`): `@{"a":1}`, `@5`. Results print with
-// Python's str() conventions (falsy → empty line) or as JSON with -j; `error` exits 1 with the
-// remote message, `stop_operation` (abort/retry) exits 1 with the message on stderr.
+// Python's str() conventions (falsy → nothing) or as JSON with -j, without a newline, as 5.1.2's
+// client; `error` exits 1 with the remote message, `stop_operation` (abort/retry) exits 1 with
+// the message on stderr.
 export async function main(argv: string[]): Promise<void> {
   let args = argv.slice(2);
   let socketUrl = process.env.CTX_SOCKET_URL;
@@ -65,7 +66,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  process.stdout.write(`${json ? JSON.stringify(reply.payload) : pyStr(reply.payload)}\n`);
+  // As 5.1.2's ctx client: the answer without a newline, and nothing at all for an empty one
+  process.stdout.write(json ? JSON.stringify(reply.payload) : pyStr(reply.payload));
 }
 
 /** Python's str() as the reference client prints, except falsy values print empty. */

@@ -18,6 +18,7 @@ import {
   restoreExecutionState,
   type ScaleModification,
   step,
+  type TasksGraph,
   toOperationFailure,
   type WorkflowInput,
   WorkflowParameterError,
@@ -97,6 +98,7 @@ export async function runWorkflowExecution(o: RunnerOptions, exec: ExecutionRow)
   let state: ExecutionState;
   let first: EngineInput;
   let modification: ScaleModification | undefined;
+  let startLogs: TasksGraph['logs'];
   if (stored) {
     // A stored graph: the worker died (status still started/cancelling), or a user resumed a
     // failed/cancelled execution, which the lifecycle already reset (resetForResume).
@@ -145,6 +147,7 @@ export async function runWorkflowExecution(o: RunnerOptions, exec: ExecutionRow)
       return 'failed';
     }
     await saveGraph(o.db, exec, graph);
+    startLogs = graph.logs;
     state = newExecutionState(ref, graph, { maxInFlight });
     first = { type: 'start' };
   }
@@ -152,6 +155,7 @@ export async function runWorkflowExecution(o: RunnerOptions, exec: ExecutionRow)
     ? stored.operations.filter((op) => op.state === 'succeeded' || op.state === 'failed').map((op) => op.id)
     : [];
   const writer = new ExecutionWriter(o.db, scopeOf(exec), finished, o.metrics);
+  writer.logAfterStart(startLogs ?? [], `ctx.${exec.id}`);
   const env: OperationEnv = {
     db: o.db,
     exec,

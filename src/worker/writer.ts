@@ -3,7 +3,7 @@
 // one transaction (later states of the same operation/instance replace earlier ones). The runner
 // awaits a flush before it dispatches an operation, so an operation's `sent` state is durable before
 // the plugin runs, and one flush serves every command of a step (and of steps queued meanwhile).
-import type { EngineEvent, OperationFailure, OperationState } from '../engine/index.js';
+import type { EngineEvent, OperationFailure, OperationState, WorkflowLog } from '../engine/index.js';
 import type { Db } from '../store/port.js';
 import type { WorkerMetrics } from './metrics.js';
 import {
@@ -52,6 +52,7 @@ export class ExecutionWriter {
   private nodeStates = new Map<string, string>();
   private events: EventRow[] = [];
   private logs: LogRow[] = [];
+  private startLogs: LogRecord[] = [];
   /** When each recorded event and log was made (only with metrics: the event lag). */
   private madeAt: number[] = [];
   private finishedIds = new Set<string>();
@@ -76,6 +77,11 @@ export class ExecutionWriter {
     this.nodeStates.set(instanceId, state);
   }
 
+  /** The workflow's own log lines, written right after its `workflow_started` event. */
+  logAfterStart(logs: WorkflowLog[], logger: string): void {
+    this.startLogs = logs.map((l) => ({ ...l, logger }));
+  }
+
   event(e: EngineEvent): void {
     if (this.metrics) this.madeAt.push(Date.now());
     const c = e.context;
@@ -90,6 +96,9 @@ export class ExecutionWriter {
       target_id: c.target_id ?? null,
       error_causes: e.error_causes ?? null,
     });
+    if (e.event_type === 'workflow_started') {
+      for (const l of this.startLogs.splice(0)) this.log(l);
+    }
   }
 
   log(l: LogRecord): void {

@@ -101,6 +101,18 @@ describe('output formats', () => {
       formatEvent({ type: 'cloudify_log', level: 'debug', message: 'x', deployment_id: 'd' }),
       null,
     );
+    // as 5.1's Event: the time the item was made (reported_timestamp), not when it was stored
+    assert.equal(
+      formatEvent({
+        timestamp: '2020-01-02T03:04:09.000Z',
+        reported_timestamp: '2020-01-02T03:04:05.678Z',
+        type: 'cloudify_log',
+        level: 'info',
+        message: 'hi',
+        deployment_id: 'd1',
+      }),
+      '2020-01-02 03:04:05.678  LOG <d1> INFO: hi',
+    );
   });
 });
 

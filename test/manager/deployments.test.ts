@@ -12,8 +12,9 @@ const PLAN = {
   workflows: {
     install: { operation: 'cloudify.plugins.workflows.install', plugin: 'default_workflows', parameters: {} },
   },
-  outputs: { endpoint: { value: 'http://x', description: 'where' } },
-  capabilities: { cap: { value: 42 } },
+  // in the blueprint's order, not jsonb's (shorter keys first), as 5.1 shows them
+  outputs: { endpoint: { value: 'http://x', description: 'where' }, url: { value: 'u' } },
+  capabilities: { cap: { value: 42 }, a: { value: 1 } },
 };
 
 async function seedBlueprint(db: Db, id: string, state: string, plan: unknown) {
@@ -21,7 +22,7 @@ async function seedBlueprint(db: Db, id: string, state: string, plan: unknown) {
   const [u] = await db.query<{ id: number }>("SELECT id FROM users WHERE username = 'admin'");
   await db.query(
     `INSERT INTO blueprints (id, _tenant_id, _creator_id, state, plan, main_file_name)
-     VALUES ($1, $2, $3, $4, $5::text::jsonb, 'bp.yaml')`,
+     VALUES ($1, $2, $3, $4, $5::text::json, 'bp.yaml')`,
     [id, t.id, u.id, state, plan === null ? null : JSON.stringify(plan)],
   );
 }
@@ -138,9 +139,13 @@ forEachDriver('deployments', (fx) => {
 
     test('outputs, capabilities and the attribute PATCH', async () => {
       let r = await m.call({ method: 'GET', url: `${API}/deployments/d1/outputs` });
-      assert.deepEqual(r.json(), { deployment_id: 'd1', outputs: { endpoint: 'http://x' } });
+      assert.deepEqual(r.json(), { deployment_id: 'd1', outputs: { endpoint: 'http://x', url: 'u' } });
+      assert.deepEqual(Object.keys(r.json().outputs), ['endpoint', 'url']);
       r = await m.call({ method: 'GET', url: `${API}/deployments/d1/capabilities` });
-      assert.deepEqual(r.json(), { deployment_id: 'd1', capabilities: { cap: 42 } });
+      assert.deepEqual(r.json(), { deployment_id: 'd1', capabilities: { cap: 42, a: 1 } });
+      assert.deepEqual(Object.keys(r.json().capabilities), ['cap', 'a']);
+      r = await m.call({ method: 'GET', url: `${API}/blueprints/bp` });
+      assert.deepEqual(Object.keys(r.json().plan.inputs), ['size', 'name', 'opt']);
       r = await m.call({
         method: 'PATCH',
         url: `${API}/deployments/d1`,
@@ -151,7 +156,7 @@ forEachDriver('deployments', (fx) => {
             { name: 'install', operation: 'op', parameters: { p: { default: 1 } } },
             { name: 'scale' },
           ],
-          outputs: { o: { value: 1 } },
+          outputs: { zeta: { value: 2 }, o: { value: 1 } },
           scaling_groups: { g: { members: ['vm'] } },
           policy_types: {},
           labels: [{ env: 'dev' }],
@@ -171,7 +176,10 @@ forEachDriver('deployments', (fx) => {
         ['dev'],
       );
       r = await m.call({ method: 'GET', url: `${API}/deployments/d1/outputs` });
-      assert.deepEqual(r.json().outputs, { o: 1 });
+      assert.deepEqual(Object.entries(r.json().outputs), [
+        ['zeta', 2],
+        ['o', 1],
+      ]);
       r = await m.call({ method: 'GET', url: `${API}/deployments/nope/outputs` });
       assert.equal(r.statusCode, 404);
       r = await m.call({ method: 'PATCH', url: `${API}/deployments/nope`, payload: { description: 'x' } });

@@ -26,7 +26,8 @@ node_templates:
         source_interfaces:
           cloudify.interfaces.relationship_lifecycle: {establish: ${OP}, unlink: ${OP}}
 `;
-const SCRIPT = '#!/bin/sh\nctx logger info "op done"\n';
+// ctx calls that answer nothing print nothing, as 5.1.2's ctx client: no empty `<out> ` log lines
+const SCRIPT = '#!/bin/sh\nctx logger info "op done"\nctx instance runtime-properties seen yes\n';
 
 const INSTALL = {
   db: [
@@ -104,7 +105,15 @@ forEachDriver('GET /events of install and uninstall', (fx) => {
     for (const l of logs) {
       assert.deepEqual(Object.keys(l).sort(), LOG_KEYS, JSON.stringify(l));
       assert.equal(l.error_causes, null);
+      assert.equal(l.message, 'op done');
     }
+    // 5.1's times: reported_timestamp when the worker made the item (the order the CLI sorts by),
+    // timestamp when the manager stored it
+    for (const [i, e] of evs.entries()) {
+      assert.ok(e.timestamp >= e.reported_timestamp, JSON.stringify(e));
+      if (i > 0) assert.ok(e.reported_timestamp >= evs[i - 1].reported_timestamp, JSON.stringify(e));
+    }
+    assert.ok(new Set(evs.map((e) => e.reported_timestamp)).size > 1);
     assert.equal(events[0].message, `Starting '${workflow}' workflow execution`);
     assert.equal(events.at(-1)!.message, `'${workflow}' workflow execution succeeded`);
     return evs;

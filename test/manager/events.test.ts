@@ -80,8 +80,10 @@ forEachDriver('events and logs', (fx) => {
       ['cloudify_event', 'cloudify_log', 'cloudify_event'],
     );
     const [started, log, failed] = items;
-    assert.equal(started.timestamp, '2026-01-01T00:00:01.000Z');
-    assert.match(started.reported_timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // as in 5.1: reported_timestamp is the item's own time, timestamp when the manager stored it
+    assert.equal(started.reported_timestamp, '2026-01-01T00:00:01.000Z');
+    assert.match(started.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(started.timestamp > '2026-01-01T00:00:03.000Z');
     assert.equal(started.deployment_id, 'd1');
     assert.equal(started.blueprint_id, 'bp');
     assert.equal(started.execution_id, execId);
@@ -125,16 +127,18 @@ forEachDriver('events and logs', (fx) => {
     // the 5.1 client sends its message filter as message.text
     r = await list('?message.text=VM&type=cloudify_event&type=cloudify_log');
     assert.equal(r.json().items.length, 1);
-    r = await list('?_range=timestamp,2026-01-01T00:00:01.500Z,2026-01-01T00:00:02.500Z');
+    r = await list('?_range=reported_timestamp,2026-01-01T00:00:01.500Z,2026-01-01T00:00:02.500Z');
     assert.deepEqual(
       r.json().items.map((i: any) => i.type),
       ['cloudify_log'],
     );
-    r = await list('?_range=@timestamp,2026-01-01T00:00:02.000Z,');
+    r = await list('?_range=reported_timestamp,2026-01-01T00:00:02.000Z,');
     assert.equal(r.json().items.length, 2);
-    r = await list('?_sort=-timestamp');
+    r = await list('?_range=@timestamp,2026-01-01T00:00:02.000Z,2026-01-02T00:00:00.000Z');
+    assert.equal(r.json().items.length, 0);
+    r = await list('?_sort=-reported_timestamp');
     assert.deepEqual(
-      r.json().items.map((i: any) => i.timestamp),
+      r.json().items.map((i: any) => i.reported_timestamp),
       ['2026-01-01T00:00:03.000Z', '2026-01-01T00:00:02.000Z', '2026-01-01T00:00:01.000Z'],
     );
     r = await list('?_sort=-reported_timestamp&_size=1&_offset=1');

@@ -52,6 +52,19 @@ forEachDriver('secrets', (fx) => {
     const g = await m.call({ method: 'GET', url: `${S}/db_password` });
     assert.equal(g.statusCode, 200);
     assert.equal(g.json().value, 'p4ss-plain-Xyz');
+    // 5.1's keys exactly: `cfy secrets get` prints every key but private_resource and resource_availability
+    assert.deepEqual(Object.keys(g.json()).sort(), [
+      'created_at',
+      'created_by',
+      'is_hidden_value',
+      'key',
+      'private_resource',
+      'resource_availability',
+      'tenant_name',
+      'updated_at',
+      'value',
+      'visibility',
+    ]);
 
     const l = await m.call({ method: 'GET', url: S });
     assert.equal(l.statusCode, 200);

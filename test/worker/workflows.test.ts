@@ -204,6 +204,21 @@ forEachDriver('workflows over REST', (fx) => {
     assert.equal((await instancesOf(m, 'fr'))[0].state, 'started');
   });
 
+  /** The execution's first two items, as the 5.1 CLI lists them: workflow_started, then the workflow's own log. */
+  const opening = async (executionId: string) => {
+    const r = await m.call({
+      method: 'GET',
+      url: `${API}/events?execution_id=${executionId}&type=cloudify_event&type=cloudify_log&_sort=reported_timestamp&_size=2`,
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const [started, log] = r.json().items;
+    assert.equal(started.event_type, 'workflow_started');
+    assert.equal(log.type, 'cloudify_log');
+    assert.equal(log.level, 'info');
+    assert.equal(log.logger, `ctx.${executionId}`);
+    return log.message as string;
+  };
+
   it('heals an instance by reinstalling its host subtree', { timeout: 120_000 }, async () => {
     const ops = { create: {}, start: {}, stop: {}, delete: {} };
     const mk = await deploy(m, root, 'heal', {
@@ -218,6 +233,7 @@ forEachDriver('workflows over REST', (fx) => {
     const other = nis.find((i) => i.node_id === 'other');
     const ex = await runWorkflow(m, 'heal', 'heal', { node_instance_id: db.id });
     assert.equal(ex.status, 'terminated', ex.error);
+    assert.equal(await opening(ex.id), `Starting 'heal' workflow on ${db.id}, Diagnosis: Not provided`);
     for (const i of [host, db]) {
       assert.equal(count(mk, `${i.id}.create`), 2, `${i.id} reinstalled`);
       assert.equal(count(mk, `${i.id}.delete`), 1);
@@ -233,6 +249,7 @@ forEachDriver('workflows over REST', (fx) => {
     assert.equal((await runWorkflow(m, 'scale', 'install')).status, 'terminated');
     const out = await runWorkflow(m, 'scale', 'scale', { scalable_entity_name: 'web', delta: 1 });
     assert.equal(out.status, 'terminated', out.error);
+    assert.match(await opening(out.id), /^Deployment modification started\. \[modification_id=[\w-]+\]$/);
     let nis = await instancesOf(m, 'scale');
     assert.equal(nis.length, 2);
     assert.ok(nis.every((i) => i.state === 'started'));
@@ -248,5 +265,8 @@ forEachDriver('workflows over REST', (fx) => {
     assert.equal(nis[0].state, 'started');
     const node2 = (await m.call({ method: 'GET', url: `${API}/nodes?deployment_id=scale` })).json().items[0];
     assert.equal(node2.number_of_instances, 1);
+    const none = await runWorkflow(m, 'scale', 'scale', { scalable_entity_name: 'web', delta: 0 });
+    assert.equal(none.status, 'terminated', none.error);
+    assert.equal(await opening(none.id), 'delta parameter is 0, so no scaling will take place.');
   });
 });

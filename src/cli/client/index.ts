@@ -232,7 +232,7 @@ export class CloudifyClient {
           _offset: o.offset ?? 0,
           _size: o.size ?? 100,
           _sort: 'reported_timestamp',
-          _range: o.from || o.to ? `@timestamp,${o.from ?? ''},${o.to ?? ''}` : undefined,
+          _range: o.from || o.to ? `reported_timestamp,${o.from ?? ''},${o.to ?? ''}` : undefined,
         },
       }),
   };

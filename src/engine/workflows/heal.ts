@@ -28,6 +28,7 @@ export function containedSubgraph(ctx: WorkflowContext, root: PlanNodeInstance):
 
 export function buildHeal(ctx: WorkflowContext): void {
   const p = ctx.params;
+  ctx.b.log('info', `Starting 'heal' workflow on ${p.node_instance_id}, Diagnosis: ${p.diagnose_value}`);
   const failing = ctx.instances.get(p.node_instance_id as string);
   if (!failing) throw new WorkflowParameterError(`Node instance ${p.node_instance_id} does not exist`);
   const host = (failing.host_id && ctx.instances.get(failing.host_id)) || failing;

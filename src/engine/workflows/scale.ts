@@ -82,9 +82,13 @@ export function planScale(ctx: WorkflowContext): ScalePlan {
 
 export function buildScale(ctx: WorkflowContext): void {
   const plan = planScale(ctx);
-  if (plan.delta === 0) return;
+  if (plan.delta === 0) {
+    ctx.b.log('info', 'delta parameter is 0, so no scaling will take place.');
+    return;
+  }
   const mod = ctx.input.modification;
   if (!mod) throw new WorkflowParameterError('scale: the deployment modification result is missing');
+  ctx.b.log('info', `Deployment modification started. [modification_id=${mod.id ?? ''}]`);
   const prefix = `${plan.entity}_`;
   const ignoreFailure = ctx.params.ignore_failure === true;
   if (plan.delta > 0) {

@@ -106,11 +106,10 @@ function secretView(ctx: ManagerContext, req: FastifyRequest, row: SecretRow) {
     tenant_name: row.tenant_name,
     created_by: row.created_by,
     is_hidden_value: row.is_hidden_value,
-    schema: row.schema ?? null,
+    // 5.1's fields only (what `cfy secrets get` prints); a newer secret's schema when it has one
+    ...(row.schema !== null && row.schema !== undefined ? { schema: row.schema } : {}),
     private_resource: row.visibility === 'private',
     resource_availability: row.visibility,
-    provider_name: null,
-    provider_options: null,
   };
 }
 

@@ -217,7 +217,7 @@ export async function markUploaded(
   },
 ): Promise<void> {
   await tx.query(
-    `UPDATE blueprints SET state = 'uploaded', plan = $2::text::jsonb, description = $3, main_file_name = $4,
+    `UPDATE blueprints SET state = 'uploaded', plan = $2::text::json, description = $3, main_file_name = $4,
        archive_path = $5, files_sha256 = $6, error = NULL, error_traceback = NULL, updated_at = now()
      WHERE _storage_id = $1`,
     [

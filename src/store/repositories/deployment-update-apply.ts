@@ -126,9 +126,9 @@ export async function finalizeUpdate(
     );
     await writeNodeDefinitions(tx, dep, u.deployment_update_nodes.modified);
     await tx.query(
-      `UPDATE deployments SET _blueprint_fk = coalesce($2, _blueprint_fk), inputs = $3::text::jsonb,
-         description = $4, workflows = $5::text::jsonb, outputs = $6::text::jsonb,
-         capabilities = $7::text::jsonb, groups = $8::text::jsonb, policy_types = $9::text::jsonb,
+      `UPDATE deployments SET _blueprint_fk = coalesce($2, _blueprint_fk), inputs = $3::text::json,
+         description = $4, workflows = $5::text::jsonb, outputs = $6::text::json,
+         capabilities = $7::text::json, groups = $8::text::jsonb, policy_types = $9::text::jsonb,
          policy_triggers = $10::text::jsonb, scaling_groups = $11::text::jsonb, runtime_only_evaluation = $12,
          updated_at = now()
        WHERE _storage_id = $1`,

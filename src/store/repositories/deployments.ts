@@ -200,8 +200,8 @@ export async function insertDeployment(tx: Db, d: DeploymentInsert): Promise<num
     `INSERT INTO deployments (id, visibility, _tenant_id, _creator_id, _blueprint_fk, description, display_name,
        runtime_only_evaluation, site_name, inputs, workflows, groups, policy_types, policy_triggers, scaling_groups,
        outputs, capabilities, deployment_status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11::text::jsonb, $12::text::jsonb,
-       $13::text::jsonb, $14::text::jsonb, $15::text::jsonb, $16::text::jsonb, $17::text::jsonb, 'in_progress')
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::json, $11::text::jsonb, $12::text::jsonb,
+       $13::text::jsonb, $14::text::jsonb, $15::text::jsonb, $16::text::json, $17::text::json, 'in_progress')
      RETURNING _storage_id`,
     [
       d.id,
@@ -241,6 +241,9 @@ export type DeploymentPatch = Partial<Record<(typeof JSON_COLUMNS)[number], unkn
   labels?: Label[];
 };
 
+/** The `json` columns (migration 0010): they keep the blueprint's key order. */
+const IN_BLUEPRINT_ORDER = new Set(['inputs', 'outputs', 'capabilities']);
+
 /** Sets the given attributes (and labels) of the deployment in one transaction. */
 export async function updateDeployment(
   db: Db,
@@ -253,7 +256,7 @@ export async function updateDeployment(
   for (const col of JSON_COLUMNS) {
     if (patch[col] === undefined) continue;
     params.push(patch[col] === null ? null : JSON.stringify(patch[col]));
-    sets.push(`${col} = $${params.length}::text::jsonb`);
+    sets.push(`${col} = $${params.length}::text::${IN_BLUEPRINT_ORDER.has(col) ? 'json' : 'jsonb'}`);
   }
   for (const col of ['description', 'display_name'] as const) {
     if (patch[col] === undefined) continue;
@@ -347,9 +350,9 @@ export async function lockDeploymentForEnvironment(
 /** Writes what the prepared deployment plan says: description, inputs and the plan's sections. */
 export async function writeDeploymentPlan(tx: Db, storageId: number, dp: Record<string, any>): Promise<void> {
   await tx.query(
-    `UPDATE deployments SET description = $2, inputs = $3::text::jsonb, workflows = $4::text::jsonb,
+    `UPDATE deployments SET description = $2, inputs = $3::text::json, workflows = $4::text::jsonb,
        groups = $5::text::jsonb, policy_types = $6::text::jsonb, policy_triggers = $7::text::jsonb,
-       scaling_groups = $8::text::jsonb, outputs = $9::text::jsonb, capabilities = $10::text::jsonb,
+       scaling_groups = $8::text::jsonb, outputs = $9::text::json, capabilities = $10::text::json,
        installation_status = 'inactive', updated_at = now()
      WHERE _storage_id = $1`,
     [

@@ -132,14 +132,16 @@ export async function storeEventBatch(
   events: EventItemIn[],
   logs: EventItemIn[],
 ): Promise<void> {
-  const reported = new Date().toISOString();
+  // As in 5.1: `timestamp` is when the manager stores the item, `reported_timestamp` when its
+  // source made it (the item's own `timestamp`, else now).
+  const stored = new Date().toISOString();
   const common = (it: EventItemIn, i: number, kind: string) => {
     const c = it.context ?? {};
     const text = textOf(it.message);
     if (text === null) throw badParameters(`${kind}[${i}]: message.text is required`);
     return [
-      timestampOf(it.timestamp, `${kind}[${i}]`) ?? reported,
-      reported,
+      stored,
+      timestampOf(it.timestamp, `${kind}[${i}]`) ?? stored,
       target.tenantId,
       target.creatorId,
       target.execution.visibility,
@@ -326,7 +328,7 @@ export async function listEvents(
   params.push(size, offset);
   const rows = await db.query<Record<string, unknown>>(
     `SELECT u.*, count(*) OVER ()::int AS __total FROM (${parts.join(' UNION ALL ')}) u
-     ORDER BY ${[...order, 'u.timestamp ASC', 'u.__kind', 'u.__sid'].join(', ')}
+     ORDER BY ${[...order, 'u.reported_timestamp ASC', 'u.timestamp ASC', 'u.__kind', 'u.__sid'].join(', ')}
      LIMIT $${params.length - 1} OFFSET $${params.length}`,
     params,
   );

@@ -208,9 +208,9 @@ export async function blueprintsUsing(
        AND EXISTS (SELECT 1 FROM deployments d WHERE d._blueprint_fk = t._storage_id)
        AND EXISTS (
          SELECT 1 FROM jsonb_array_elements(
-           coalesce(t.plan->'deployment_plugins_to_install', '[]'::jsonb)
-           || coalesce(t.plan->'workflow_plugins_to_install', '[]'::jsonb)
-           || coalesce(t.plan->'host_agent_plugins_to_install', '[]'::jsonb)) p
+           coalesce(t.plan::jsonb->'deployment_plugins_to_install', '[]'::jsonb)
+           || coalesce(t.plan::jsonb->'workflow_plugins_to_install', '[]'::jsonb)
+           || coalesce(t.plan::jsonb->'host_agent_plugins_to_install', '[]'::jsonb)) p
          WHERE p->>'package_name' = $${n - 1} AND p->>'package_version' = $${n})
      ORDER BY t.id`,
     params,

@@ -19,7 +19,7 @@ export interface OperationStateRow {
 }
 
 export interface EventRow {
-  /** ISO time; rows are inserted in array order. */
+  /** ISO time the event was made, stored as `reported_timestamp`; rows are inserted in array order. */
   timestamp: string;
   message: string;
   event_type: string;
@@ -75,7 +75,7 @@ export async function writeProgress(db: Db, s: ExecutionScope, b: ProgressBatch)
       RETURNING 1)`);
   }
   if (b.events.length) {
-    parts.push(`e AS (INSERT INTO events (timestamp, _tenant_id, _creator_id, _execution_fk, message, event_type,
+    parts.push(`e AS (INSERT INTO events (reported_timestamp, _tenant_id, _creator_id, _execution_fk, message, event_type,
         operation, node_id, source_id, target_id, error_causes)
       SELECT (e->>'timestamp')::timestamptz, $2, $3, $1, e->>'message', e->>'event_type', e->>'operation',
         e->>'node_id', e->>'source_id', e->>'target_id', nullif(e->'error_causes', 'null'::jsonb)
@@ -83,7 +83,7 @@ export async function writeProgress(db: Db, s: ExecutionScope, b: ProgressBatch)
       ORDER BY k RETURNING 1)`);
   }
   if (b.logs.length) {
-    parts.push(`l AS (INSERT INTO logs (timestamp, _tenant_id, _creator_id, _execution_fk, message, logger, level,
+    parts.push(`l AS (INSERT INTO logs (reported_timestamp, _tenant_id, _creator_id, _execution_fk, message, logger, level,
         operation, node_id, source_id, target_id)
       SELECT (e->>'timestamp')::timestamptz, $2, $3, $1, e->>'message', e->>'logger', e->>'level',
         e->>'operation', e->>'node_id', e->>'source_id', e->>'target_id'

@@ -18,8 +18,6 @@ export const SECRETS: ResourceDef = {
     updated_at: { sql: ts('t.updated_at') },
     is_hidden_value: { sql: 't.is_hidden_value' },
     schema: json('t.schema'),
-    provider_name: { sql: 'NULL::text', filter: false },
-    provider_options: { sql: 'NULL::jsonb', filter: false },
   },
 };
 
