@@ -120,7 +120,9 @@ ${['create', 'configure', 'start'].map(op).join('\n')}
 `,
     'scripts/op.sh': `#!/bin/bash
 set -e
-echo "$OP" >> "$MARKER_DIR/$(ctx instance id).$OP"
+# an assignment, so that set -e ends the script when ctx fails (its worker was killed)
+id=$(ctx instance id)
+echo "$OP" >> "$MARKER_DIR/$id.$OP"
 sleep ${sleep}
 `,
   };

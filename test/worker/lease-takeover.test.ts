@@ -98,12 +98,20 @@ it('a worker killed mid-install: another worker sweeps the execution up once its
   assert.equal(done.finished_operations, done.total_operations);
   // the lease (6 s) lapsed, then stayed lapsed for another lease length before the takeover
   assert.ok(tookMs >= 10_000, `taken over after ${tookMs} ms`);
-  const [row] = await db.query<{ swept_at: unknown; lease_owner: unknown }>(
-    'SELECT swept_at, lease_owner FROM executions WHERE id = $1',
-    [ex.id],
+  // The worker releases its lease just after it stored the end status.
+  const row = await until(
+    async () =>
+      (
+        await db!.query<{ swept_at: unknown; lease_owner: unknown }>(
+          'SELECT swept_at, lease_owner FROM executions WHERE id = $1',
+          [ex.id],
+        )
+      )[0],
+    (r) => r.lease_owner === null,
+    5_000,
+    'the lease released once the execution ended',
   );
   assert.ok(row.swept_at, 'a sweeper took the execution over');
-  assert.equal(row.lease_owner, null, 'the lease is released once the execution ended');
   checkRunCounts(await events(rest, ex.id), markerCounts(markers));
   const nis = (
     await rest.call({ method: 'GET', url: `${API}/node-instances?deployment_id=k1&_size=100` })
