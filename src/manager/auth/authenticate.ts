@@ -1,5 +1,6 @@
 // The credential chain of rest-api.md §2.2: Execution-Token, then HTTP Basic, then an API token.
 // Returns who is calling and in which tenant; permission checks happen per route in app.ts.
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../../store/port.js';
 import { tenantWithRole } from '../../store/repositories/tenants.js';
 import { touchToken } from '../../store/repositories/tokens.js';
@@ -30,11 +31,11 @@ export interface AuthContext {
 
 const ACTIVE_STATES = ['pending', 'started', 'cancelling', 'force_cancelling', 'kill_cancelling'];
 
-// Verified Basic credentials, keyed by a hash that includes the stored hash (a password change evicts it).
-const basicCache = new Map<string, number>();
-const BASIC_CACHE_MS = 60_000;
-// Last time each API token's last_used was written, to write it at most every 10 s.
-const tokenTouched = new Map<string, number>();
+// Verified Basic credentials, keyed by a hash that includes the stored hash (a password change evicts it),
+// for a minute. Both caches are bounded: the least recently used entries go first.
+const basicCache = new LRUCache<string, true>({ max: 10_000, ttl: 60_000 });
+// API tokens whose last_used was written in the last 10 s (written at most that often).
+const tokenTouched = new LRUCache<string, true>({ max: 10_000, ttl: 10_000 });
 
 // Login bookkeeping (counters, last login, a token's last use) is bounded (common/bounded.ts): while the
 // database has no leader, a read-only request still answers from a replica (decision 26).
@@ -116,15 +117,14 @@ export class Authenticator {
       throw fail;
     }
     const key = sha256(`${username}\0${password}\0${u.password}`);
-    const cached = basicCache.get(key);
-    if (!(cached && cached > Date.now())) {
+    if (!basicCache.has(key)) {
       if (!(await verifyPassword(password, u.password))) {
         this.guard.failed(username, address);
         await bounded(recordFailedLogin(this.db, u.id));
         throw fail;
       }
       this.guard.succeeded(username, address);
-      basicCache.set(key, Date.now() + BASIC_CACHE_MS);
+      basicCache.set(key, true);
       await bounded(recordLogin(this.db, u.id));
     }
     this.checkActive(u);
@@ -140,9 +140,8 @@ export class Authenticator {
       throw unauthorized('User unauthorized: Token is expired');
     }
     this.checkActive(u);
-    const last = tokenTouched.get(parsed.id) ?? 0;
-    if (Date.now() - last > 10_000) {
-      tokenTouched.set(parsed.id, Date.now());
+    if (!tokenTouched.has(parsed.id)) {
+      tokenTouched.set(parsed.id, true);
       await bounded(touchToken(this.db, parsed.id));
     }
     return { user: this.userOf(u) };
