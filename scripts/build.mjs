@@ -2,7 +2,7 @@
 // The build that `npm ci` runs (the `prepare` script) and `npm test` repeats: every file under src/
 // transpiled to dist/ one to one (esbuild, no bundling, so module paths and import.meta.url stay as in
 // src/), and the files that are not TypeScript (defaults, migrations, the Python shim) copied beside them.
-// The bins run dist/; type checking stays with tsc in `npm test` (decision in docs/decisions.md).
+// The bins run dist/; type checking stays with tsc in `npm test` (decision 30 in docs/decisions.md).
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

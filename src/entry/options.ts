@@ -1,6 +1,8 @@
+// The server processes' options: numeric flags (a bad value is one line naming the flag and the range),
+// and the database and broker URLs, which must not carry a password on the command line.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-// Parsing of the server processes' numeric flags: a bad value is one line naming the flag and the range.
+
 export function intOption(flag: string, value: string | undefined, min: number, max: number): number {
   const n = Number(value);
   if (value === undefined || !/^\d+$/.test(value.trim()) || n < min || n > max) {
@@ -45,7 +47,7 @@ export function serverUrl(
 }
 
 /** `scheme://user:password@…`, or a password query parameter. */
-export function carriesPassword(url: string): boolean {
+function carriesPassword(url: string): boolean {
   return /^[a-z][\w+.-]*:\/\/[^/@?#]*:[^/@?#]*@/i.test(url) || /[?&](password|sslpassword)=/i.test(url);
 }
 

@@ -3,7 +3,7 @@
 // tried again with backoff until the retry window is spent, counted from its first failure. A blip
 // (pg_ctl restart, a switchover) is invisible to the execution; an outage longer than the window
 // raises StoreUnavailableError, on which the worker leaves the execution resumable and returns its
-// message to the queue instead of recording anything (decision in docs/decisions.md).
+// message to the queue instead of recording anything (decision 31 in docs/decisions.md).
 import { DbUnavailableError, leaderLost } from '../store/db-errors.js';
 import type { Db } from '../store/port.js';
 
@@ -24,7 +24,7 @@ export class StoreUnavailableError extends Error {
 }
 
 /** A connection failure a later attempt may not meet (not a SQL error, not our own close). */
-export function connectionFailure(err: unknown): boolean {
+function connectionFailure(err: unknown): boolean {
   return err instanceof DbUnavailableError || leaderLost(err);
 }
 

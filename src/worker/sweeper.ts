@@ -11,7 +11,12 @@
 import type { Logger } from 'pino';
 import type { Lifecycle } from '../executions/lifecycle.js';
 import type { Db } from '../store/port.js';
-import { lapsedLeases, releaseLease, takeOverLease } from '../store/repositories/execution-leases.js';
+import {
+  type LapsedLease,
+  lapsedLeases,
+  releaseLease,
+  takeOverLease,
+} from '../store/repositories/execution-leases.js';
 
 /** How often the sweeper looks. @default 5000 */
 export const DEFAULT_SWEEP_MS = 5_000;
@@ -36,7 +41,7 @@ export function startSweeper(o: SweeperOptions): Sweeper {
   const seen = new Map<string, { until: string | null; at: number }>();
   let busy: Promise<string[]> | undefined;
 
-  const takeOver = async (l: Awaited<ReturnType<typeof lapsedLeases>>[number]): Promise<boolean> => {
+  const takeOver = async (l: LapsedLease): Promise<boolean> => {
     if (!(await takeOverLease(o.db, l, o.owner, o.leaseMs))) return false;
     o.log?.warn(
       { execution_id: l.id, status: l.status, lease_until: l.lease_until },
@@ -54,7 +59,7 @@ export function startSweeper(o: SweeperOptions): Sweeper {
   };
 
   const look = async (): Promise<string[]> => {
-    let lapsed: Awaited<ReturnType<typeof lapsedLeases>>;
+    let lapsed: LapsedLease[];
     try {
       lapsed = await lapsedLeases(o.db);
     } catch {

@@ -193,8 +193,16 @@ async function handleMessage(o: WorkerOptions, runner: RunnerOptions, msg: Workf
       throw err;
     }
     o.log?.warn({ execution_id: exec.id, workflow_id: exec.workflow_id, err: message }, 'execution failed');
-    // retried through an outage; when the store stays down, the message goes back to the queue
-    await runner.status.setStatus(exec.id, 'failed', message);
+    // Retried through an outage; when the store stays down, the message goes back to the queue. Any
+    // other refusal (the status machine says no) is logged and the message acked: a requeue would only
+    // bring the same refusal back at once.
+    await runner.status.setStatus(exec.id, 'failed', message).catch((e: unknown) => {
+      if (leaveResumable(e)) throw e;
+      o.log?.error(
+        { execution_id: exec.id, err: e instanceof Error ? e.message : String(e) },
+        'could not record the execution as failed',
+      );
+    });
   }
 }
 

@@ -31,9 +31,9 @@ export interface AuthContext {
 
 const ACTIVE_STATES = ['pending', 'started', 'cancelling', 'force_cancelling', 'kill_cancelling'];
 
-// Verified Basic credentials, keyed by a hash that includes the stored hash (a password change evicts it),
-// for a minute. Both caches are bounded: the least recently used entries go first.
-const basicCache = new LRUCache<string, true>({ max: 10_000, ttl: 60_000 });
+// Basic credentials verified in the last minute (a hash of them) → the stored hash they matched. Both
+// caches are bounded: the least recently used entries go first.
+const basicCache = new LRUCache<string, string>({ max: 10_000, ttl: 60_000 });
 // API tokens whose last_used was written in the last 10 s (written at most that often).
 const tokenTouched = new LRUCache<string, true>({ max: 10_000, ttl: 10_000 });
 
@@ -100,33 +100,49 @@ export class Authenticator {
     const colon = decoded.indexOf(':');
     const username = colon < 0 ? decoded : decoded.slice(0, colon);
     const password = colon < 0 ? '' : decoded.slice(colon + 1);
-    if (!/^[A-Za-z]/.test(username)) throw unauthorized(NO_AUTH_MESSAGE);
-    // The same answers whether the user exists or not: a wrong password and an unknown name fail
-    // alike (after the same bcrypt work), and a made-up name locks like a real one.
+    if (!/^[A-Za-z][^\0]*$/.test(username)) throw unauthorized(NO_AUTH_MESSAGE);
+    this.refuseLocked(username, address);
+    // Credentials verified in the last minute pass without bcrypt or counting, while the stored hash is
+    // the one they were verified against (a password change ends that at once).
+    const cacheKey = sha256(`${username}\0${password}`);
+    const verifiedAgainst = basicCache.get(cacheKey);
+    if (verifiedAgainst !== undefined) {
+      const u = await credentialsByUsername(this.db, username);
+      if (u && u.password === verifiedAgainst) {
+        this.checkActive(u);
+        return { user: this.userOf(u) };
+      }
+      basicCache.delete(cacheKey);
+    }
+    return this.verifyBasic(username, password, cacheKey, address);
+  }
+
+  private refuseLocked(username: string, address: string): void {
     if (this.guard.addressBlocked(address))
       throw unauthorized(
         'User unauthorized: too many failed logins from this address; try again in a minute',
       );
     if (this.guard.locked(username, address))
       throw unauthorized(`User unauthorized: User ${username} is locked`);
+  }
+
+  private async verifyBasic(username: string, password: string, cacheKey: string, address: string) {
+    // The same answers whether the user exists or not: a wrong password and an unknown name fail alike,
+    // after the same bcrypt work, and a made-up name locks like a real one. The checks and the count
+    // are one step before any await, so concurrent guesses each see the ones before them; a success
+    // takes its count back.
+    this.refuseLocked(username, address);
+    this.guard.failed(username, address);
     const u = await credentialsByUsername(this.db, username);
-    const fail = unauthorized(`User unauthorized: Authentication failed for user ${username}`);
-    if (!u) {
-      await verifyPassword(password, await dummyHash());
-      this.guard.failed(username, address);
-      throw fail;
+    const ok = await verifyPassword(password, u?.password ?? (await dummyHash()));
+    if (!u || !ok) {
+      // Not awaited: an unknown name has no row to write, and the answer must not take longer for a real one.
+      if (u) void bounded(recordFailedLogin(this.db, u.id));
+      throw unauthorized(`User unauthorized: Authentication failed for user ${username}`);
     }
-    const key = sha256(`${username}\0${password}\0${u.password}`);
-    if (!basicCache.has(key)) {
-      if (!(await verifyPassword(password, u.password))) {
-        this.guard.failed(username, address);
-        await bounded(recordFailedLogin(this.db, u.id));
-        throw fail;
-      }
-      this.guard.succeeded(username, address);
-      basicCache.set(key, true);
-      await bounded(recordLogin(this.db, u.id));
-    }
+    this.guard.succeeded(username, address);
+    basicCache.set(cacheKey, u.password);
+    await bounded(recordLogin(this.db, u.id));
     this.checkActive(u);
     return { user: this.userOf(u) };
   }

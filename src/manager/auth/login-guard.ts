@@ -7,6 +7,7 @@
 // - a rate limit per client address: after `loginFailuresPerMinute` failed logins from one address in
 //   a minute, whatever the usernames, that address's Basic logins are refused for the rest of it.
 // Both live in memory: each REST process (and each manager of a cluster) counts its own.
+import { LRUCache } from 'lru-cache';
 import type { ManagerConfig } from '../config.js';
 
 type GuardConfig = Pick<
@@ -19,13 +20,14 @@ interface Failures {
   last: number;
 }
 
-/** Entries kept at most; the oldest go first (a flood of made-up names cannot grow memory). */
+/** Entries kept at most; the least recently failed go first (a flood of made-up names cannot grow memory). */
 const MAX_ENTRIES = 100_000;
+type Counts = LRUCache<string, Failures>;
 const WINDOW_MS = 60_000;
 
 export class LoginGuard {
-  private byUser = new Map<string, Failures>();
-  private byAddress = new Map<string, Failures>();
+  private byUser: Counts = new LRUCache({ max: MAX_ENTRIES });
+  private byAddress: Counts = new LRUCache({ max: MAX_ENTRIES });
 
   constructor(private config: GuardConfig) {}
 
@@ -54,8 +56,11 @@ export class LoginGuard {
     bump(this.byAddress, address, now, WINDOW_MS);
   }
 
+  /** A login that was counted as `failed` before its password was checked, and was right. */
   succeeded(username: string, address: string): void {
     this.byUser.delete(key(username, address));
+    const f = this.byAddress.get(address);
+    if (f) f.count = Math.max(0, f.count - 1);
   }
 
   /** `cfy users unlock`: every address's lock of this username. */
@@ -77,9 +82,7 @@ export class LoginGuard {
 const key = (username: string, address: string) => `${username}\0${address}`;
 
 /** One more failure; a count older than `ttlMs` starts again from one. */
-function bump(map: Map<string, Failures>, k: string, now: number, ttlMs: number): void {
+function bump(map: Counts, k: string, now: number, ttlMs: number): void {
   const f = map.get(k);
-  map.delete(k);
   map.set(k, f && now - f.last < ttlMs ? { count: f.count + 1, last: now } : { count: 1, last: now });
-  if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value!);
 }

@@ -241,7 +241,7 @@ export type DeploymentPatch = Partial<Record<(typeof JSON_COLUMNS)[number], unkn
   labels?: Label[];
 };
 
-/** The `json` columns (migration 0010): they keep the blueprint's key order. */
+/** The `json` columns (migration 0011): they keep the blueprint's key order. */
 const IN_BLUEPRINT_ORDER = new Set(['inputs', 'outputs', 'capabilities']);
 
 /** Sets the given attributes (and labels) of the deployment in one transaction. */

@@ -1,5 +1,6 @@
 // Events and logs (rest-api.md §1.7, §6.5): the batch a worker POSTs, the flattened, filtered, paged
 // list over both tables (type cloudify_event | cloudify_log), and their removal with a deployment.
+import { storableDate } from '../../common/dates.js';
 import { badParameters } from '../../common/errors.js';
 import type { Db } from '../port.js';
 import type { ListResult, PageLimits } from './list.js';
@@ -69,7 +70,7 @@ const asList = (v: unknown): string[] =>
 function timestampOf(v: unknown, what: string): string | null {
   if (v === undefined || v === null || v === '') return null;
   const d = new Date(String(v));
-  if (Number.isNaN(d.getTime())) throw badParameters(`${what}: timestamp "${String(v)}" is not a valid date`);
+  if (!storableDate(d)) throw badParameters(`${what}: timestamp "${String(v)}" is not a valid date`);
   return d.toISOString();
 }
 

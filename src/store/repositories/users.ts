@@ -10,7 +10,7 @@ const systemRole = (u: string) =>
 
 export type RoleType = 'system_role' | 'tenant_role';
 
-/** A user as the API shows it, plus what the lock state is computed from. */
+/** A user as the API shows it. */
 export interface UserRecord {
   id: number;
   username: string;
@@ -119,19 +119,16 @@ export async function setUserActive(db: Db, username: string, active: boolean): 
 
 // ---- the authentication chain (manager/auth/authenticate.ts) ----
 
-/** What authentication checks: the stored password hash, the active flag and the lock counters. */
+/** What authentication checks: the stored password hash and the active flag. */
 export interface CredentialRow {
   id: number;
   username: string;
   password: string;
   active: boolean;
-  failed_logins_counter: number;
-  last_failed_login_at: Date | null;
   system_role: string | null;
 }
 
-const CREDENTIALS = `u.id, u.username, u.password, u.active, u.failed_logins_counter, u.last_failed_login_at,
-  ${systemRole('u')} AS system_role`;
+const CREDENTIALS = `u.id, u.username, u.password, u.active, ${systemRole('u')} AS system_role`;
 
 export async function credentialsByUsername(db: Db, username: string): Promise<CredentialRow | undefined> {
   const [row] = await db.query<CredentialRow>(`SELECT ${CREDENTIALS} FROM users u WHERE u.username = $1`, [
