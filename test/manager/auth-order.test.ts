@@ -89,6 +89,20 @@ embeddedOnly('authentication before validation', (fx) => {
     assert.equal((await login('admin', ADMIN_PASSWORD, '10.9.0.1')).statusCode, 200);
   });
 
+  test('concurrent wrong passwords cannot beat the lock', async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, () => login('admin', 'guess', '10.9.1.1')));
+    assert.ok(answers.every((r) => r.statusCode === 401));
+    const checked = answers.filter((r) => /Authentication failed/.test(r.json().message));
+    assert.ok(checked.length <= 4, `${checked.length} passwords were checked`);
+    assert.match((await login('admin', ADMIN_PASSWORD, '10.9.1.1')).json().message, /locked/);
+    assert.equal((await m.call({ method: 'POST', url: `${A}/users/unlock/admin` })).statusCode, 200);
+  });
+
+  test('a NUL character in a Basic username is 401', async () => {
+    const r = await login('adm\u0000in', 'x', '10.9.2.1');
+    assert.equal(r.statusCode, 401, r.body);
+  });
+
   test('the answers do not tell whether a user exists', async () => {
     await m.call({ method: 'PUT', url: `${A}/users`, payload: { username: 'idle', password: 'idle-pw' } });
     await m.call({ method: 'POST', url: `${A}/users/active/idle`, payload: { action: 'deactivate' } });
