@@ -31,7 +31,7 @@ export function serverUrl(
       text = readFileSync(file, 'utf8').trim();
     } catch (e) {
       throw new Error(
-        `--${key}-url-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        `--${key}-url-file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give a file that holds the URL on one line`,
       );
     }
     if (!text) throw new Error(`--${key}-url-file ${file} is empty: it holds the URL on one line`);

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { defaultConfig, type PrometheusAccess } from '../manager/config.js';
 import { loadFrontCerts } from './front-certs.js';
 import { intOption, registerServerOptions, serverUrl } from './options.js';
-import { type ServeOptions, serve } from './serve.js';
+import type { ServeOptions } from './serve.js';
 import { restWorkerCount } from './serve-cluster.js';
 
 type Flags = Record<string, string | undefined>;
@@ -166,6 +166,8 @@ export function registerServeCommand(program: Command): void {
       ...(o.prometheusUrl ? { prometheus: prometheusAccess(o.prometheusUrl, o.prometheusCa) } : {}),
       ...(o.prometheusTargetsDir ? { prometheusTargetsDir: o.prometheusTargetsDir } : {}),
     });
+    // Loaded only to run: `cfy_manager --help` and the other commands do not pay for the server.
+    const { serve } = await import('./serve.js');
     await serve({ config, front: tls, workers: workers(o) });
   });
 }

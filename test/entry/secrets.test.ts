@@ -64,7 +64,7 @@ describe('database and broker URLs', () => {
     assert.match(fromFile.stderr, /could not reach PostgreSQL at 127\.0\.0\.1:1/);
     assert.doesNotMatch(fromFile.out, /secret/);
     const missing = run(['worker', '--db-url-file', join(work, 'nope'), '--amqp-url-file', amqpFile]);
-    assert.match(missing.stderr, /--db-url-file .*nope: ENOENT/);
+    assert.match(missing.stderr, /--db-url-file .*nope cannot be read \(ENOENT\)/);
   });
 });
 
