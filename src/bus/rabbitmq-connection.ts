@@ -4,14 +4,14 @@
 // With a `registry`, every pass after the first asks it for the current members first (the managers'
 // brokers table), so a broker registered since start is tried and a removed one is not; a registry
 // that fails or names none leaves the list as it was.
-// A new connection counts only once it is fully set up, within connectTimeoutMs from the TCP connect
-// to the last consumer: the AMQP handshake, the publishing channel, every consumer registered again,
-// and a check that each consumer's queue reports a consumer. A broker that stalls anywhere in that, or
-// on which a consumer cannot be registered (a quorum queue still without a leader), fails like one
-// that refused the connection: the next member is tried, then the pass is repeated after a backoff.
-// The broker redelivers what the lost connection had not acked. Channels that close under a live
-// connection (a channel error, a cancelled consumer) are opened again on it, and a watchdog registers
-// again any consumer found without a channel.
+// A new connection counts once its AMQP handshake and publishing channel are done, within
+// connectTimeoutMs from the TCP connect: a broker that stalls there fails like one that refused the
+// connection, and the next member is tried. Then every consumer is registered again on it, each retried
+// with a backoff while the connection lives: a quorum queue without a leader (its leader's broker cut
+// off, until the others notice) holds its consumer back without holding back publishing. The broker
+// redelivers what the lost connection had not acked. Channels that close under a live connection (a
+// channel error, a cancelled consumer) are opened again on it, and a watchdog registers again any
+// consumer found without a channel.
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { type Sub, startConsumer } from './rabbitmq-consumer.js';
 import { type CaBundle, type ConnectFailure, describeConnectError } from './rabbitmq-tls.js';
@@ -112,11 +112,8 @@ export class RabbitConnection {
     let p: ConfirmChannel;
     try {
       p = await beforeDeadline(this.openPub(c), deadline, 'opening a channel');
-      await beforeDeadline(this.startSubs(c), deadline, 'registering the consumers');
-      await beforeDeadline(this.checkSubs(c), deadline, 'checking the consumers');
       if (dead) throw new Error('the connection closed while it was being set up');
     } catch (err) {
-      for (const s of this.subs) if (s.channel && s.conn === c) s.channel = undefined;
       await c.close().catch(() => {});
       throw new Error(`RabbitMQ broker ${m.name}: ${(err as Error).message}`, { cause: err });
     }
@@ -129,33 +126,8 @@ export class RabbitConnection {
     this.current = m;
     this.next = i;
     this.o.say(`connected to RabbitMQ ${m.name}`);
+    for (const sub of this.subs) if (sub.active) void this.runSub(c, sub, false);
     this.wake();
-  }
-
-  /** Registers every active consumer on `c` (one attempt each; a failure fails the connection). */
-  private async startSubs(c: ChannelModel): Promise<void> {
-    for (const s of this.subs) {
-      if (!s.active) continue;
-      s.conn = c;
-      await startConsumer(c, s, this.o.onError, () => this.resub(c, s));
-    }
-  }
-
-  /** Each active consumer's queue reports at least one consumer (ours) on the broker. */
-  private async checkSubs(c: ChannelModel): Promise<void> {
-    const queues = [...new Set(this.subs.filter((s) => s.active).map((s) => s.queue))];
-    if (queues.length === 0) return;
-    const ch = await c.createChannel();
-    ch.on('error', () => {});
-    try {
-      for (const q of queues) {
-        const { consumerCount } = await ch.checkQueue(q);
-        if (consumerCount < 1)
-          throw new Error(`queue ${q} shows no consumer after its consumer was registered`);
-      }
-    } finally {
-      await ch.close().catch(() => {});
-    }
   }
 
   /** A consumer's channel closed under the live connection `c`: register it again there. */

@@ -1,7 +1,7 @@
 // What the RabbitMQ bus does around a (re)connect, against a real broker: a broker that accepts TCP but
 // never speaks AMQP is given up after the connect timeout and the next one is used; a consumer whose
 // registration fails on a reconnect (here: its queue was re-declared as a classic queue meanwhile, so
-// declaring it as a quorum queue is refused) is retried with the connection until it is registered,
+// declaring it as a quorum queue is refused) is retried on the live connection until it is registered,
 // and its queue then reports the consumer and delivers to it.
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
@@ -79,8 +79,15 @@ describe('rabbitmq bus reconnects', { skip }, () => {
       await until('a failed consumer registration', () => errors.some((e) => /PRECONDITION_FAILED/.test(e)));
       await ch.deleteQueue('q.resetup');
       await until('the bus to be connected again', () => bus.connectedTo() !== undefined);
-      const { consumerCount } = await ch.checkQueue('q.resetup');
-      assert.equal(consumerCount, 1);
+      // the consumer is retried on the live connection until its queue reports it (a fresh channel per
+      // look: a look at a queue not declared yet closes its channel)
+      await until('the consumer registered again', async () => {
+        const look = await admin.createChannel();
+        look.on('error', () => {});
+        const q = await look.checkQueue('q.resetup').catch(() => undefined);
+        await look.close().catch(() => {});
+        return q?.consumerCount === 1;
+      });
       await bus.publish('q.resetup', { n: 1 });
       await until('the message', () => got.length === 1, 10_000);
       assert.deepEqual(got, [{ n: 1 }]);
