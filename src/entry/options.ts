@@ -2,6 +2,7 @@
 // and the database and broker URLs, which must not carry a password on the command line.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { ManagerConfig } from '../manager/config.js';
 
 export function intOption(flag: string, value: string | undefined, min: number, max: number): number {
   const n = Number(value);
@@ -49,6 +50,20 @@ export function serverUrl(
 /** `scheme://user:password@…`, or a password query parameter. */
 function carriesPassword(url: string): boolean {
   return /^[a-z][\w+.-]*:\/\/[^/@?#]*:[^/@?#]*@/i.test(url) || /[?&](password|sslpassword)=/i.test(url);
+}
+
+/** The settings `serve` and `worker` take alike from the flags of registerServerOptions and the environment. */
+export function sharedServerConfig(o: Record<string, string | undefined>): Partial<ManagerConfig> {
+  return {
+    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+    dbUrl: o.db,
+    amqpUrl: o.amqp,
+    amqpCa: o.amqpCa,
+    amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
+    maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
+    secretsKey: process.env.STRATUS_SECRETS_KEY,
+    secretsKeyFile: process.env.STRATUS_SECRETS_KEY_FILE || undefined,
+  };
 }
 
 /** The flags that reach the database and the brokers, shared by `serve` and `worker`. */

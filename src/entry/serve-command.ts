@@ -5,7 +5,7 @@ import { availableParallelism, hostname } from 'node:os';
 import type { Command } from 'commander';
 import { defaultConfig, type PrometheusAccess } from '../manager/config.js';
 import { loadFrontCerts } from './front-certs.js';
-import { intOption, registerServerOptions, serverUrl } from './options.js';
+import { intOption, registerServerOptions, serverUrl, sharedServerConfig } from './options.js';
 import type { ServeOptions } from './serve.js';
 import { restWorkerCount } from './serve-cluster.js';
 
@@ -147,15 +147,8 @@ export function registerServeCommand(program: Command): void {
       host: o.host,
       // Workflows reach the REST service on the internal port when the front is on (Cloudify's REST_PORT).
       port: tls ? tls.internalPort : intOption('--port', o.port, 0, 65535),
-      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...sharedServerConfig(o),
       adminPassword: o.adminPassword ?? process.env.STRATUS_ADMIN_PASSWORD,
-      dbUrl: o.db,
-      amqpUrl: o.amqp,
-      amqpCa: o.amqpCa,
-      amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
-      maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
-      secretsKey: process.env.STRATUS_SECRETS_KEY,
-      secretsKeyFile: process.env.STRATUS_SECRETS_KEY_FILE || undefined,
       debug: process.env.STRATUS_DEBUG === 'true',
       ...trustedProxies(process.env.STRATUS_TRUSTED_PROXIES),
       // A cluster's managers register under these (the installer sets them; managers.private_ip is unique).

@@ -13,7 +13,7 @@ import { workerMetrics } from '../worker/metrics.js';
 import { startWorker, type Worker } from '../worker/worker.js';
 import { openBus, secretsCipher } from './manager.js';
 import { processRegistry, registryExposition, startMetricsListener } from './metrics.js';
-import { intOption } from './options.js';
+import { intOption, sharedServerConfig } from './options.js';
 
 type Flags = Record<string, string | undefined>;
 
@@ -22,14 +22,7 @@ function workerConfig(o: Flags): ManagerConfig {
     throw new Error('--db is required: the worker shares the PostgreSQL database of the REST service');
   if (!o.amqp) throw new Error('--amqp is required: the worker takes executions from RabbitMQ');
   return defaultConfig({
-    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-    dbUrl: o.db,
-    amqpUrl: o.amqp,
-    amqpCa: o.amqpCa,
-    amqpFollowRegistry: Boolean(o.amqpFollowRegistry),
-    maxConcurrentWorkflows: intOption('--max-concurrent-workflows', o.maxConcurrentWorkflows, 1, 100_000),
-    secretsKey: process.env.STRATUS_SECRETS_KEY,
-    secretsKeyFile: process.env.STRATUS_SECRETS_KEY_FILE || undefined,
+    ...sharedServerConfig(o),
     ...(o.metricsPort ? { metricsPort: intOption('--metrics-port', o.metricsPort, 1, 65535) } : {}),
   });
 }

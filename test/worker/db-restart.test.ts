@@ -3,13 +3,8 @@
 // and a start 1.5 s later) three times during an install of 20 instances, once in each phase. The worker's store calls ride the outage out: the execution ends
 // terminated, every instance is started, and no operation ran or succeeded twice.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, it } from 'node:test';
-import { openServer, parseDbUrl } from '../../src/store/server.js';
-import { brokerUnavailable, startBroker, type TestBroker } from '../bus/rabbit-broker.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { brokerUnavailable } from '../bus/rabbit-broker.js';
 import { wideFiles } from './fixtures.js';
 import {
   API,
@@ -20,8 +15,8 @@ import {
   uploadBlueprint,
   waitExecution,
 } from './helpers.js';
-import { type ManagerProc, type Proc, startManagerProcess, startWorkerProcess } from './processes.js';
 import { markerCounts } from './resume-checks.js';
+import { startServerSetup } from './server-setup.js';
 
 const N = 20;
 
@@ -29,29 +24,9 @@ it('PostgreSQL restarted three times mid-install: the install finishes normally,
   skip: brokerUnavailable(),
   timeout: 400_000,
 }, async () => {
-  const data = mkdtempSync(join(tmpdir(), 'stratus-db-restart-'));
-  const markers = join(data, 'markers');
-  mkdirSync(markers);
-  let pg: TestPostgres | undefined;
-  let broker: TestBroker | undefined;
-  let rest: ManagerProc | undefined;
-  let worker: Proc | undefined;
-  after(async () => {
-    await worker?.kill();
-    await rest?.kill();
-    await broker?.stop();
-    await pg?.stop();
-    rmSync(data, { recursive: true, force: true });
-  });
-  pg = await startPostgres();
-  const admin = await openServer(parseDbUrl(pg.url));
-  await admin.exec('CREATE DATABASE stratus_restart');
-  await admin.close();
-  const dbUrl = pg.url.replace(/\/postgres$/, '/stratus_restart');
-  broker = await startBroker();
-  const common = ['--data-dir', join(data, 'mgr'), '--db', dbUrl, '--amqp', broker.url];
-  rest = await startManagerProcess(common);
-  worker = await startWorkerProcess(common);
+  const setup = await startServerSetup('db-restart');
+  after(() => setup.stop());
+  const { pg, rest, worker, markers } = setup;
 
   await uploadBlueprint(rest, 'wide', wideFiles(N, 1.5));
   await createDeployment(rest, 'w1', 'wide', { marker_dir: markers });

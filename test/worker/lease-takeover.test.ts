@@ -4,8 +4,6 @@
 // lapsed and stayed lapsed for a lease length, the sweeper resumes the execution, which ends terminated
 // with every instance started and no operation that had succeeded run again.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { createInProcessBus } from '../../src/bus/in-process.js';
@@ -14,8 +12,7 @@ import { Lifecycle } from '../../src/executions/lifecycle.js';
 import type { Db } from '../../src/store/port.js';
 import { openServer, parseDbUrl } from '../../src/store/server.js';
 import { startWorker, type Worker } from '../../src/worker/worker.js';
-import { brokerUnavailable, startBroker, type TestBroker } from '../bus/rabbit-broker.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { brokerUnavailable } from '../bus/rabbit-broker.js';
 import { wideFiles } from './fixtures.js';
 import {
   API,
@@ -26,8 +23,8 @@ import {
   uploadBlueprint,
   waitExecution,
 } from './helpers.js';
-import { type ManagerProc, type Proc, startManagerProcess, startWorkerProcess } from './processes.js';
 import { checkRunCounts, markerCounts } from './resume-checks.js';
+import { startServerSetup } from './server-setup.js';
 
 const N = 10;
 
@@ -35,34 +32,15 @@ it('a worker killed mid-install: another worker sweeps the execution up once its
   skip: brokerUnavailable(),
   timeout: 400_000,
 }, async () => {
-  const data = mkdtempSync(join(tmpdir(), 'stratus-lease-'));
-  const markers = join(data, 'markers');
-  mkdirSync(markers);
-  let pg: TestPostgres | undefined;
-  let broker: TestBroker | undefined;
-  let rest: ManagerProc | undefined;
-  let killed: Proc | undefined;
   let db: Db | undefined;
   let sweeperWorker: Worker | undefined;
+  const setup = await startServerSetup('lease');
   after(async () => {
     await sweeperWorker?.stop();
-    await killed?.kill();
-    await rest?.kill();
     await db?.close();
-    await broker?.stop();
-    await pg?.stop();
-    rmSync(data, { recursive: true, force: true });
+    await setup.stop();
   });
-  pg = await startPostgres();
-  const admin = await openServer(parseDbUrl(pg.url));
-  await admin.exec('CREATE DATABASE stratus_lease');
-  await admin.close();
-  const dbUrl = pg.url.replace(/\/postgres$/, '/stratus_lease');
-  broker = await startBroker();
-  const mgrDir = join(data, 'mgr');
-  const common = ['--data-dir', mgrDir, '--db', dbUrl, '--amqp', broker.url];
-  rest = await startManagerProcess(common);
-  killed = await startWorkerProcess(common);
+  const { rest, worker: killed, markers, dbUrl, dataDir: mgrDir } = setup;
   await uploadBlueprint(rest, 'wide', wideFiles(N, 2));
   await createDeployment(rest, 'k1', 'wide', { marker_dir: markers });
 

@@ -3,13 +3,10 @@
 // new worker resumes it from the stored task graph, and it ends terminated with no succeeded
 // operation run twice.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
-import { openServer, parseDbUrl } from '../../src/store/server.js';
-import { brokerUnavailable, startBroker, type TestBroker } from '../bus/rabbit-broker.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { brokerUnavailable } from '../bus/rabbit-broker.js';
 import { JOURNEY_FILES } from './fixtures.js';
 import {
   API,
@@ -20,39 +17,23 @@ import {
   uploadBlueprint,
   waitExecution,
 } from './helpers.js';
-import { type ManagerProc, type Proc, startManagerProcess, startWorkerProcess } from './processes.js';
+import { type Proc, startWorkerProcess } from './processes.js';
 import { checkRunCounts, markerCounts } from './resume-checks.js';
+import { startServerSetup } from './server-setup.js';
 
 it('server setup: a worker killed during install is replaced and the execution resumes', {
   skip: brokerUnavailable(),
   timeout: 400_000,
 }, async () => {
-  const data = mkdtempSync(join(tmpdir(), 'stratus-resume-srv-'));
-  const markers = join(data, 'markers');
-  mkdirSync(markers);
-  const sleepFile = join(data, 'sleep');
-  writeFileSync(sleepFile, '1');
-  let pg: TestPostgres | undefined;
-  let broker: TestBroker | undefined;
-  let rest: ManagerProc | undefined;
+  const setup = await startServerSetup('resume-srv');
   const workers: Proc[] = [];
   after(async () => {
     for (const w of workers) await w.kill();
-    await rest?.kill();
-    await broker?.stop();
-    await pg?.stop();
-    rmSync(data, { recursive: true, force: true });
+    await setup.stop();
   });
-  pg = await startPostgres();
-  const admin = await openServer(parseDbUrl(pg.url));
-  await admin.exec('CREATE DATABASE stratus_resume');
-  await admin.close();
-  const dbUrl = pg.url.replace(/\/postgres$/, '/stratus_resume');
-  broker = await startBroker();
-  const common = ['--data-dir', join(data, 'mgr'), '--db', dbUrl, '--amqp', broker.url];
-  rest = await startManagerProcess(common);
-  workers.push(await startWorkerProcess(common));
-
+  const { rest, markers, common } = setup;
+  const sleepFile = join(setup.dir, 'sleep');
+  writeFileSync(sleepFile, '1');
   await uploadBlueprint(rest, 'journey', JOURNEY_FILES);
   await createDeployment(rest, 's1', 'journey', { marker_dir: markers, sleep_file: sleepFile });
   const ex = await startExecution(rest, 's1', 'install');
@@ -62,7 +43,7 @@ it('server setup: a worker killed during install is replaced and the execution r
     120_000,
     'db operations to begin',
   );
-  await workers[0].kill('SIGKILL');
+  await setup.worker.kill('SIGKILL');
   writeFileSync(sleepFile, '0');
   workers.push(await startWorkerProcess(common));
   const done = await waitExecution(rest, ex.id, 180_000);
