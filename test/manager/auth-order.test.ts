@@ -98,6 +98,16 @@ embeddedOnly('authentication before validation', (fx) => {
     assert.equal((await m.call({ method: 'POST', url: `${A}/users/unlock/admin` })).statusCode, 200);
   });
 
+  test('a burst of right passwords from one address is not taken for guesses', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => login('admin', ADMIN_PASSWORD, '10.9.3.1')),
+    );
+    assert.deepEqual(
+      answers.map((r) => r.statusCode),
+      answers.map(() => 200),
+    );
+  });
+
   test('a NUL character in a Basic username is 401', async () => {
     const r = await login('adm\u0000in', 'x', '10.9.2.1');
     assert.equal(r.statusCode, 401, r.body);

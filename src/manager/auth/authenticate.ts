@@ -42,6 +42,8 @@ const tokenTouched = new LRUCache<string, true>({ max: 10_000, ttl: 10_000 });
 
 export class Authenticator {
   private guard: LoginGuard;
+  /** The Basic check running (or last queued) per username and client address. */
+  private checking = new Map<string, Promise<void>>();
 
   constructor(
     private db: Db,
@@ -101,41 +103,44 @@ export class Authenticator {
     const username = colon < 0 ? decoded : decoded.slice(0, colon);
     const password = colon < 0 ? '' : decoded.slice(colon + 1);
     if (!/^[A-Za-z][^\0]*$/.test(username)) throw unauthorized(NO_AUTH_MESSAGE);
-    this.refuseLocked(username, address);
-    // Credentials verified in the last minute pass without bcrypt or counting, while the stored hash is
-    // the one they were verified against (a password change ends that at once).
-    const cacheKey = sha256(`${username}\0${password}`);
-    const verifiedAgainst = basicCache.get(cacheKey);
-    if (verifiedAgainst !== undefined) {
-      const u = await credentialsByUsername(this.db, username);
-      if (u && u.password === verifiedAgainst) {
-        this.checkActive(u);
-        return { user: this.userOf(u) };
-      }
-      basicCache.delete(cacheKey);
-    }
-    return this.verifyBasic(username, password, cacheKey, address);
+    // One check at a time per username and address: concurrent guesses each see the failures before
+    // them (so they cannot beat the lock), and a burst of right ones is verified once, then cached.
+    return this.oneAtATime(`${username}\0${address}`, () => this.checkBasic(username, password, address));
   }
 
-  private refuseLocked(username: string, address: string): void {
+  private oneAtATime<T>(key: string, check: () => Promise<T>): Promise<T> {
+    const run = (this.checking.get(key) ?? Promise.resolve()).then(check);
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.checking.set(key, settled);
+    void settled.then(() => {
+      if (this.checking.get(key) === settled) this.checking.delete(key);
+    });
+    return run;
+  }
+
+  private async checkBasic(username: string, password: string, address: string) {
+    // The same answers whether the user exists or not: a wrong password and an unknown name fail alike,
+    // after the same bcrypt work, and a made-up name locks like a real one.
     if (this.guard.addressBlocked(address))
       throw unauthorized(
         'User unauthorized: too many failed logins from this address; try again in a minute',
       );
     if (this.guard.locked(username, address))
       throw unauthorized(`User unauthorized: User ${username} is locked`);
-  }
-
-  private async verifyBasic(username: string, password: string, cacheKey: string, address: string) {
-    // The same answers whether the user exists or not: a wrong password and an unknown name fail alike,
-    // after the same bcrypt work, and a made-up name locks like a real one. The checks and the count
-    // are one step before any await, so concurrent guesses each see the ones before them; a success
-    // takes its count back.
-    this.refuseLocked(username, address);
-    this.guard.failed(username, address);
     const u = await credentialsByUsername(this.db, username);
+    // Credentials verified in the last minute pass without bcrypt while the stored hash is the one they
+    // were verified against (a password change ends that at once).
+    const cacheKey = sha256(`${username}\0${password}`);
+    if (u && basicCache.get(cacheKey) === u.password) {
+      this.checkActive(u);
+      return { user: this.userOf(u) };
+    }
     const ok = await verifyPassword(password, u?.password ?? (await dummyHash()));
     if (!u || !ok) {
+      this.guard.failed(username, address);
       // Not awaited: an unknown name has no row to write, and the answer must not take longer for a real one.
       if (u) void bounded(recordFailedLogin(this.db, u.id));
       throw unauthorized(`User unauthorized: Authentication failed for user ${username}`);

@@ -56,11 +56,8 @@ export class LoginGuard {
     bump(this.byAddress, address, now, WINDOW_MS);
   }
 
-  /** A login that was counted as `failed` before its password was checked, and was right. */
   succeeded(username: string, address: string): void {
     this.byUser.delete(key(username, address));
-    const f = this.byAddress.get(address);
-    if (f) f.count = Math.max(0, f.count - 1);
   }
 
   /** `cfy users unlock`: every address's lock of this username. */
