@@ -1,8 +1,7 @@
 // The actions of `cfy_manager brokers list|add|remove` (cfy_manager.md §5), loaded when one runs.
-import { lookup } from 'node:dns/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import { brokersAdd, brokersList, brokersRemove } from '../components/queue/brokers.js';
-import { localTarget } from '../components/queue/component.js';
+import { localTarget, resolves } from '../components/queue/component.js';
 import { type QueueConfig, rabbitNodename } from '../components/queue/config.js';
 import { ctl, joinCluster } from '../components/queue/ctl.js';
 import { listRabbitNodes } from '../components/queue/management.js';
@@ -39,15 +38,6 @@ export function checkConfigured(
     throw new PreconditionError(
       `Running \`cfy_manager ${cmd}\` requires at least one of [queue_service] to be configured on this node`,
     );
-  }
-}
-
-async function resolves(host: string): Promise<boolean> {
-  try {
-    await lookup(host);
-    return true;
-  } catch {
-    return false;
   }
 }
 

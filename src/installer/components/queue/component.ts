@@ -64,7 +64,7 @@ function writeOwned(path: string, text: string, mode: number, ids?: Ids): void {
   if (ids) chownSync(path, ids.uid, ids.gid);
 }
 
-async function resolves(name: string): Promise<boolean> {
+export async function resolves(name: string): Promise<boolean> {
   try {
     await lookup(name);
     return true;
