@@ -190,12 +190,14 @@ describe('config.yaml from the cluster guide', () => {
     assert.match(etcd, /ETCD_NAME='etcd10_9_0_11'/);
     assert.match(etcd, /ETCD_INITIAL_CLUSTER='etcd10_9_0_11=https:\/\/10\.9\.0\.11:2380,etcd10_9_0_12=/);
     assert.match(etcd, /ETCD_ENABLE_V2='false'/);
+    assert.match(etcd, /ETCD_PRE_VOTE='true'/);
     const patroni = parse(renderPatroniConfig(c, '10.9.0.12'));
     assert.equal(patroni.name, 'pg10_9_0_12');
     assert.equal(patroni.restapi.verify_client, 'required');
     assert.equal(patroni.etcd3.username, 'patroni');
     assert.equal(patroni.bootstrap.dcs.synchronous_mode_strict, true);
     assert.equal(patroni.bootstrap.dcs.ttl, 10);
+    assert.equal(patroni.bootstrap.dcs.postgresql.parameters.wal_retrieve_retry_interval, '1s');
     assert.equal(patroni.postgresql.use_pg_rewind, true);
     const hba = pgHba(c);
     assert.ok(

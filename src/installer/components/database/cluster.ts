@@ -53,6 +53,7 @@ import {
   urlHost,
 } from './cluster-files.js';
 import { authState, type Etcdctl, etcdctl } from './etcd.js';
+import { ETCD_GATE, renderEtcdGate } from './patroni-gate.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -125,47 +126,6 @@ export function etcdProgram(): supervisor.Program {
     startsecs: 1,
     stopwaitsecs: 15,
   };
-}
-
-export const ETCD_GATE = `${PATRONI_DIR}/wait-for-etcd.py`;
-
-/**
- * Patroni reads etcd's cluster version once, when it connects. Until every member of a new etcd cluster
- * has been up once, etcd reports `not_decided` or 3.0.0; Patroni then assumes etcd 3.0 (no auth, the
- * v3alpha API) and never recovers. So Patroni is started only once etcd reports cluster version >= 3.3.
- */
-export function renderEtcdGate(ip: string): string {
-  return `#!${SYSTEM_PYTHON}
-# Written by cfy_manager: wait until etcd has a quorum (a decided cluster version), then run Patroni.
-import glob, json, os, ssl, sys, time, urllib.request
-# A socket lock file left by a killed postmaster names a PID that another process may own now (after a
-# reboot, or a lab node restarted in a new PID namespace); PostgreSQL would then refuse to start.
-for lock in glob.glob(${JSON.stringify(`${PATRONI_DIR}/.s.PGSQL.*.lock`)}) + glob.glob(${JSON.stringify(`${PATRONI_DATA}/.s.PGSQL.*.lock`)}):
-    try:
-        with open(lock) as f:
-            pid = int(f.readline().strip())
-        with open('/proc/%d/comm' % pid) as f:
-            alive = f.read().strip() == 'postgres'
-    except Exception:
-        alive = False
-    if not alive:
-        try:
-            os.unlink(lock)
-        except OSError:
-            pass
-ctx = ssl.create_default_context(cafile=${JSON.stringify(ETCD_CA)})
-url = ${JSON.stringify(`https://${urlHost(ip)}:2379/version`)}
-while True:
-    try:
-        with urllib.request.urlopen(url, context=ctx, timeout=2) as r:
-            v = json.load(r).get('etcdcluster', 'not_decided')
-            if v != 'not_decided' and tuple(int(x) for x in v.split('.')[:2]) >= (3, 3):
-                break
-    except Exception:
-        pass
-    time.sleep(0.5)
-os.execv(${JSON.stringify(SYSTEM_PYTHON)}, [${JSON.stringify(SYSTEM_PYTHON)}, '/usr/bin/patroni'] + sys.argv[1:])
-`;
 }
 
 export function patroniProgram(): supervisor.Program {
