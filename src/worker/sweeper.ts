@@ -4,8 +4,8 @@
 // to a worker again, which resumes it from its stored task graph; a cancelling one is sent again as is.
 //
 // A lapsed lease is taken over only when the sweeper saw the same lapsed lease on two successful looks
-// at least one lease length apart: the database answered both times, and the owner did not renew in
-// between. A database outage longer than the lease (every lease lapses, nobody could renew) thus does
+// at least one lease length apart: the database leader answered both times (a replica's answer, while
+// nobody can write, proves nothing), and the owner did not renew in between. A database outage longer than the lease (every lease lapses, nobody could renew) thus does
 // not hand running executions over the moment the database is back; their owners renew first. A look
 // that fails forgets what was seen.
 import type { Logger } from 'pino';

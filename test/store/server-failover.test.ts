@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { within } from '../../src/lab/within.js';
 import { DbUnavailableError, neverSent, readOnly } from '../../src/store/db-errors.js';
+import { migrate } from '../../src/store/migrate.js';
 import type { Db } from '../../src/store/port.js';
+import { lapsedLeases } from '../../src/store/repositories/execution-leases.js';
 import { openServer, parseDbUrl } from '../../src/store/server.js';
 import { freePort } from '../helpers/postgres.js';
 import { type ReplicaPair, startReplicaPair } from './replica-pair.js';
@@ -156,6 +158,28 @@ describe('server driver: a primary and its standby', { timeout: 180_000 }, () =>
       'reads are back on the leader',
     );
     t.diagnostic(`first read without a leader answered in ${readMs} ms; load ${load()}`);
+  });
+
+  test("no leader: the sweeper's look for lapsed leases waits for one (the standby does not answer it)", async () => {
+    // Every lease lapses while nobody can write; a replica's answer would hand running executions over.
+    await migrate(db);
+    const standby = postgres(pair.url('failover').replace(/,[^/]*\//, '/'), { max: 1, onnotice: () => {} });
+    try {
+      const replayed = () => standby<{ ok: boolean }[]>`SELECT to_regclass('executions') IS NOT NULL AS ok`;
+      await within(10_000, replayed, (r) => r[0]?.ok === true, 'the migrations replayed on the standby');
+    } finally {
+      await standby.end();
+    }
+    pair.primary.stop();
+    let answered = false;
+    const look = lapsedLeases(db).then(() => {
+      answered = true;
+    });
+    await sleep(5000);
+    assert.equal(answered, false, 'not answered without a leader, past the 3 s after which plain reads are');
+    pair.primary.start();
+    await look;
+    assert.equal(answered, true);
   });
 
   test('primary stopped, standby promoted: writes resume on it through the same Db', async (t) => {

@@ -40,13 +40,19 @@ export interface LapsedLease {
 
 const SWEPT = ['started', 'cancelling', 'force_cancelling', 'kill_cancelling'];
 
-/** Active executions (past pending) that no worker holds: no lease, or one not renewed in time. */
+/**
+ * Active executions (past pending) that no worker holds: no lease, or one not renewed in time. Read on
+ * the leader (a transaction): while there is none, a replica answers plain reads (decision 26), and a
+ * lease that nobody could renew then says nothing about its owner.
+ */
 export async function lapsedLeases(db: Db): Promise<LapsedLease[]> {
-  return db.query<LapsedLease>(
-    `SELECT id, _storage_id, status, lease_until::text AS lease_until FROM executions
-     WHERE status = ANY($1::text[]) AND (lease_until IS NULL OR lease_until < now())
-     ORDER BY _storage_id LIMIT 100`,
-    [sqlArray(SWEPT)],
+  return db.transaction((tx) =>
+    tx.query<LapsedLease>(
+      `SELECT id, _storage_id, status, lease_until::text AS lease_until FROM executions
+       WHERE status = ANY($1::text[]) AND (lease_until IS NULL OR lease_until < now())
+       ORDER BY _storage_id LIMIT 100`,
+      [sqlArray(SWEPT)],
+    ),
   );
 }
 
