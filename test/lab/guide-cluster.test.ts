@@ -17,7 +17,8 @@ import { within } from '../../src/lab/within.js';
 import { type Cfy, FIXTURES, json } from '../cli/helpers.js';
 import { leaderOf } from '../installer/lab-helpers.js';
 import { federatedAndOwnMetrics, prometheusGuarded } from './monitoring-checks.js';
-import { eachOpOnce, startTwentyInstall as startTwenty } from './twenty.js';
+import { type Cluster, chaosCase, type Expected, expectedEvents, nothingLost } from './chaos.js';
+import { startTwentyInstall as startTwenty } from './twenty.js';
 import {
   cfyWithPassword,
   clusterStatusAt,
@@ -277,6 +278,15 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
   };
 
   const startTwentyInstall = (dep: string) => startTwenty(lab, viaLb, MANAGERS, dep);
+  /** The events of a fault-free install of the same blueprint: no chaos case may lose one. */
+  let expected: Expected;
+  const cluster = (): Cluster => ({ lab, ip, ca, auth: ADMIN, viaLb, direct: viaManager.manager1! });
+
+  test('a fault-free 20-instance install: the events every case below must keep', async () => {
+    const t0 = Date.now();
+    expected = await expectedEvents(viaLb, 'd10');
+    m.note(`fault-free 20-instance install (no sleeps): ${secs(Date.now() - t0)}`);
+  });
 
   test('the manager running a 20-instance install dies: another finishes it, no operation twice', async () => {
     const { id, worker, following, t0 } = await startTwentyInstall('d20');
@@ -292,7 +302,7 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     const cli = await following;
     m.note(`  cfy following through the LB exited ${cli.code}`);
     assert.equal(status, 'completed');
-    await eachOpOnce(survivor, id);
+    await nothingLost(survivor, 'd20', id, expected);
     await lab.start(worker);
     const startedAt = Date.now();
     m.note(`  cluster-status OK ${secs(await seenOk(startedAt, 60_000))} after lab start`);
@@ -318,7 +328,7 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
       `  cfy following through the LB exited ${cli.code}${cli.code ? `: ${cli.stderr.trim().split('\n').pop()}` : ''}`,
     );
     assert.equal(status, 'completed');
-    await eachOpOnce(viaLb, id);
+    await nothingLost(viaLb, 'd30', id, expected);
     const next = await leaderOf(
       lab,
       'db2',
@@ -340,7 +350,7 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     const cli = await following;
     m.note(`  cfy following through the LB exited ${cli.code}`);
     assert.equal(status, 'completed');
-    await eachOpOnce(viaLb, id);
+    await nothingLost(viaLb, 'd40', id, expected);
     await lab.start('queue1');
     const startedAt = Date.now();
     await within(60_000, clusterStatus, (r) => r.services?.broker?.status === 'OK', 'broker OK again');
@@ -380,6 +390,20 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     const t0 = Date.now();
     await within(60_000, clusterStatus, (r) => r.status === 'OK', `cluster-status OK with ${name} back`);
     m.note(`cluster-status: db OK ${secs(Date.now() - t0)} after lab start of ${name}`);
+  });
+
+  test('the load balancer dies during a 20-instance install and comes back: nothing lost', async () => {
+    const o = await chaosCase(cluster(), 'lb', 'd50', expected);
+    m.note(
+      `load balancer killed for 5 s during a 20-instance install: ${o.status} ${secs(o.endMs)} after the kill; answering ${secs(o.recoveryMs!)} after lab start`,
+    );
+  });
+
+  test('the database leader cut off the network during a 20-instance install, then healed', async () => {
+    const o = await chaosCase(cluster(), 'db-partition', 'd60', expected);
+    m.note(
+      `database leader ${o.victim} partitioned during a 20-instance install: first write ${o.recoveryMs === undefined ? '-' : secs(o.recoveryMs)}, ${o.status} ${secs(o.endMs)} after the cut; settled ${secs(o.restoredMs)} after heal`,
+    );
   });
 
   // Last: the database keeps no majority. Its survivor only serves reads, which is what cluster-status needs.

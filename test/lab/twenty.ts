@@ -7,7 +7,7 @@ import { within } from '../../src/lab/within.js';
 import { type Cfy, json } from '../cli/helpers.js';
 import { eventsOf, operationCounts } from './cluster-helpers.js';
 
-const TWENTY = join(import.meta.dirname, 'fixtures/twenty');
+export const TWENTY = join(import.meta.dirname, 'fixtures/twenty');
 
 /** Starts `install` of a fresh 20-instance deployment through `via`; resolves once operations run on a manager. */
 export async function startTwentyInstall(lab: Lab, via: Cfy, managers: string[], dep: string) {

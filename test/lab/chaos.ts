@@ -1,0 +1,269 @@
+// The chaos cases on the guide's cluster: during an install of 20 instances, one fault at a time (the
+// manager running it killed, the DB leader killed, the broker the managers use killed, the load balancer
+// killed, the DB leader cut off the network and back), then the checks that nothing was lost or done
+// twice: the execution terminated, every instance started, each operation ran and succeeded once, and
+// every event of a fault-free install is there. test/lab/guide-cluster.test.ts runs each case once;
+// bench/chaos runs them in rounds and records the recovery times.
+import assert from 'node:assert/strict';
+import type { Lab } from '../../src/lab/lab.js';
+import { within } from '../../src/lab/within.js';
+import { type Cfy, json } from '../cli/helpers.js';
+import { leaderOf, settled } from '../installer/lab-helpers.js';
+import { type CfyEvent, clusterStatusAt, eventsOf, finalStatus, probe } from './cluster-helpers.js';
+import { eachOpOnce, startTwentyInstall, TWENTY } from './twenty.js';
+
+export const FAULTS = ['manager', 'db-leader', 'broker', 'lb', 'db-partition'] as const;
+export type Fault = (typeof FAULTS)[number];
+export const MANAGERS = ['manager1', 'manager2', 'manager3'];
+export const DBS = ['db1', 'db2', 'db3'];
+export const BROKERS = ['queue1', 'queue2', 'queue3'];
+
+/** The installed cluster as the cases use it. */
+export interface Cluster {
+  lab: Lab;
+  ip: (name: string) => string;
+  ca: Buffer;
+  /** "admin:<password>", for plain HTTPS probes. */
+  auth: string;
+  /** `cfy` through the load balancer. */
+  viaLb: Cfy;
+  /** `cfy` against manager1 directly, for the case that kills the load balancer. */
+  direct: Cfy;
+}
+
+export interface Outcome {
+  fault: Fault;
+  victim: string;
+  status: string;
+  /**
+   * Fault -> service again: the next operation run after the kill (manager, broker), the first write
+   * through the LB (db-leader, db-partition), or `lab start` -> the LB answering (lb).
+   */
+  recoveryMs?: number;
+  /** Fault -> the execution's end. */
+  endMs: number;
+  /** Back to full strength: `lab start` or `heal` -> the node serving in the cluster again. */
+  restoredMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An event's time: ISO, UTC when no zone is given. */
+const stamp = (s: string) => Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`);
+
+/** The first script log line ("ran <op>") stamped after `t`, by any manager. */
+export async function firstOpAfter(cfy: Cfy, id: string, t: number): Promise<number | undefined> {
+  const events = (await eventsOf(cfy, id)) as (CfyEvent & {
+    timestamp?: string;
+    reported_timestamp?: string;
+  })[];
+  const times = events
+    .filter((e) => /^ran \w+$/.test(e.message ?? ''))
+    .map((e) => stamp(e.reported_timestamp ?? e.timestamp ?? ''))
+    .filter((x) => x > t);
+  return times.length ? Math.min(...times) : undefined;
+}
+
+/** A secret created through the LB every 100 ms; `first()` is when the first one after `since` succeeded. */
+function writeLoop(c: Cluster, prefix: string) {
+  let running = true;
+  let since = 0;
+  let firstOk: number | undefined;
+  const done = (async () => {
+    for (let i = 0; running; i++) {
+      const a = await probe(`https://${c.ip('lb')}/api/v3.1/secrets/${prefix}-${i}`, {
+        ca: c.ca,
+        auth: c.auth,
+        method: 'PUT',
+        body: JSON.stringify({ value: 'x' }),
+        timeoutMs: 2000,
+      });
+      if (since && firstOk === undefined && a.status && a.status < 300) firstOk = Date.now();
+      await sleep(100);
+    }
+  })();
+  return {
+    arm: () => {
+      since = Date.now();
+    },
+    firstOk: () => firstOk,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+/** The broker the managers are connected to: the one with the most established AMQP connections. */
+async function brokerInUse(c: Cluster): Promise<string> {
+  const counts = await Promise.all(
+    BROKERS.map(async (b) => {
+      const r = await c.lab.exec(b, ['ss', '-Htn', 'state', 'established', '( sport = :5671 )']);
+      return r.stdout.split('\n').filter(Boolean).length;
+    }),
+  );
+  return BROKERS[counts.indexOf(Math.max(...counts))]!;
+}
+
+async function dbLeader(c: Cluster): Promise<string> {
+  const leader = await within(30_000, () => leaderOf(c.lab, 'db1', DBS.map(c.ip)), Boolean, 'a DB leader');
+  return DBS.find((n) => c.ip(n) === leader)!;
+}
+
+/** Waits until the DB cluster has one leader, a sync standby, and every member on the leader's timeline. */
+async function dbSettled(c: Cluster, ms = 180_000): Promise<void> {
+  await within(ms, () => settled(c.lab, 'db1', DBS.map(c.ip)), Boolean, 'the DB cluster settled');
+}
+
+async function answering(c: Cluster, host: string): Promise<void> {
+  await within(
+    180_000,
+    () => probe(`https://${c.ip(host)}/api/v3.1/status`, { ca: c.ca, auth: c.auth }),
+    (a) => a.status === 200,
+    `${host} answering`,
+  );
+}
+
+/**
+ * One chaos case: a fresh 20-instance install on deployment `dep`, the fault, the recovery, and every
+ * check. Throws (an assertion) when the execution did not terminate or something was lost or done twice.
+ */
+export async function chaosCase(c: Cluster, fault: Fault, dep: string, expected: Expected): Promise<Outcome> {
+  const cfy = fault === 'lb' ? c.direct : c.viaLb;
+  const victim =
+    fault === 'db-leader' || fault === 'db-partition'
+      ? await dbLeader(c)
+      : fault === 'broker'
+        ? await brokerInUse(c)
+        : fault === 'lb'
+          ? 'lb'
+          : '';
+  const writes = fault.startsWith('db-') ? writeLoop(c, dep) : undefined;
+  const run = await startTwentyInstall(c.lab, cfy, MANAGERS, dep);
+  const killed = fault === 'manager' ? run.worker : victim;
+  writes?.arm();
+  const at = Date.now();
+  if (fault === 'db-partition') await c.lab.partition(killed);
+  else await c.lab.kill(killed);
+  let recoveryMs: number | undefined;
+  let restoredMs = 0;
+  if (fault === 'lb') {
+    // The install runs on without the LB (the workers use the database and brokers directly).
+    await sleep(5000);
+    const started = Date.now();
+    await c.lab.start('lb');
+    await answering(c, 'lb');
+    recoveryMs = Date.now() - started;
+    restoredMs = recoveryMs;
+  }
+  if (fault === 'db-partition') {
+    // Cut off until the majority writes again, and a little longer; then back on the network.
+    await within(120_000, () => writes!.firstOk(), Boolean, 'a write on the new DB leader');
+    await sleep(5000);
+    const healed = Date.now();
+    await c.lab.heal(killed);
+    await dbSettled(c);
+    restoredMs = Date.now() - healed;
+  }
+  const status = await finalStatus(cfy, run.id, 600_000);
+  const endMs = Date.now() - at;
+  await run.following;
+  if (writes) {
+    await writes.stop();
+    const ok = writes.firstOk();
+    recoveryMs = ok === undefined ? undefined : ok - at;
+  }
+  if (fault === 'manager' || fault === 'broker') {
+    const next = await firstOpAfter(cfy, run.id, at);
+    recoveryMs = next === undefined ? undefined : next - at;
+  }
+  if (fault === 'manager' || fault === 'broker' || fault === 'db-leader') {
+    const started = Date.now();
+    await c.lab.start(killed);
+    if (fault === 'manager') await answering(c, killed);
+    if (fault === 'db-leader') await dbSettled(c);
+    if (fault === 'broker')
+      await within(
+        180_000,
+        () => clusterStatusAt(c.ip('lb'), c.ca, c.auth),
+        (r) => r.services?.broker?.status === 'OK',
+        'the brokers OK again',
+      );
+    restoredMs = Date.now() - started;
+  }
+  assert.equal(status, 'completed', `${fault}: the install of ${dep} ended ${status}`);
+  await nothingLost(cfy, dep, run.id, expected);
+  return { fault, victim: killed, status, recoveryMs, endMs, restoredMs };
+}
+
+/** What a fault-free install of the twenty blueprint emits: per instance, and for the workflow. */
+export interface Expected {
+  perInstance: Map<string, number>;
+  workflow: Set<string>;
+}
+
+/** An event without the names that differ between runs (instance ids, the deployment). */
+function eventKey(e: CfyEvent, dep: string): string {
+  const text = (e.message ?? '')
+    .replace(/\bvm_[a-z0-9]+\b/g, 'vm_*')
+    .split(dep)
+    .join('<dep>');
+  return [e.type, e.event_type ?? '', e.operation ?? '', text].join('|');
+}
+
+function byInstance(events: CfyEvent[], dep: string) {
+  const perInstance = new Map<string, Map<string, number>>();
+  const workflow = new Set<string>();
+  for (const e of events) {
+    const key = eventKey(e, dep);
+    if (!e.node_instance_id) {
+      workflow.add(key);
+      continue;
+    }
+    const m = perInstance.get(e.node_instance_id) ?? new Map<string, number>();
+    m.set(key, (m.get(key) ?? 0) + 1);
+    perInstance.set(e.node_instance_id, m);
+  }
+  return { perInstance, workflow };
+}
+
+/** Installs the twenty blueprint with no fault (no sleeps) and records its events as the expected ones. */
+export async function expectedEvents(cfy: Cfy, dep: string): Promise<Expected> {
+  for (const args of [
+    ['blueprints', 'upload', TWENTY, '-b', dep],
+    ['deployments', 'create', dep, '-b', dep, '-i', 'seconds=0'],
+    ['executions', 'start', 'install', '-d', dep, '--timeout', '600'],
+  ]) {
+    const r = await cfy(args);
+    assert.equal(r.code, 0, `cfy ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  }
+  const execs = json<{ id: string; workflow_id: string }[]>(
+    await cfy(['executions', 'list', '-d', dep, '--json']),
+  );
+  const id = execs.find((e) => e.workflow_id === 'install')!.id;
+  const { perInstance, workflow } = byInstance(await eventsOf(cfy, id), dep);
+  assert.equal(perInstance.size, 20, 'the fault-free install has events for 20 instances');
+  const shapes = new Set([...perInstance.values()].map((m) => JSON.stringify([...m].sort())));
+  assert.equal(shapes.size, 1, 'every instance of the fault-free install has the same events');
+  return { perInstance: [...perInstance.values()][0]!, workflow };
+}
+
+/** Every instance started, each operation ran and succeeded once, and no expected event is missing. */
+export async function nothingLost(cfy: Cfy, dep: string, id: string, expected: Expected): Promise<void> {
+  const instances = json<{ id: string; state: string }[]>(
+    await cfy(['node-instances', 'list', '-d', dep, '--json']),
+  );
+  assert.equal(instances.length, 20, `${dep}: 20 instances`);
+  const notStarted = instances.filter((i) => i.state !== 'started').map((i) => `${i.id} ${i.state}`);
+  assert.deepEqual(notStarted, [], `${dep}: every instance started`);
+  await eachOpOnce(cfy, id);
+  const { perInstance, workflow } = byInstance(await eventsOf(cfy, id), dep);
+  const missing: string[] = [];
+  for (const k of expected.workflow) if (!workflow.has(k)) missing.push(`workflow: ${k}`);
+  for (const inst of instances) {
+    const got = perInstance.get(inst.id) ?? new Map<string, number>();
+    for (const [k, n] of expected.perInstance)
+      if ((got.get(k) ?? 0) < n) missing.push(`${inst.id}: ${k} (${got.get(k) ?? 0} of ${n})`);
+  }
+  assert.deepEqual(missing, [], `${dep}: no event of a fault-free install is missing`);
+}
