@@ -31,12 +31,13 @@ import {
   servingManager,
   statusLoop,
 } from '../../test/lab/cluster-helpers.js';
+import { firstOpAfter } from '../../test/lab/chaos.js';
+import { startTwentyInstall } from '../../test/lab/twenty.js';
 
 const RUNS = Number(process.env.BENCH_FAILOVER_RUNS ?? 5);
 const MANAGERS = ['manager1', 'manager2', 'manager3'];
 const DBS = ['db1', 'db2', 'db3'];
 const BROKERS = ['queue1', 'queue2', 'queue3'];
-const TWENTY = join(import.meta.dirname, '../../test/lab/fixtures/twenty');
 const ADMIN = `admin:${LAB_ADMIN_PASSWORD}`;
 const sec = (ms: number) => (ms / 1000).toFixed(1);
 const log = (l: string) => process.stderr.write(`[bench:cluster] ${l}\n`);
@@ -85,62 +86,17 @@ async function lbGap(c: Ctx): Promise<number> {
   return longestGapMs;
 }
 
-/** Uploads and creates a 20-instance deployment, starts install; resolves once a manager runs its scripts. */
-async function startTwenty(c: Ctx, dep: string): Promise<{ id: string; worker: string }> {
-  for (const args of [
-    ['blueprints', 'upload', TWENTY, '-b', dep],
-    ['deployments', 'create', dep, '-b', dep],
-  ]) {
-    const r = await c.cfy(args);
-    if (r.code !== 0) throw new Error(`cfy ${args.join(' ')}: ${r.stderr}`);
-  }
-  // cfy follows the execution to its end; finalStatus() asks for the end, so this is not awaited.
-  void c.cfy(['executions', 'start', 'install', '-d', dep, '--timeout', '900']);
-  const worker = await within(
-    120_000,
-    async () => {
-      for (const m of MANAGERS)
-        if ((await c.lab.exec(m, ['pgrep', '-x', 'sleep']).catch(() => undefined))?.code === 0) return m;
-      return undefined;
-    },
-    (x) => x !== undefined,
-    `the operations of ${dep} running`,
-  );
-  const execs = JSON.parse((await c.cfy(['executions', 'list', '-d', dep, '--json'])).stdout) as {
-    id: string;
-    workflow_id: string;
-  }[];
-  return { id: execs.find((e) => e.workflow_id === 'install')!.id, worker: worker! };
-}
-
-/** An event's time: ISO, UTC when no zone is given. */
-const stamp = (s: string) => Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`);
-
-/** The first script log line ("ran <op>") stamped after `t`, by any manager. */
-async function firstOpAfter(c: Ctx, id: string, t: number): Promise<number | undefined> {
-  const r = await c.cfy(['events', 'list', id, '--json']);
-  const times = r.stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { message?: string; timestamp?: string; reported_timestamp?: string })
-    .filter((e) => /^ran \w+$/.test(e.message ?? ''))
-    .map((e) => stamp(e.reported_timestamp ?? e.timestamp ?? ''))
-    .filter((x) => x > t);
-  return times.length ? Math.min(...times) : undefined;
-}
-
 async function managerDeath(
   c: Ctx,
   dep: string,
 ): Promise<{ resumeMs?: number; endMs: number; status: string; failMs?: number }> {
-  const { id, worker } = await startTwenty(c, dep);
+  const { id, worker } = await startTwentyInstall(c.lab, c.cfy, MANAGERS, dep);
   await c.lab.kill(worker);
   const killedAt = Date.now();
   const seen = failSeen(c, 'manager', worker, killedAt);
   const status = await finalStatus(c.cfy, id, 600_000);
   const endMs = Date.now() - killedAt;
-  const next = await firstOpAfter(c, id, killedAt);
+  const next = await firstOpAfter(c.cfy, id, killedAt);
   const failMs = await seen;
   await c.lab.start(worker);
   await waitAnswering(c, worker);
@@ -153,7 +109,7 @@ async function dbLeaderDeath(
 ): Promise<{ writeMs?: number; endMs: number; status: string; failMs?: number }> {
   const leaderIp = await leaderOf(c.lab, 'db1', DBS.map(c.ip));
   const leader = DBS.find((n) => c.ip(n) === leaderIp)!;
-  const { id } = await startTwenty(c, dep);
+  const { id } = await startTwentyInstall(c.lab, c.cfy, MANAGERS, dep);
   let killedAt = 0;
   let firstWrite: number | undefined;
   let running = true;
@@ -188,7 +144,7 @@ async function brokerDeath(
   dep: string,
   broker: string,
 ): Promise<{ endMs: number; status: string; failMs?: number }> {
-  const { id } = await startTwenty(c, dep);
+  const { id } = await startTwentyInstall(c.lab, c.cfy, MANAGERS, dep);
   await c.lab.kill(broker);
   const killedAt = Date.now();
   const seen = failSeen(c, 'broker', broker, killedAt);
