@@ -124,76 +124,78 @@ async function answering(c: Cluster, host: string): Promise<void> {
   );
 }
 
+/** Brings the victim back and waits until it serves again; the milliseconds that took. */
+async function restore(c: Cluster, fault: Fault, node: string): Promise<number> {
+  const t0 = Date.now();
+  if (fault === 'db-partition') await c.lab.heal(node);
+  else await c.lab.start(node);
+  if (fault === 'manager' || fault === 'lb') await answering(c, node);
+  if (fault === 'db-leader' || fault === 'db-partition') await dbSettled(c);
+  if (fault === 'broker')
+    await within(
+      180_000,
+      () => clusterStatusAt(c.ip('lb'), c.ca, c.auth),
+      (r) => r.services?.broker?.status === 'OK',
+      'the brokers OK again',
+    );
+  return Date.now() - t0;
+}
+
+async function victimOf(c: Cluster, fault: Fault): Promise<string> {
+  if (fault === 'db-leader' || fault === 'db-partition') return dbLeader(c);
+  if (fault === 'broker') return brokerInUse(c);
+  return fault === 'lb' ? 'lb' : '';
+}
+
 /**
  * One chaos case: a fresh 20-instance install on deployment `dep`, the fault, the recovery, and every
  * check. Throws (an assertion) when the execution did not terminate or something was lost or done twice.
+ * The victim is brought back whatever happens, so that the next case finds the whole cluster.
  */
 export async function chaosCase(c: Cluster, fault: Fault, dep: string, expected: Expected): Promise<Outcome> {
   const cfy = fault === 'lb' ? c.direct : c.viaLb;
-  const victim =
-    fault === 'db-leader' || fault === 'db-partition'
-      ? await dbLeader(c)
-      : fault === 'broker'
-        ? await brokerInUse(c)
-        : fault === 'lb'
-          ? 'lb'
-          : '';
+  const victim = await victimOf(c, fault);
   const writes = fault.startsWith('db-') ? writeLoop(c, dep) : undefined;
-  const run = await startTwentyInstall(c.lab, cfy, MANAGERS, dep);
-  const killed = fault === 'manager' ? run.worker : victim;
-  writes?.arm();
-  const at = Date.now();
-  if (fault === 'db-partition') await c.lab.partition(killed);
-  else await c.lab.kill(killed);
-  let recoveryMs: number | undefined;
-  let restoredMs = 0;
-  if (fault === 'lb') {
-    // The install runs on without the LB (the workers use the database and brokers directly).
-    await sleep(5000);
-    const started = Date.now();
-    await c.lab.start('lb');
-    await answering(c, 'lb');
-    recoveryMs = Date.now() - started;
-    restoredMs = recoveryMs;
+  try {
+    const run = await startTwentyInstall(c.lab, cfy, MANAGERS, dep);
+    const killed = fault === 'manager' ? run.worker : victim;
+    writes?.arm();
+    const at = Date.now();
+    if (fault === 'db-partition') await c.lab.partition(killed);
+    else await c.lab.kill(killed);
+    let restoredMs: number | undefined;
+    let status = 'unknown';
+    let endMs = 0;
+    try {
+      if (fault === 'lb') {
+        // The install runs on without the LB (the workers use the database and brokers directly).
+        await sleep(5000);
+        restoredMs = await restore(c, fault, killed);
+      }
+      if (fault === 'db-partition') {
+        // Cut off until the majority writes again, and a little longer; then back on the network.
+        await within(120_000, () => writes!.firstOk(), Boolean, 'a write on the new DB leader');
+        await sleep(5000);
+        restoredMs = await restore(c, fault, killed);
+      }
+      status = await finalStatus(cfy, run.id, 600_000);
+      endMs = Date.now() - at;
+      await run.following;
+    } finally {
+      restoredMs ??= await restore(c, fault, killed);
+    }
+    let recoveryMs: number | undefined = fault === 'lb' ? restoredMs : undefined;
+    if (writes) recoveryMs = writes.firstOk() === undefined ? undefined : writes.firstOk()! - at;
+    if (fault === 'manager' || fault === 'broker') {
+      const next = await firstOpAfter(cfy, run.id, at);
+      recoveryMs = next === undefined ? undefined : next - at;
+    }
+    assert.equal(status, 'completed', `${fault}: the install of ${dep} ended ${status}`);
+    await nothingLost(cfy, dep, run.id, expected);
+    return { fault, victim: killed, status, recoveryMs, endMs, restoredMs };
+  } finally {
+    await writes?.stop();
   }
-  if (fault === 'db-partition') {
-    // Cut off until the majority writes again, and a little longer; then back on the network.
-    await within(120_000, () => writes!.firstOk(), Boolean, 'a write on the new DB leader');
-    await sleep(5000);
-    const healed = Date.now();
-    await c.lab.heal(killed);
-    await dbSettled(c);
-    restoredMs = Date.now() - healed;
-  }
-  const status = await finalStatus(cfy, run.id, 600_000);
-  const endMs = Date.now() - at;
-  await run.following;
-  if (writes) {
-    await writes.stop();
-    const ok = writes.firstOk();
-    recoveryMs = ok === undefined ? undefined : ok - at;
-  }
-  if (fault === 'manager' || fault === 'broker') {
-    const next = await firstOpAfter(cfy, run.id, at);
-    recoveryMs = next === undefined ? undefined : next - at;
-  }
-  if (fault === 'manager' || fault === 'broker' || fault === 'db-leader') {
-    const started = Date.now();
-    await c.lab.start(killed);
-    if (fault === 'manager') await answering(c, killed);
-    if (fault === 'db-leader') await dbSettled(c);
-    if (fault === 'broker')
-      await within(
-        180_000,
-        () => clusterStatusAt(c.ip('lb'), c.ca, c.auth),
-        (r) => r.services?.broker?.status === 'OK',
-        'the brokers OK again',
-      );
-    restoredMs = Date.now() - started;
-  }
-  assert.equal(status, 'completed', `${fault}: the install of ${dep} ended ${status}`);
-  await nothingLost(cfy, dep, run.id, expected);
-  return { fault, victim: killed, status, recoveryMs, endMs, restoredMs };
 }
 
 /** What a fault-free install of the twenty blueprint emits: per instance, and for the workflow. */
