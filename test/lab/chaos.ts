@@ -229,11 +229,15 @@ function byInstance(events: CfyEvent[], dep: string) {
   return { perInstance, workflow };
 }
 
-/** Installs the twenty blueprint with no fault (no sleeps) and records its events as the expected ones. */
+/**
+ * Installs the twenty blueprint with no fault, one instance and no sleeps, and records its events as the
+ * expected ones: for the workflow, and for every instance (an instance's events do not depend on how many
+ * there are).
+ */
 export async function expectedEvents(cfy: Cfy, dep: string): Promise<Expected> {
   for (const args of [
     ['blueprints', 'upload', TWENTY, '-b', dep],
-    ['deployments', 'create', dep, '-b', dep, '-i', 'seconds=0'],
+    ['deployments', 'create', dep, '-b', dep, '-i', 'seconds=0', '-i', 'instances=1'],
     ['executions', 'start', 'install', '-d', dep, '--timeout', '600'],
   ]) {
     const r = await cfy(args);
@@ -244,9 +248,7 @@ export async function expectedEvents(cfy: Cfy, dep: string): Promise<Expected> {
   );
   const id = execs.find((e) => e.workflow_id === 'install')!.id;
   const { perInstance, workflow } = byInstance(await eventsOf(cfy, id), dep);
-  assert.equal(perInstance.size, 20, 'the fault-free install has events for 20 instances');
-  const shapes = new Set([...perInstance.values()].map((m) => JSON.stringify([...m].sort())));
-  assert.equal(shapes.size, 1, 'every instance of the fault-free install has the same events');
+  assert.equal(perInstance.size, 1, 'the fault-free install has events for its one instance');
   return { perInstance: [...perInstance.values()][0]!, workflow };
 }
 
