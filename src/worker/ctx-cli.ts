@@ -2,7 +2,39 @@
 // strings unless they start with the JSON prefix (`@`): `@{"a":1}`, `@5`. Results print with
 // Python's str() conventions (falsy → nothing) or as JSON with -j, without a newline, as 5.1.2's
 // client; `error` exits 1 with the remote message, `stop_operation` (abort/retry) exits 1 with
-// the message on stderr.
+// the message on stderr. Scripts call it many times, so it loads nothing but node:http (fetch would
+// load undici first).
+import { request } from 'node:http';
+
+/** POSTs the JSON body to the proxy; the answer's text, or an error after `timeoutMs` in all. */
+function post(url: string, body: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+        });
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      },
+    );
+    const timer = setTimeout(
+      () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
   let args = argv.slice(2);
   let socketUrl = process.env.CTX_SOCKET_URL;
@@ -43,13 +75,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   let reply: { type: string; payload: any };
   try {
-    const res = await fetch(socketUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ args: parsed }),
-      signal: AbortSignal.timeout(timeoutS * 1000),
-    });
-    reply = (await res.json()) as typeof reply;
+    reply = JSON.parse(await post(socketUrl, JSON.stringify({ args: parsed }), timeoutS * 1000));
   } catch (err) {
     process.stderr.write(`ctx: the ctx proxy at ${socketUrl} did not answer: ${(err as Error).message}\n`);
     process.exitCode = 1;
