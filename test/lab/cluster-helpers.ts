@@ -130,6 +130,14 @@ export interface CfyEvent {
   node_instance_id?: string | null;
   operation?: string | null;
   type?: string;
+  timestamp?: string;
+  reported_timestamp?: string;
+}
+
+/** An event's time in ms: ISO, UTC when no zone is given. */
+export function eventTime(e: CfyEvent): number {
+  const s = e.reported_timestamp ?? e.timestamp ?? '';
+  return Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`);
 }
 
 /** The events of an execution (`cfy events list ID --json`: one JSON document per line). */
@@ -143,19 +151,27 @@ export async function eventsOf(cfy: Cfy, executionId: string): Promise<CfyEvent[
     .map((l) => JSON.parse(l) as CfyEvent);
 }
 
-/** How often each operation ran per instance: the script's own "ran <op>" log lines, and task_succeeded events. */
+/**
+ * Per instance and operation ("vm_x.create"): when the script's own "ran <op>" log lines came (one per
+ * run to the end), and how many task_succeeded events there were.
+ */
 export function operationCounts(events: CfyEvent[]): {
-  ran: Map<string, number>;
+  ran: Map<string, number[]>;
   succeeded: Map<string, number>;
 } {
-  const ran = new Map<string, number>();
+  const ran = new Map<string, number[]>();
   const succeeded = new Map<string, number>();
-  const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   for (const e of events) {
     const op = (e.operation ?? '').split('.').pop();
     const ranOp = /^ran (\w+)$/.exec(e.message ?? '')?.[1];
-    if (ranOp) bump(ran, `${e.node_instance_id}.${ranOp}`);
-    if (e.event_type === 'task_succeeded') bump(succeeded, `${e.node_instance_id}.${op}`);
+    if (ranOp) {
+      const k = `${e.node_instance_id}.${ranOp}`;
+      ran.set(k, [...(ran.get(k) ?? []), eventTime(e)]);
+    }
+    if (e.event_type === 'task_succeeded') {
+      const k = `${e.node_instance_id}.${op}`;
+      succeeded.set(k, (succeeded.get(k) ?? 0) + 1);
+    }
   }
   return { ran, succeeded };
 }

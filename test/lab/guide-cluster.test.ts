@@ -302,7 +302,7 @@ describe('the guide cluster, installed by lab install', { skip, timeout: 40 * 60
     const cli = await following;
     m.note(`  cfy following through the LB exited ${cli.code}`);
     assert.equal(status, 'completed');
-    await nothingLost(survivor, 'd20', id, expected);
+    await nothingLost(survivor, 'd20', id, expected, killedAt);
     await lab.start(worker);
     const startedAt = Date.now();
     m.note(`  cluster-status OK ${secs(await seenOk(startedAt, 60_000))} after lab start`);
