@@ -1,15 +1,20 @@
 // One worker at a time runs an execution, across managers. A workflow message is acked only when its
 // execution ends; when this worker's broker connection drops mid-run, RabbitMQ gives the message to
 // another worker. That worker waits here while the claim is renewed (this worker still running it), and
-// runs it (a resume from the stored graph) only once the claim lapses: the holder died. The claim is
+// runs it (a resume from the stored graph) only once the claim lapsed and stayed so for a whole TTL: the
+// holder died. The claim is
 // also the execution's liveness record: a sweeper (sweeper.ts) resumes an active execution whose claim
 // lapsed. A renewal that finds a claim gone (taken over after this worker could not renew it, through
 // a long database outage) reports it through `onLost`, and the worker abandons its run.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from '../store/port.js';
-import { claimExecution, releaseLease, renewLeases } from '../store/repositories/execution-leases.js';
-import { loadExecution } from '../store/repositories/executions.js';
+import {
+  claimExecution,
+  leaseOf,
+  releaseLease,
+  renewLeases,
+} from '../store/repositories/execution-leases.js';
 
 /** A claim lapses this long after its last renewal (renewed every third of it). */
 export const LEASE_TTL_MS = 6_000;
@@ -58,13 +63,23 @@ export function startLeases(o: LeaseOptions): Leases {
   timer.unref();
   return {
     async acquire(id, ended) {
+      // A lapsed claim is taken only once seen lapsed and unchanged for a whole TTL, as the sweeper
+      // does: a holder under load may renew late once, and two runs of one execution would run some
+      // operations twice.
+      let seen: { until: string | null; at: number } | undefined;
       for (;;) {
-        if (await claimExecution(db, id, owner, ttlMs)) {
+        const l = await leaseOf(db, id);
+        if (!l || ended(l.status)) return false;
+        const stale = l.lapsed && seen?.until === l.lease_until && Date.now() - seen.at >= ttlMs;
+        if (
+          (l.lease_owner === null || l.lease_owner === owner || stale) &&
+          (await claimExecution(db, id, owner, ttlMs, stale ? (l.lease_until ?? undefined) : undefined))
+        ) {
           held.add(id);
           return true;
         }
-        const exec = await loadExecution(db, id);
-        if (!exec || ended(exec.status)) return false;
+        if (!l.lapsed) seen = undefined;
+        else if (seen?.until !== l.lease_until) seen = { until: l.lease_until, at: Date.now() };
         await new Promise((r) => setTimeout(r, ttlMs / 3));
       }
     },

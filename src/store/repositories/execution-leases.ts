@@ -2,14 +2,44 @@
 import type { Db } from '../port.js';
 import { sqlArray } from './common.js';
 
-/** Claims the execution for `owner` for `ttlMs`: free, already ours, or its holder stopped renewing. */
-export async function claimExecution(db: Db, id: string, owner: string, ttlMs: number): Promise<boolean> {
+/**
+ * Claims the execution for `owner` for `ttlMs`: when it is free or already ours, or, with `lapsed`, when
+ * its holder's claim is still exactly that lapsed one (the caller saw it lapsed and unchanged before).
+ */
+export async function claimExecution(
+  db: Db,
+  id: string,
+  owner: string,
+  ttlMs: number,
+  lapsed?: string,
+): Promise<boolean> {
   const rows = await db.query(
     `UPDATE executions SET lease_owner = $2, lease_until = now() + $3 * interval '1 millisecond'
-     WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < now()) RETURNING id`,
-    [id, owner, ttlMs],
+     WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2
+       OR ($4::text IS NOT NULL AND lease_until < now() AND lease_until::text = $4::text)) RETURNING id`,
+    [id, owner, ttlMs, lapsed ?? null],
   );
   return rows.length === 1;
+}
+
+/** Who holds the execution's claim, until when (as the database wrote it), and whether it lapsed. */
+export async function leaseOf(
+  db: Db,
+  id: string,
+): Promise<
+  { status: string; lease_owner: string | null; lease_until: string | null; lapsed: boolean } | undefined
+> {
+  const [row] = await db.query<{
+    status: string;
+    lease_owner: string | null;
+    lease_until: string | null;
+    lapsed: boolean;
+  }>(
+    `SELECT status, lease_owner, lease_until::text AS lease_until, coalesce(lease_until < now(), false) AS lapsed
+     FROM executions WHERE id = $1`,
+    [id],
+  );
+  return row;
 }
 
 /** Extends `owner`'s claims on these executions; returns the ids it still held (and so renewed). */
