@@ -33,7 +33,8 @@ import {
   unmark,
   writeComponentsFile,
 } from '../state.js';
-import { type CommonOpts, configPathLabel, finishedLine, loadDerived } from './common.js';
+import { type CommonOpts, finishedLine } from './common.js';
+import { configPathLabel, loadDerived } from './load-config.js';
 
 const MAIN_SERVICES = ['database_service', 'queue_service', 'manager_service'];
 
