@@ -8,27 +8,9 @@ import type { Credentials, NodeTarget } from './client/http.js';
 import { nodeOrder, Transport } from './client/transport.js';
 import { CliError, usageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
+import { type GlobalOptions, globalsOf } from './globals.js';
 import { Output } from './output.js';
 import { LOCAL_PROFILE, type ProfileContext, ProfileStore } from './profiles/store.js';
-
-export interface GlobalOptions {
-  verbose: number;
-  json: boolean;
-  quiet: boolean;
-  /** --manager HOST: pin one cluster node, no failover. */
-  manager?: string;
-}
-
-export function globalsOf(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as Record<string, unknown>;
-  const format = o.format as string | undefined;
-  return {
-    verbose: Number(o.verbose ?? 0),
-    json: Boolean(o.json) || format === 'json',
-    quiet: Boolean(o.quiet),
-    manager: o.manager as string | undefined,
-  };
-}
 
 export const NOT_A_MANAGER =
   'This command is only available when using a manager. Please use the `cfy profiles use` command to connect to a Cloudify Manager.';

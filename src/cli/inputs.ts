@@ -88,6 +88,3 @@ export function parseOneInput(resource: string): Record<string, unknown> {
 export function parseInputs(resources: string[] | undefined): Record<string, unknown> {
   return Object.assign({}, ...(resources ?? []).map(parseOneInput));
 }
-
-/** Commander collector for repeatable -i/-p. */
-export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];

@@ -1,7 +1,7 @@
 // `cfy`: the program is a list of register calls; each group declares its commands and imports the
 // action file only when it runs. This file is also the one place where errors become exit codes.
 import { Command, Option } from 'commander';
-import { Ctx, globalsOf } from './context.js';
+import type { Ctx } from './context.js';
 import { registerAgentCommands } from './commands/agents/index.js';
 import { registerBlueprintCommands } from './commands/blueprints/index.js';
 import { registerClusterCommands } from './commands/cluster/index.js';
@@ -23,6 +23,7 @@ import { registerStatusCommand } from './commands/status/index.js';
 import { registerTenantCommands } from './commands/tenants/index.js';
 import { registerUserCommands } from './commands/users/index.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { globalsOf } from './globals.js';
 import { Output } from './output.js';
 import { resolvePrefixes } from './prefix.js';
 import { report } from './report.js';
@@ -90,7 +91,7 @@ async function printVersion(out: Output, ctx: Ctx): Promise<void> {
   try {
     const client = ctx.client({ save: false });
     const v = await client.manager.version();
-    line += `\nCloudify Manager ${v.edition} ${v.version} [ip=${Ctx.ipOf(client)}]`;
+    line += `\nCloudify Manager ${v.edition} ${v.version} [ip=${client.transport.current.host}]`;
   } catch {
     // no profile, or the manager is down: the CLI version alone
   }
@@ -112,6 +113,7 @@ export async function main(argv: string[]): Promise<void> {
       (resolved.includes('--version') && !resolved.some((a) => !a.startsWith('-')))
     ) {
       program.parseOptions(resolved);
+      const { Ctx } = await import('./context.js');
       const ctx = Ctx.of(program);
       out = ctx.out;
       await printVersion(out, ctx);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { brokerUnavailable, startBroker, type TestBroker } from '../bus/rabbit-broker.js';
 import { restWorkerCount } from '../../src/entry/serve-cluster.js';
-import { WORKER_DEFAULTS } from '../../src/entry/serve-command.js';
+import { WORKER_DEFAULTS } from '../../src/entry/serve-config.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import {
   CFY_MANAGER,

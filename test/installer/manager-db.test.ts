@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import type { RegisterRequest } from '../../src/entry/manager-db-command.js';
+import type { RegisterRequest } from '../../src/entry/manager-db-shared.js';
 import { verifyPassword } from '../../src/manager/auth/passwords.js';
 import { freePort, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { generateCa, generateLeaf, type KeyAndCert } from '../../src/installer/certs/x509.js';
-import { parseNetworks } from '../../src/installer/commands/manager.js';
+import { parseNetworks } from '../../src/installer/commands/manager-actions.js';
 import { componentsFor } from '../../src/installer/components/index.js';
 import { checkBrokers, checkDatabaseReachable } from '../../src/installer/components/manager/checks.js';
 import { checkManagerCerts } from '../../src/installer/components/manager/certs.js';

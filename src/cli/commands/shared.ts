@@ -1,21 +1,26 @@
 // Helpers every command declaration uses: the lazy action loader and the options Cloudify repeats.
+// Declarations import only commander and light helpers, so that `cfy --help` loads no action, no REST
+// client and no YAML parser (test/architecture/startup.test.ts checks it).
 import { type Command, Option } from 'commander';
 import type { ListParams } from '../client/types.js';
-import { Ctx } from '../context.js';
+import type { Ctx } from '../context.js';
 import { usageError } from '../errors.js';
 
 // Action files declare their own option shapes.
 export type Action = (c: Ctx, o: any, ...args: any[]) => Promise<void>;
 
-/** The action file is imported only when its command runs (style §6.15). */
+/** The action file, and the context with its REST client, are imported only when the command runs (style §6.15). */
 export function lazy(load: () => Promise<{ run: Action }>) {
   return async (...args: unknown[]): Promise<void> => {
     const cmd = args.at(-1) as Command;
     const opts = args.at(-2);
-    const { run } = await load();
+    const [{ run }, { Ctx }] = await Promise.all([load(), import('../context.js')]);
     await run(Ctx.of(cmd), opts, ...args.slice(0, -2));
   };
 }
+
+/** Commander collector for a repeatable option (-i, -p, -n, …). */
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export const tenantOption = (cmd: Command): Command =>
   cmd.option(

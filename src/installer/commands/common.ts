@@ -1,9 +1,7 @@
-// What every installer command shares: root check, logging set-up, config loading, the error boundary
-// (`<ErrorClass>: <message>`, exit 1) and the timing line.
+// What every installer command shares: the config flags, root check, logging set-up, the error boundary
+// (`<ErrorClass>: <message>`, exit 1) and the timing line. Declarations import it, so it stays light:
+// reading config.yaml is in load-config.ts, which only actions import.
 import type { Command } from 'commander';
-import { deriveConfig } from '../config/derive.js';
-import { type LoadOptions, loadConfig, resolveConfigFiles } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { BootstrapError, errorLine } from '../errors.js';
 import { mainLog, setupLogging } from '../log.js';
 
@@ -32,23 +30,6 @@ export function addConfigFlags(cmd: Command, install = false): Command {
       .option('-a, --admin-password <password>', 'overrides manager.security.admin_password');
   }
   return cmd;
-}
-
-export function loadOpts(o: CommonOpts): LoadOptions {
-  return {
-    ...(o.configFile ? { configFiles: o.configFile } : {}),
-    ...(o.privateIp ? { privateIp: o.privateIp } : {}),
-    ...(o.publicIp ? { publicIp: o.publicIp } : {}),
-    ...(o.adminPassword ? { adminPassword: o.adminPassword } : {}),
-  };
-}
-
-export function loadDerived(o: CommonOpts): Config {
-  return deriveConfig(loadConfig(loadOpts(o)));
-}
-
-export function configPathLabel(o: CommonOpts): string {
-  return resolveConfigFiles(o.configFile).join(', ');
 }
 
 export function finishedLine(startMs: number): string {

@@ -41,7 +41,8 @@ export function registerInstallerCommands(program: Command): void {
     .action(
       action(
         async (o: { verbose?: boolean }) => {
-          for (const l of (await lifecycle()).version(Boolean(o.verbose))) process.stdout.write(`${l}\n`);
+          for (const l of (await import('./version.js')).version(Boolean(o.verbose)))
+            process.stdout.write(`${l}\n`);
         },
         { root: false, log: false },
       ),

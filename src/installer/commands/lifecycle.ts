@@ -1,4 +1,4 @@
-// install / configure / remove / validate / start / stop / restart / version (reference §1.3, §9).
+// install / configure / remove / validate / start / stop / restart (reference §1.3, §9).
 import {
   chmodSync,
   copyFileSync,
@@ -11,7 +11,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { timestamp } from '../certs/deploy.js';
 import { type Component, componentByName, componentsFor } from '../components/index.js';
@@ -21,7 +20,7 @@ import type { Config } from '../config/schema.js';
 import { validateConfig } from '../config/validate.js';
 import { ValidationError } from '../errors.js';
 import { Logger, mainLog } from '../log.js';
-import { METADATA_FILE, SSL_DIR, SUPERVISORD_DIR } from '../paths.js';
+import { SSL_DIR, SUPERVISORD_DIR } from '../paths.js';
 import { ensurePackages, type PackageSpec } from '../services/apt.js';
 import * as supervisor from '../services/supervisor.js';
 import {
@@ -33,7 +32,8 @@ import {
   unmark,
   writeComponentsFile,
 } from '../state.js';
-import { type CommonOpts, configPathLabel, finishedLine, loadDerived } from './common.js';
+import { type CommonOpts, finishedLine } from './common.js';
+import { configPathLabel, loadDerived } from './load-config.js';
 
 const MAIN_SERVICES = ['database_service', 'queue_service', 'manager_service'];
 
@@ -198,19 +198,4 @@ export async function lifecycle(
   if (verb !== 'start') for (const c of comps) await c.stop(context(config, c));
   if (verb !== 'stop') for (const c of comps) await c.start(context(config, c));
   mainLog.notice(finishedLine(t0));
-}
-
-export function version(verbose: boolean): string[] {
-  const pkg = JSON.parse(
-    readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8'),
-  ) as { version: string };
-  const lines = ['Cloudify 5.1.0'];
-  if (verbose) {
-    lines.push(`Stratus ${pkg.version}`);
-    if (existsSync(METADATA_FILE)) {
-      const meta = JSON.parse(readFileSync(METADATA_FILE, 'utf8')) as Record<string, unknown>;
-      for (const [k, v] of Object.entries(meta)) lines.push(`${k}: ${String(v)}`);
-    }
-  }
-  return lines;
 }

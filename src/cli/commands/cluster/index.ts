@@ -1,11 +1,10 @@
 // `cfy cluster …`, plus the top-level `cfy managers list` and `cfy db-nodes list` (cfy-cli.md A.7).
 import { type Command, InvalidArgumentError } from 'commander';
-import { lazy } from '../shared.js';
+import { collect, lazy } from '../shared.js';
 
 type BrokerAction = 'get' | 'add' | 'remove' | 'update';
 const brokerAction = (name: BrokerAction) =>
   lazy(async () => ({ run: (await import('./brokers.js'))[name] as never }));
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 const port = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535)

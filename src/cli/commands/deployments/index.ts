@@ -1,7 +1,6 @@
 // `cfy deployments` (cfy-cli.md A.8).
 import type { Command } from 'commander';
-import { collect } from '../../inputs.js';
-import { lazy, listOptions, tenantOption, visibilityOption } from '../shared.js';
+import { collect, lazy, listOptions, tenantOption, visibilityOption } from '../shared.js';
 
 export function registerDeploymentCommands(program: Command): void {
   const g = program.command('deployments').description('Handle deployments on the manager');

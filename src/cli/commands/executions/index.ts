@@ -1,7 +1,6 @@
 // `cfy executions` (cfy-cli.md A.8, A.9).
 import { type Command, InvalidArgumentError } from 'commander';
-import { collect } from '../../inputs.js';
-import { lazy, listOptions, tenantOption } from '../shared.js';
+import { collect, lazy, listOptions, tenantOption } from '../shared.js';
 
 const seconds = (v: string) => {
   const n = Number(v);

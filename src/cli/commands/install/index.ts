@@ -1,8 +1,7 @@
 // `cfy install` and `cfy uninstall`: the shortcuts (cfy-cli.md A.8 "other").
 import type { Command } from 'commander';
-import { collect } from '../../inputs.js';
 import { startOptions } from '../executions/index.js';
-import { lazy, tenantOption, visibilityOption } from '../shared.js';
+import { collect, lazy, tenantOption, visibilityOption } from '../shared.js';
 
 export function registerInstallCommands(program: Command): void {
   visibilityOption(

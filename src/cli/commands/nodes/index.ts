@@ -1,7 +1,6 @@
 // `cfy nodes` and `cfy node-instances` (cfy-cli.md A.8).
 import type { Command } from 'commander';
-import { collect } from '../../inputs.js';
-import { lazy, listOptions, tenantOption } from '../shared.js';
+import { collect, lazy, listOptions, tenantOption } from '../shared.js';
 
 export function registerNodeCommands(program: Command): void {
   const n = program.command('nodes').description("Handle a deployment's nodes");

@@ -30,7 +30,7 @@ function readPem(path: string, key: string): string {
   }
 }
 
-/** The JSON request of `cfy_manager manager-db` (see src/entry/manager-db-command.ts). */
+/** The JSON request of `cfy_manager manager-db` (see src/entry/manager-db.ts). */
 type DbAction =
   | 'register'
   | 'unregister'
