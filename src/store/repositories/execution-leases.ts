@@ -22,22 +22,25 @@ export async function claimExecution(
   return rows.length === 1;
 }
 
-/** Who holds the execution's claim, until when (as the database wrote it), and whether it lapsed. */
-export async function leaseOf(
-  db: Db,
-  id: string,
-): Promise<
-  { status: string; lease_owner: string | null; lease_until: string | null; lapsed: boolean } | undefined
-> {
-  const [row] = await db.query<{
-    status: string;
-    lease_owner: string | null;
-    lease_until: string | null;
-    lapsed: boolean;
-  }>(
-    `SELECT status, lease_owner, lease_until::text AS lease_until, coalesce(lease_until < now(), false) AS lapsed
-     FROM executions WHERE id = $1`,
-    [id],
+export interface LeaseState {
+  status: string;
+  lease_owner: string | null;
+  /** As the database wrote it (text keeps the microseconds). */
+  lease_until: string | null;
+  lapsed: boolean;
+}
+
+/**
+ * Who holds the execution's claim, until when, and whether it lapsed. Read on the leader, as
+ * lapsedLeases is: a replica's answer while nobody can write would show every claim lapsed.
+ */
+export async function leaseOf(db: Db, id: string): Promise<LeaseState | undefined> {
+  const [row] = await db.transaction((tx) =>
+    tx.query<LeaseState>(
+      `SELECT status, lease_owner, lease_until::text AS lease_until, coalesce(lease_until < now(), false) AS lapsed
+       FROM executions WHERE id = $1`,
+      [id],
+    ),
   );
   return row;
 }
