@@ -31,13 +31,10 @@ import {
   servingManager,
   statusLoop,
 } from '../../test/lab/cluster-helpers.js';
-import { firstOpAfter } from '../../test/lab/chaos.js';
+import { BROKERS, DBS, firstOpAfter, MANAGERS, writeLoop } from '../../test/lab/chaos.js';
 import { startTwentyInstall } from '../../test/lab/twenty.js';
 
 const RUNS = Number(process.env.BENCH_FAILOVER_RUNS ?? 5);
-const MANAGERS = ['manager1', 'manager2', 'manager3'];
-const DBS = ['db1', 'db2', 'db3'];
-const BROKERS = ['queue1', 'queue2', 'queue3'];
 const ADMIN = `admin:${LAB_ADMIN_PASSWORD}`;
 const sec = (ms: number) => (ms / 1000).toFixed(1);
 const log = (l: string) => process.stderr.write(`[bench:cluster] ${l}\n`);
@@ -110,30 +107,16 @@ async function dbLeaderDeath(
   const leaderIp = await leaderOf(c.lab, 'db1', DBS.map(c.ip));
   const leader = DBS.find((n) => c.ip(n) === leaderIp)!;
   const { id } = await startTwentyInstall(c.lab, c.cfy, MANAGERS, dep);
-  let killedAt = 0;
-  let firstWrite: number | undefined;
-  let running = true;
-  const writes = (async () => {
-    for (let i = 0; running; i++) {
-      const a = await probe(`https://${c.ip('lb')}/api/v3.1/secrets/${dep}-${i}`, {
-        ca: c.ca,
-        auth: ADMIN,
-        method: 'PUT',
-        body: JSON.stringify({ value: 'x' }),
-        timeoutMs: 2000,
-      });
-      if (killedAt && !firstWrite && a.status && a.status < 300) firstWrite = Date.now();
-      await sleep(100);
-    }
-  })();
+  const writes = writeLoop({ ip: c.ip, ca: c.ca, auth: ADMIN }, dep);
   await sleep(500);
-  killedAt = Date.now();
+  const killedAt = Date.now();
   await c.lab.kill(leader);
+  writes.arm();
   const seen = failSeen(c, 'db', leader, killedAt);
   const status = await finalStatus(c.cfy, id, 600_000);
   const endMs = Date.now() - killedAt;
-  running = false;
-  await writes;
+  await writes.stop();
+  const firstWrite = writes.firstOk();
   const failMs = await seen;
   await c.lab.start(leader);
   return { writeMs: firstWrite && firstWrite - killedAt, endMs, status, failMs };

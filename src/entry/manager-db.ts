@@ -25,17 +25,7 @@ import {
   upsertManagerRow,
 } from '../store/repositories/cluster-setup.js';
 import { open, type RegisterRequest, Refusal } from './manager-db-shared.js';
-
-export interface RegisterAnswer {
-  first: boolean;
-  joined: boolean;
-  adminPassword: string;
-  secretsKey: string;
-  /** Managers registered besides this one (§6.9: the sanity check runs only when there are none). */
-  otherManagers: number;
-  /** This manager was registered already: a re-run of configure. */
-  registered: boolean;
-}
+import type { RegisterAnswer } from '../common/manager-register.js';
 
 const pem = (s: string) => s.replace(/\s+/g, '');
 

@@ -17,7 +17,15 @@ import { within } from '../../src/lab/within.js';
 import { type Cfy, FIXTURES, json } from '../cli/helpers.js';
 import { leaderOf } from '../installer/lab-helpers.js';
 import { federatedAndOwnMetrics, prometheusGuarded } from './monitoring-checks.js';
-import { type Cluster, chaosCase, type Expected, expectedEvents, nothingLost } from './chaos.js';
+import {
+  type Cluster,
+  chaosCase,
+  DBS,
+  type Expected,
+  expectedEvents,
+  MANAGERS,
+  nothingLost,
+} from './chaos.js';
 import { startTwentyInstall as startTwenty } from './twenty.js';
 import {
   cfyWithPassword,
@@ -32,8 +40,6 @@ import {
 
 const root = process.getuid?.() === 0;
 const skip = root ? false : 'needs root: the lab creates namespaces, and the installer runs as root';
-const MANAGERS = ['manager1', 'manager2', 'manager3'];
-const DBS = ['db1', 'db2', 'db3'];
 const NODES = [...DBS, ...['queue1', 'queue2', 'queue3'], ...MANAGERS, 'lb'];
 const ADMIN = `admin:${LAB_ADMIN_PASSWORD}`;
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

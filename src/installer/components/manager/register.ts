@@ -7,17 +7,7 @@ import { ClusteringError, NetworkError, ValidationError } from '../../errors.js'
 import { run } from '../../exec.js';
 import { redact } from '../../log.js';
 import { brokers, CFY_MANAGER_BIN, dbHosts, dbUrl, type SslFiles, sourceSsl } from './render.js';
-
-export interface RegisterAnswer {
-  first: boolean;
-  joined: boolean;
-  adminPassword: string;
-  secretsKey: string;
-  /** Managers registered besides this one (§6.9: the sanity check runs only when there are none). */
-  otherManagers: number;
-  /** This manager was registered already: a re-run of configure. */
-  registered: boolean;
-}
+import type { RegisterAnswer } from '../../../common/manager-register.js';
 
 function readPem(path: string, key: string): string {
   if (!path) return '';
