@@ -61,6 +61,20 @@ function install(t: LabRef): void {
     assert.ok(r.rows.every((x) => x.alive === 'True'));
     assert.equal(r.rows.filter((x) => x.etcd_state === 'StateLeader').length, 1);
   });
+
+  // db1 bootstraps both etcd and Patroni, so both leaders start on it; the patroni program moves etcd's.
+  test("the etcd leader moves off the database leader's node", async () => {
+    const r = await within(
+      30_000,
+      () => dbsList(t.lab, 'db2'),
+      (x) =>
+        x.code === 0 &&
+        x.rows.filter((y) => y.etcd_state === 'StateLeader').length === 1 &&
+        x.rows.find((y) => y.state === 'leader')?.etcd_state === 'StateFollower',
+      'the etcd leader on a replica',
+    );
+    assert.ok(r.rows.some((y) => y.state !== 'leader' && y.etcd_state === 'StateLeader'));
+  });
 }
 
 /** What the cluster must refuse and protect. */
