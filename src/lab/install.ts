@@ -1,7 +1,7 @@
 // `lab install`: the cluster guide's sequence from nothing, run in the nodes as an operator would run it:
 // one test CA and a certificate for every node, the guide's config.yaml on every node, then
-// `cfy_manager install` on the databases, the brokers, the managers (one after the other) and the load
-// balancer. The lab reaches the installer only by running bin/cfy_manager inside the nodes.
+// `cfy_manager install` on the databases and, side by side, the brokers (each role one node after the
+// other), then the managers one after the other, then the load balancer. The lab reaches the installer only by running bin/cfy_manager inside the nodes.
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -209,6 +209,20 @@ async function installNode(lab: Lab, p: NodePlan): Promise<{ ok: boolean; line: 
   return { ok: true, line: `[${name}] ${p.services.join(', ')} installed in ${seconds(t0)}` };
 }
 
+/**
+ * The plan as stages run one after the other, each a set of chains run side by side, the nodes of a chain
+ * one after the other: the databases and the brokers need nothing from each other, so their chains run
+ * together; then the managers (the first creates the database the others join), then the load balancer.
+ */
+function stages(plan: NodePlan[]): NodePlan[][][] {
+  const of = (r: Role) => plan.filter((p) => p.role === r);
+  return [
+    [of('database'), of('queue')].filter((c) => c.length > 0),
+    [of('manager')],
+    [of('load_balancer')],
+  ].filter((stage) => stage.some((c) => c.length > 0));
+}
+
 /** The CLI line for the cluster: through the load balancer when there is one, else the first manager. */
 function profilesLine(lab: Lab, plan: NodePlan[]): string | undefined {
   const front =
@@ -245,11 +259,19 @@ export async function installSequence(
   const certs = certificates(lab, full); // every node's, also when only some roles install
   writeConfigs(lab, plan, out);
   try {
-    for (const p of plan) {
-      await certs.ready(p.node);
-      const { ok, line } = await installNode(lab, p);
-      out(line);
-      if (!ok) return 1;
+    for (const stage of stages(plan)) {
+      const chains = await Promise.all(
+        stage.map(async (chain) => {
+          for (const p of chain) {
+            await certs.ready(p.node);
+            const { ok, line } = await installNode(lab, p);
+            out(line);
+            if (!ok) return false;
+          }
+          return true;
+        }),
+      );
+      if (chains.includes(false)) return 1;
     }
     out(await certs.all);
   } catch (err) {
