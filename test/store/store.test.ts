@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { makeTemplate, openEmbedded } from '../../src/store/embedded.js';
 import { listMigrations, migrate } from '../../src/store/migrate.js';
 import { sqlState } from '../../src/store/port.js';
 import { parseDbUrl } from '../../src/store/server.js';
@@ -164,4 +168,31 @@ test('database URLs may name the Patroni REST API of the cluster, and only a por
     () => parseDbUrl(`${base}&patroni_port=https`),
     /^Error: Invalid patroni_port "https" .*8008$/,
   );
+});
+
+test('a new embedded data directory starts as a copy of the template; one in use is never overwritten', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'stratus-template-'));
+  try {
+    const template = join(root, 'template');
+    await makeTemplate(template);
+    const fresh = await openEmbedded(join(root, 'fresh'), template);
+    // Migrated before any migrate() of its own: the copy, not an initdb.
+    const rows = await fresh.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    assert.equal(rows[0]?.n, listMigrations().length);
+    await fresh.exec('CREATE TABLE mine (x int); INSERT INTO mine VALUES (1)');
+    await fresh.close();
+    const again = await openEmbedded(join(root, 'fresh'), template);
+    assert.deepEqual(await again.query('SELECT x FROM mine'), [{ x: 1 }]);
+    await again.close();
+    // A directory with anything in it is PGlite's to open (here: to initialise), not the template's.
+    const used = join(root, 'used');
+    mkdirSync(used);
+    writeFileSync(join(used, 'note'), 'x');
+    const other = await openEmbedded(used, template);
+    assert.deepEqual(await other.query("SELECT to_regclass('schema_migrations') AS t"), [{ t: null }]);
+    await other.close();
+    assert.ok(readdirSync(used).includes('note'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
