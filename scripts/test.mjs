@@ -5,10 +5,12 @@
 // 1. the files that assert no tight timing, two at a time (each starts its own throwaway servers on
 //    free ports, so they do not share state);
 // 2. the lab and cluster suites, and the files that measure failover or latency, one at a time, alone.
+// Each phase ends with its slowest files (scripts/durations-reporter.mjs) beside the TAP output.
 // Arguments narrow the run to files or folders: `npm test -- test/store`; the split still applies.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Files that run alone, after the others, and why. Paths relative to the repository root. */
 const SERIAL = [
@@ -54,6 +56,10 @@ const nodeTest = (concurrency, files) =>
     `--test-concurrency=${concurrency}`,
     '--test-force-exit',
     '--test-timeout=900000',
+    '--test-reporter=tap',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${fileURLToPath(new URL('./durations-reporter.mjs', import.meta.url))}`,
+    '--test-reporter-destination=stdout',
     ...files,
   ]);
 
