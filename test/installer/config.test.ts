@@ -195,6 +195,9 @@ describe('config.yaml from the cluster guide', () => {
     assert.equal(patroni.name, 'pg10_9_0_12');
     assert.equal(patroni.restapi.verify_client, 'required');
     assert.equal(patroni.etcd3.username, 'patroni');
+    // This node's etcd first, and no discovery: Patroni uses it while it answers.
+    assert.deepEqual(patroni.etcd3.hosts, ['10.9.0.12:2379', '10.9.0.11:2379', '10.9.0.13:2379']);
+    assert.equal(patroni.etcd3.use_proxies, true);
     assert.equal(patroni.bootstrap.dcs.synchronous_mode_strict, true);
     assert.equal(patroni.bootstrap.dcs.ttl, 10);
     assert.equal(patroni.bootstrap.dcs.postgresql.parameters.wal_retrieve_retry_interval, '1s');

@@ -164,10 +164,15 @@ export function renderPatroniConfig(config: Config, ip: string): string {
     },
     // patronictl and Patroni's calls to the other members present this certificate.
     ctl: { cacert: PATRONI_CA, certfile: PATRONI_REST_CERT, keyfile: PATRONI_REST_KEY },
+    // The local member first, and no discovery (use_proxies): Patroni talks to its own node's etcd while
+    // it answers, and to the others in this order when it does not. With discovery it picks a random
+    // member, and a replica whose member is on a node cut off the network hears nothing of the leader key
+    // until that connection times out (docs/installer.md, Partition and heal).
     etcd3: {
       hosts: [ip, ...clusterIps(config).filter((x) => x !== ip)].map(
         (x) => `${urlHost(x)}:${ETCD_CLIENT_PORT}`,
       ),
+      use_proxies: true,
       protocol: 'https',
       cacert: ETCD_CA,
       username: 'patroni',
