@@ -1,39 +1,53 @@
 #!/usr/bin/env node
 // The README's test command: the build (scripts/build.mjs, which the bins run), then lint (Biome) and
-// typecheck (tsc) side by side, then every test file under test/ with node's own runner, in two phases
-// (README, Tests):
-// 1. the files that assert no tight timing, two at a time (each starts its own throwaway servers on
-//    free ports, so they do not share state);
-// 2. the lab and cluster suites, and the files that measure failover or latency, one at a time, alone.
-// Each phase ends with its slowest files (scripts/durations-reporter.mjs) beside the TAP output.
+// typecheck (tsc) side by side, then every test file under test/ with node's own runner (README, Tests):
+// 1. side by side, two lanes, their output lines tagged [labs] and [rest]:
+//    - the lab suites, one at a time (they wait on installs and failovers more than they compute);
+//    - the files that assert no tight timing, one at a time beside the labs (two at a time without them;
+//      each starts its own throwaway servers on free ports, so they share no state), then the files
+//      whose recoveries are timed (a kill, a lease), one at a time;
+// 2. alone: the installer on this host (which the labs share) and the failover and latency figures with
+//    tight bounds, one at a time.
+// Each group ends with its slowest files (scripts/durations-reporter.mjs) beside the TAP output.
 // Arguments narrow the run to files or folders: `npm test -- test/store`; the split still applies.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-/** Files that run alone, after the others, and why. Paths relative to the repository root. */
-const SERIAL = [
-  // Linux namespaces and real installs (root): one lab at a time, and their failover windows are timed.
-  /^test\/lab\//,
-  /^test\/installer\/[^/]*lab[^/]*\.test\.ts$/,
-  /^test\/installer\/(bad-input|manager-external)\.test\.ts$/,
-  // Failover and latency figures with tight bounds (ms), or a kill whose recovery is timed.
-  /^test\/cli\/failover\.test\.ts$/,
-  /^test\/store\/server-failover\.test\.ts$/,
+/** The lab suites (Linux namespaces and real installs, as root): one at a time. Paths relative to the root. */
+const LABS = [/^test\/lab\//, /^test\/installer\/[^/]*lab[^/]*\.test\.ts$/];
+/** Files with a kill whose recovery is timed, or every answer within 5 s: one at a time, after the light ones. */
+const TIMED = [
   /^test\/manager\/no-db-leader\.test\.ts$/,
-  /^test\/installer\/load-balancer\.test\.ts$/,
-  /^test\/installer\/monitoring-prometheus\.test\.ts$/,
   /^test\/worker\/(broker-drop|graceful-stop|resume-embedded|resume-server)\.test\.ts$/,
   /^test\/worker\/(lease-takeover|db-outage|db-restart)\.test\.ts$/,
-  // Every answer within 5 s.
   /^test\/manager\/openapi-sweep\.test\.ts$/,
 ];
-const PARALLEL = 2;
+/** Files that run with nothing else beside them, at the end, and why. */
+const ALONE = [
+  // The installer on this host (/opt/manager), which the labs' managers share.
+  /^test\/installer\/(bad-input|manager-external)\.test\.ts$/,
+  // Failover and latency figures with tight bounds (ms).
+  /^test\/cli\/failover\.test\.ts$/,
+  /^test\/store\/server-failover\.test\.ts$/,
+  /^test\/installer\/load-balancer\.test\.ts$/,
+  /^test\/installer\/monitoring-prometheus\.test\.ts$/,
+];
 
-const exec = (cmd, args) =>
+/** Runs a command; with a `tag`, its output lines are prefixed with it (two lanes share the terminal). */
+const exec = (cmd, args, tag) =>
   new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: 'inherit' });
+    const child = spawn(cmd, args, { stdio: tag ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    if (tag) {
+      for (const [from, to] of [
+        [child.stdout, process.stdout],
+        [child.stderr, process.stderr],
+      ]) {
+        createInterface({ input: from }).on('line', (l) => to.write(`[${tag}] ${l}\n`));
+      }
+    }
     child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 
@@ -48,20 +62,24 @@ const findTests = (p) =>
 
 // --test-force-exit: a file whose tests all finished must not hang the run on a stray handle;
 // --test-timeout: no single test may take more than 15 minutes (the longest cluster scenario takes ~2).
-const nodeTest = (concurrency, files) =>
-  exec(process.execPath, [
-    '--import',
-    'tsx',
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    '--test-force-exit',
-    '--test-timeout=900000',
-    '--test-reporter=tap',
-    '--test-reporter-destination=stdout',
-    `--test-reporter=${fileURLToPath(new URL('./durations-reporter.mjs', import.meta.url))}`,
-    '--test-reporter-destination=stdout',
-    ...files,
-  ]);
+const nodeTest = (concurrency, files, tag) =>
+  exec(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-force-exit',
+      '--test-timeout=900000',
+      '--test-reporter=tap',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${fileURLToPath(new URL('./durations-reporter.mjs', import.meta.url))}`,
+      '--test-reporter-destination=stdout',
+      ...files,
+    ],
+    tag,
+  );
 
 const targets = process.argv.slice(2);
 // The bins run the build (dist/), so every run rebuilds it from the tree under test first.
@@ -80,17 +98,40 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const serial = (f) => SERIAL.some((re) => re.test(relative(process.cwd(), f).split('\\').join('/')));
-const light = files.filter((f) => !serial(f));
-const alone = files.filter(serial);
-// Both phases run even when the first fails, so one run reports every failure.
-let status = 0;
-if (light.length) {
-  console.log(`# ${light.length} test files, ${PARALLEL} at a time`);
-  status = (await nodeTest(PARALLEL, light)) || status;
+const rel = (f) => relative(process.cwd(), f).split('\\').join('/');
+const of = (list) => (f) => list.some((re) => re.test(rel(f)));
+const labs = files.filter(of(LABS));
+const alone = files.filter(of(ALONE));
+const timed = files.filter(of(TIMED));
+const light = files.filter((f) => !labs.includes(f) && !alone.includes(f) && !timed.includes(f));
+
+/** The light files (two at a time, or one beside the labs), then the timed ones one at a time. */
+async function rest(tag) {
+  let code = 0;
+  const parallel = labs.length && process.getuid?.() === 0 ? 1 : PARALLEL;
+  const say = (l) => console.log(tag ? `[${tag}] ${l}` : l);
+  if (light.length) {
+    say(`# ${light.length} test files, ${parallel} at a time`);
+    code = (await nodeTest(parallel, light, tag)) || code;
+  }
+  if (timed.length) {
+    say(`# ${timed.length} test files with timed recoveries, one at a time`);
+    code = (await nodeTest(1, timed, tag)) || code;
+  }
+  return code;
 }
+
+async function labSuites() {
+  if (!labs.length) return 0;
+  console.log(`[labs] # ${labs.length} lab and cluster test files, one at a time, beside the others`);
+  return nodeTest(1, labs, 'labs');
+}
+
+// Every group runs even when another fails, so one run reports every failure.
+const codes = await Promise.all([labSuites(), rest(labs.length ? 'rest' : undefined)]);
+let status = codes.find((c) => c !== 0) ?? 0;
 if (alone.length) {
-  console.log(`# ${alone.length} lab, cluster and timing test files, one at a time`);
+  console.log(`# ${alone.length} test files that run with nothing beside them, one at a time`);
   status = (await nodeTest(1, alone)) || status;
 }
 process.exit(status);
