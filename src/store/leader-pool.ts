@@ -52,6 +52,9 @@ export interface LeaderPool {
   close(): Promise<void>;
 }
 
+/** How long the statements in flight on a lost leader may still take before their sessions are closed. */
+export const LOST_LEADER_GRACE_S = 2;
+
 export function createLeaderPool(o: LeaderPoolOptions): LeaderPool {
   const waitMs = o.leaderWaitMs ?? 30_000;
   const closing = new AbortController();
@@ -60,9 +63,9 @@ export function createLeaderPool(o: LeaderPoolOptions): LeaderPool {
   let search: Promise<Leader> | undefined;
   let opened = false;
 
-  // In-flight statements on a retired pool may finish; its idle sessions close now.
-  const retire = (sql: Sql) => {
-    const p = sql.end({ timeout: 30 }).catch(() => {});
+  // In-flight statements on a retired pool may finish (for `graceS` seconds); its idle sessions close now.
+  const retire = (sql: Sql, graceS = 30) => {
+    const p = sql.end({ timeout: graceS }).catch(() => {});
     retired.add(p);
     void p.finally(() => retired.delete(p));
   };
@@ -115,7 +118,9 @@ export function createLeaderPool(o: LeaderPoolOptions): LeaderPool {
     if (l === readers.now()) return readers.drop();
     if (current !== l) return;
     current = undefined;
-    retire(l.sql);
+    // A lost leader's statements in flight rarely end well (a dead or cut-off server never answers), and
+    // whatever waits on them (one login check at a time per user) must not wait the usual 30 s.
+    retire(l.sql, LOST_LEADER_GRACE_S);
     if (!closing.signal.aborted) get().catch(() => {}); // search now; statements will wait on it
   };
 
