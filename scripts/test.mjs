@@ -38,6 +38,9 @@ const ALONE = [
   /^test\/installer\/monitoring-prometheus\.test\.ts$/,
 ];
 
+/** Light files at once when no lab runs beside them. */
+const PARALLEL = 2;
+
 /** Runs a command; with a `tag`, its output lines are prefixed with it (two lanes share the terminal). */
 const exec = (cmd, args, tag) =>
   new Promise((resolve) => {
