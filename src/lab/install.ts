@@ -1,7 +1,8 @@
 // `lab install`: the cluster guide's sequence from nothing, run in the nodes as an operator would run it:
 // one test CA and a certificate for every node, the guide's config.yaml on every node, then
 // `cfy_manager install` on the databases and, side by side, the brokers (each role one node after the
-// other), then the managers one after the other, then the load balancer. The lab reaches the installer only by running bin/cfy_manager inside the nodes.
+// other), then the managers one after the other, then the load balancer. The lab reaches the installer
+// only by running bin/cfy_manager inside the nodes.
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

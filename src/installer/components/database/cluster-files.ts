@@ -165,9 +165,8 @@ export function renderPatroniConfig(config: Config, ip: string): string {
     // patronictl and Patroni's calls to the other members present this certificate.
     ctl: { cacert: PATRONI_CA, certfile: PATRONI_REST_CERT, keyfile: PATRONI_REST_KEY },
     // The local member first, and no discovery (use_proxies): Patroni talks to its own node's etcd while
-    // it answers, and to the others in this order when it does not. With discovery it picks a random
-    // member, and a replica whose member is on a node cut off the network hears nothing of the leader key
-    // until that connection times out (docs/installer.md, Partition and heal).
+    // it answers, and to the others in this order when it does not. With discovery it picks a member at
+    // random, which may be the one on a node cut off the network.
     etcd3: {
       hosts: [ip, ...clusterIps(config).filter((x) => x !== ip)].map(
         (x) => `${urlHost(x)}:${ETCD_CLIENT_PORT}`,
