@@ -2,7 +2,8 @@
 // The build that `npm ci` runs (the `prepare` script) and `npm test` repeats: every file under src/
 // transpiled to dist/ one to one (esbuild, no bundling, so module paths and import.meta.url stay as in
 // src/), and the files that are not TypeScript (defaults, migrations, the Python shim) copied beside them;
-// then the embedded database's template, dist/pglite-template (src/store/embedded.ts). The bins run dist/; type checking stays with tsc in `npm test` (decision 30 in docs/decisions.md).
+// then the embedded database's template, dist/pglite-template (src/store/embedded.ts). The bins run dist/;
+// type checking stays with tsc in `npm test` (decision 30 in docs/decisions.md).
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 // A node:test reporter that prints, when a run ends, the test files that took longest (the sum of their
-// top-level tests and suites; a file's imports and hooks outside them are not counted). scripts/test.mjs adds it
-// beside the usual TAP output, so every CI log shows where the time went.
+// top-level tests and suites; a file's imports and hooks outside them are not counted). scripts/test.mjs
+// adds it beside the usual TAP output, so every CI log shows where the time went.
 const SHOWN = 15;
 
 export default async function* durations(source) {

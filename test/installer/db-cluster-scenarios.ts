@@ -64,7 +64,7 @@ function install(t: LabRef): void {
 
   // db1 bootstraps both etcd and Patroni, so both leaders start on it; the patroni program moves etcd's.
   test("the etcd leader moves off the database leader's node", async () => {
-    const r = await within(
+    await within(
       30_000,
       () => dbsList(t.lab, 'db2'),
       (x) =>
@@ -73,7 +73,6 @@ function install(t: LabRef): void {
         x.rows.find((y) => y.state === 'leader')?.etcd_state === 'StateFollower',
       'the etcd leader on a replica',
     );
-    assert.ok(r.rows.some((y) => y.state !== 'leader' && y.etcd_state === 'StateLeader'));
   });
 }
 
